@@ -1,0 +1,28 @@
+"""Interest and preference: does the person want this kind of work?"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from features.pairs import PairFrame
+
+
+def interest_similarity(p: PairFrame) -> np.ndarray:
+    """Correlation of the person's RIASEC profile with the occupation's (-1 to 1)."""
+    a, b = p.c("interest"), p.w("interest")
+    a = a - a.mean(axis=1, keepdims=True)
+    b = b - b.mean(axis=1, keepdims=True)
+    norm = np.sqrt((a * a).sum(axis=1) * (b * b).sum(axis=1))
+    dot = (a * b).sum(axis=1)
+    return np.divide(dot, norm, out=np.zeros_like(dot), where=norm > 1e-12)
+
+
+def interest_preferred_occupation(p: PairFrame) -> np.ndarray:
+    """1 for a preferred occupation, 0.5 for one in the same minor group (3 digits), else 0."""
+    rows, codes = p.candidates["preferred_rows"], p.candidates["preferred_codes"]
+    occupation = p.w("occupation")
+    exact_keys = rows * 10_000 + codes
+    minor_keys = rows * 1_000 + codes // 10
+    exact = np.isin(p.c_idx * 10_000 + occupation, exact_keys)
+    minor = np.isin(p.c_idx * 1_000 + occupation // 10, minor_keys)
+    return np.where(exact, 1.0, np.where(minor, 0.5, 0.0))

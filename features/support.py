@@ -1,0 +1,31 @@
+"""Support needs and work demands: can the workplace give what the person needs?"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from features.pairs import PairFrame
+
+
+def support_needs_covered(p: PairFrame) -> np.ndarray:
+    """Share of the person's support needs the workplace offers, required needs counting double."""
+    needs, offers = p.c("needs"), p.w("offers")
+    total = needs.sum(axis=1)
+    met = (needs * offers).sum(axis=1)
+    return np.divide(met, total, out=np.ones_like(total), where=total > 0)
+
+
+def support_required_unmet(p: PairFrame) -> np.ndarray:
+    """How many supports the person requires (level 2) that the workplace cannot give."""
+    needs, offers = p.c("needs"), p.w("offers")
+    return ((needs >= 2) & (offers < 0.5)).sum(axis=1).astype(np.float64)
+
+
+def support_mentor_available(p: PairFrame) -> np.ndarray:
+    """1 when the workplace has a named colleague who trains and follows the person."""
+    return p.w("offers")[:, p.column_of("offers", "mentor")].astype(np.float64)
+
+
+def demand_over_tolerance(p: PairFrame) -> np.ndarray:
+    """Sum over work contexts of how far the job's demand exceeds what the person copes with."""
+    return np.maximum(p.w("demand") - p.c("tolerance"), 0.0).sum(axis=1)

@@ -1,0 +1,3 @@
+"""The `jobmatch` command (placeholder replaced below)."""
+def main() -> None:
+    pass

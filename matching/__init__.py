@@ -1,0 +1,1 @@
+"""The matching domain: records, datasets, candidate generation, the servable ranker."""

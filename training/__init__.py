@@ -1,0 +1,1 @@
+"""Training: training sets from outcomes, the synthetic generator, the ranker, evaluation, MLflow."""
