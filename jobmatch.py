@@ -1,3 +1,241 @@
-"""The `jobmatch` command (placeholder replaced below)."""
-def main() -> None:
-    pass
+"""The `jobmatch` command: the composition root, the one place that knows training and serving.
+
+Each subcommand imports what it needs when it runs, so `jobmatch serve` never loads training code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+EXIT_BAD_INPUT = 2
+EXIT_NO_MODEL = 3
+
+SAMPLE_CANDIDATES = 1000
+SAMPLE_WORKPLACES = 1500
+SAMPLE_SEED = 7
+
+
+def say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {value}")
+    return value
+
+
+def port_number(text: str) -> int:
+    value = positive_int(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"not a port number: {value}")
+    return value
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from matching.datasets import load_dataset
+    from matching.records import DataContractError
+
+    try:
+        dataset = load_dataset(args.data)
+    except DataContractError as error:
+        if args.json:
+            print(json.dumps([p.__dict__ for p in error.problems], indent=2))
+        else:
+            print(f"{args.data}: {len(error.problems)} problem(s)")
+            for problem in error.problems:
+                print(f"  - {problem}")
+        return 1
+    outcomes = 0 if dataset.outcomes is None else len(dataset.outcomes)
+    summary = {
+        "workplaces": len(dataset.workplaces),
+        "candidates": len(dataset.candidates),
+        "outcomes": outcomes,
+        "audit": 0 if dataset.audit is None else len(dataset.audit),
+        "truth": dataset.truth is not None,
+        "fingerprint": dataset.fingerprint(),
+    }
+    if args.json:
+        print(json.dumps({"valid": True, **summary}, indent=2))
+    else:
+        print(
+            f"{args.data}: valid (contract v1): {summary['workplaces']} workplaces, {summary['candidates']} candidates, "
+            f"{outcomes} outcomes; fingerprint {summary['fingerprint'][:16]}"
+        )
+    return 0
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from training.synthetic import generate_dataset
+
+    summary = generate_dataset(
+        Path(args.out), args.candidates, args.workplaces, args.seed, variant=args.variant, fmt=args.format, progress=say
+    )
+    print(json.dumps(summary, indent=2, default=str))
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from matching.settings import get_settings
+    from training.lifecycle import log_and_register
+    from training.train import Progress, train_ranker
+
+    settings = get_settings()
+    progress = Progress(not args.quiet)
+    result = train_ranker(args.data, seed=args.seed, exclude_unmet_required=settings.exclude_unmet_required, progress=progress)
+    print("NDCG on held-out candidates (linear gains):")
+    print(result.evaluation.table())
+    if args.no_register:
+        return 0
+    registration = log_and_register(result, settings.tracking_uri, settings.model_name, progress)
+    print(f"run {registration.run_id}: registered {settings.model_name} version {registration.version}")
+    print(registration.message)
+    return 0
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from matching.datasets import load_dataset
+    from matching.settings import get_settings
+    from serving.batch import score_caseload, write_shortlists
+    from serving.loading import load_ranker
+
+    settings = get_settings()
+    dataset = load_dataset(args.data)
+    model = load_ranker(args.model or settings.model_uri, settings.tracking_uri)
+    say(f"scoring with {model.name} version {model.version}")
+    frame, figures = score_caseload(
+        dataset, model, top_k=args.top_k, exclude_unmet_required=settings.exclude_unmet_required, progress=say
+    )
+    out = write_shortlists(frame, Path(args.out))
+    print(
+        f"wrote {len(frame)} suggestions for {int(figures['candidates'])} candidates to {out} "
+        f"({int(figures['pairs']):,} pairs scored in {figures['seconds']:.1f}s, {figures['pairs_per_second']:,.0f} pairs/s)"
+    )
+    return 0
+
+
+def serve(data: Path | None, host: str, port: int) -> int:
+    import uvicorn
+
+    from matching.settings import Settings
+    from serving.app import create_app
+
+    settings = Settings(**({"data_dir": data} if data else {}))
+    say(f"serving {settings.data_dir} on http://{host}:{port} (docs at /docs)")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    return serve(args.data, args.host, args.port)
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    from matching.paths import sample_dir
+    from matching.settings import CHAMPION, get_settings
+    from matching.tracking import configure_tracking
+
+    settings = get_settings()
+    data = Path(args.data) if args.data else sample_dir()
+    if not any(data.glob("candidates.*")):
+        from training.synthetic import generate_dataset
+
+        say(f"no dataset in {data}: generating a synthetic sample ({SAMPLE_CANDIDATES} x {SAMPLE_WORKPLACES})")
+        generate_dataset(data, SAMPLE_CANDIDATES, SAMPLE_WORKPLACES, SAMPLE_SEED, progress=say)
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    uri = configure_tracking(settings.tracking_uri)
+    try:
+        MlflowClient(uri, uri).get_model_version_by_alias(settings.model_name, CHAMPION)
+        say(f"{settings.model_name}@{CHAMPION} exists in {uri}")
+    except MlflowException:
+        say(f"no {settings.model_name}@{CHAMPION} in {uri}: training one on {data}")
+        code = cmd_train(argparse.Namespace(data=data, seed=0, quiet=False, no_register=False))
+        if code:
+            return code
+    return serve(data, args.host, args.port)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="jobmatch",
+        description="Ranked, explained shortlists of workplaces for job seekers with extensive support needs. "
+        "The model suggests; the adviser decides.",
+        epilog="MLflow store: MLFLOW_TRACKING_URI (a directory or sqlite:///PATH); default: mlruns/mlflow.db in the project.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("validate", help="check a dataset against data contract v1 and list every problem")
+    p.add_argument("--data", required=True, type=Path, help="dataset folder (NAME.parquet or NAME.csv tables)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.set_defaults(run=cmd_validate)
+
+    p = sub.add_parser("generate", help="write a SYNTHETIC contract dataset (with a truth file for evaluation)")
+    p.add_argument("--out", required=True, type=Path, help="folder to write")
+    p.add_argument("--candidates", type=positive_int, default=2000, help="number of candidates (default 2000)")
+    p.add_argument("--workplaces", type=positive_int, default=3000, help="number of workplaces (default 3000)")
+    p.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    p.add_argument("--variant", choices=("standard", "alternative"), default="standard", help="ground truth to draw outcomes from")
+    p.add_argument("--format", choices=("parquet", "csv"), default="parquet", help="table file format")
+    p.set_defaults(run=cmd_generate)
+
+    p = sub.add_parser("train", help="train, evaluate against baselines, log to MLflow, register, maybe promote")
+    p.add_argument("--data", required=True, type=Path, help="dataset folder with an outcomes table")
+    p.add_argument("--seed", type=int, default=0, help="LightGBM seed (default 0)")
+    p.add_argument("--no-register", action="store_true", help="evaluate only; log and register nothing")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.set_defaults(run=cmd_train)
+
+    p = sub.add_parser("score", help="batch: shortlists for every active, consenting candidate")
+    p.add_argument("--data", required=True, type=Path, help="dataset folder")
+    p.add_argument("--out", required=True, type=Path, help="parquet file to write")
+    p.add_argument("--top-k", type=positive_int, default=10, help="workplaces per candidate (default 10)")
+    p.add_argument("--model", help="model URI (default models:/jobmatch-ranker@champion)")
+    p.set_defaults(run=cmd_score)
+
+    for name, helptext, run in (
+        ("serve", "serve the API for a dataset with the champion model", cmd_serve),
+        ("up", "the main job: make the sample and a champion if missing, then serve", cmd_up),
+    ):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("--data", type=Path, default=None, help="dataset folder (default: the bundled sample)")
+        p.add_argument("--host", default=os.environ.get("JOBMATCH_HOST", "127.0.0.1"), help="address (default 127.0.0.1)")
+        p.add_argument("--port", type=port_number, default=int(os.environ.get("JOBMATCH_PORT", "8000")), help="port (default 8000)")
+        p.set_defaults(run=run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run a subcommand; bad input ends with a clear message and a non-zero exit, never a traceback."""
+    args = build_parser().parse_args(argv)
+    from matching.records import DataContractError
+    from matching.errors import ModelLoadError
+
+    try:
+        return int(args.run(args))
+    except DataContractError as error:
+        say(f"error: {error}")
+        return EXIT_BAD_INPUT
+    except ModelLoadError as error:
+        say(f"error: {error}\nTrain and register a model first: jobmatch train --data DIR")
+        return EXIT_NO_MODEL
+    except (ValueError, FileNotFoundError, PermissionError, IsADirectoryError) as error:
+        say(f"error: {error}")
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        say("interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

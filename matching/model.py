@@ -1,0 +1,163 @@
+"""The servable ranker: registered as an MLflow pyfunc that takes raw candidate and workplace
+records, computes the registry's features and scores them with the LightGBM booster.
+
+Training builds it; the API and batch load it, so serving never imports training.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import lightgbm as lgb
+import mlflow.pyfunc
+import numpy as np
+import pandas as pd
+
+from features.compute import feature_matrix
+from features.pairs import PairFrame, candidate_arrays, workplace_arrays
+from features.registry import feature_names, registry_fingerprint
+from matching.candidates import enrich_workplaces
+from matching.errors import ModelMismatchError
+from matching.records import Catalogue, DataContractError, load_catalogue, validate_table
+
+BOOSTER_FILE = "ranker.txt"
+META_FILE = "ranker.json"
+SHARED_COLUMNS = ("lat", "lon", "active")
+
+
+
+@dataclass
+class Ranker:
+    """The booster with what it needs to score raw records: feature names and the catalogue."""
+
+    booster: lgb.Booster
+    features: list[str]
+    registry: str
+    catalogue: Catalogue
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def check_compatible(self) -> None:
+        """Raise `ModelMismatchError` unless the model's features are the code's features."""
+        if self.features != feature_names():
+            raise ModelMismatchError(
+                f"model features {self.features} differ from the code's {feature_names()}"
+            )
+        if list(self.booster.feature_name()) != self.features:
+            raise ModelMismatchError("the booster's feature names differ from the model's metadata")
+
+    def features_of(self, pairs: PairFrame) -> np.ndarray:
+        """The feature matrix of `pairs` (registry order)."""
+        return feature_matrix(pairs)
+
+    def score(self, matrix: np.ndarray) -> np.ndarray:
+        """Ranking scores (higher is better; comparable within one candidate's list)."""
+        if len(matrix) == 0:
+            return np.zeros(0)
+        return np.asarray(self.booster.predict(matrix, validate_features=False), dtype=np.float64)
+
+    def contributions(self, matrix: np.ndarray) -> np.ndarray:
+        """Per-feature contributions (TreeSHAP), last column the bias. Costly: only served rows."""
+        if len(matrix) == 0:
+            return np.zeros((0, len(self.features) + 1))
+        return np.asarray(self.booster.predict(matrix, pred_contrib=True), dtype=np.float64)
+
+    def save(self, folder: Path) -> dict[str, str]:
+        """Write the booster and metadata; returns the artifact map for `log_model`."""
+        folder.mkdir(parents=True, exist_ok=True)
+        self.booster.save_model(str(folder / BOOSTER_FILE))
+        meta = {**self.meta, "features": self.features, "registry": self.registry}
+        (folder / META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        return {"booster": str(folder / BOOSTER_FILE), "meta": str(folder / META_FILE)}
+
+    @classmethod
+    def load(cls, booster_path: str | Path, meta_path: str | Path, catalogue_dir: str | Path | None) -> Ranker:
+        meta = json.loads(Path(meta_path).read_text(encoding="utf-8"))
+        booster = lgb.Booster(model_file=str(booster_path))
+        catalogue = load_catalogue(Path(catalogue_dir) if catalogue_dir else None)
+        return cls(booster, list(meta["features"]), str(meta["registry"]), catalogue, meta)
+
+    @classmethod
+    def from_booster(cls, booster: lgb.Booster, meta: dict[str, Any] | None = None) -> Ranker:
+        return cls(booster, feature_names(), registry_fingerprint(), load_catalogue(), meta or {})
+
+
+def pair_records(
+    candidates: pd.DataFrame, workplaces: pd.DataFrame, c_idx: np.ndarray, w_idx: np.ndarray
+) -> pd.DataFrame:
+    """One row per pair with the candidate's and the workplace's contract columns.
+
+    Columns both tables have (`lat`, `lon`, `active`) are prefixed `candidate_` / `workplace_`.
+    """
+    left = candidates.iloc[c_idx].reset_index(drop=True)
+    right = workplaces.iloc[w_idx].reset_index(drop=True)
+    left = left.rename(columns={c: f"candidate_{c}" for c in SHARED_COLUMNS if c in left})
+    right = right.rename(columns={c: f"workplace_{c}" for c in SHARED_COLUMNS if c in right})
+    right = right.drop(columns=[c for c in right.columns if c in left.columns or c.startswith("interest_")])
+    return pd.concat([left, right], axis=1)
+
+
+def split_pair_records(records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Inverse of `pair_records`: validated candidate and workplace frames, row i = pair i.
+
+    Raises:
+        DataContractError: naming the column and row of every bad value.
+    """
+    from matching.records import table_schemas
+
+    frames = {}
+    problems = []
+    for table, prefix in (("candidates", "candidate_"), ("workplaces", "workplace_")):
+        columns = {}
+        for column in table_schemas()[table]:
+            source = f"{prefix}{column.name}" if column.name in SHARED_COLUMNS else column.name
+            if source in records.columns:
+                columns[column.name] = records[source].to_numpy()
+        frame = pd.DataFrame(columns, index=range(len(records)))
+        if "active" not in frame:
+            frame["active"] = True
+        if table == "candidates" and "consent" not in frame:
+            frame["consent"] = True
+        if table == "candidates" and "candidate_id" not in frame:
+            frame["candidate_id"] = [f"pair-{i}" for i in range(len(records))]
+        if table == "workplaces" and "workplace_id" not in frame:
+            frame["workplace_id"] = [f"pair-{i}" for i in range(len(records))]
+        frame, found = validate_table(table, frame)
+        unique_rule = "duplicate id"
+        problems.extend(p for p in found if p.rule != unique_rule)
+        frames[table] = frame
+    if problems:
+        raise DataContractError(problems)
+    return frames["candidates"], frames["workplaces"]
+
+
+class RankerModel(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
+    """MLflow pyfunc: pair records in (see `pair_records`), one score per pair out."""
+
+    def __init__(self) -> None:
+        self.ranker: Ranker | None = None
+
+    def load_context(self, context: Any) -> None:
+        artifacts = context.artifacts
+        self.ranker = Ranker.load(artifacts["booster"], artifacts["meta"], artifacts.get("catalogue"))
+        self.ranker.check_compatible()
+
+    def predict(self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None) -> pd.DataFrame:
+        if self.ranker is None:
+            self.load_context(context)
+        assert self.ranker is not None
+        return pd.DataFrame({"score": score_pair_records(self.ranker, model_input)})
+
+
+def score_pair_records(ranker: Ranker, records: pd.DataFrame) -> np.ndarray:
+    """Scores for pair records: the same features and booster as the API and batch use."""
+    candidates, workplaces = split_pair_records(records)
+    workplaces = enrich_workplaces(workplaces, ranker.catalogue)
+    vocabulary = ranker.catalogue.vocabulary
+    index = np.arange(len(records))
+    pairs = PairFrame(
+        candidate_arrays(candidates, vocabulary), workplace_arrays(workplaces, vocabulary), index, index, vocabulary
+    )
+    return ranker.score(ranker.features_of(pairs))

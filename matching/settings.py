@@ -1,0 +1,46 @@
+"""Settings: defaults, then environment variables (`JOBMATCH_*`, and `MLFLOW_TRACKING_URI`)."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from matching.paths import mlruns_dir, sample_dir
+
+MODEL_NAME = "jobmatch-ranker"
+CHAMPION = "champion"
+
+
+def default_tracking_uri() -> str:
+    """The project's local store: a SQLite database inside `mlruns/`, by absolute path."""
+    return f"sqlite:///{mlruns_dir() / 'mlflow.db'}"
+
+
+class Settings(BaseSettings):
+    """Runtime settings of every command and of the API."""
+
+    model_config = SettingsConfigDict(env_prefix="JOBMATCH_", extra="ignore")
+
+    data_dir: Path = Field(default_factory=sample_dir, description="dataset folder served by the API")
+    tracking_uri: str = Field(
+        default_factory=default_tracking_uri,
+        validation_alias=AliasChoices("MLFLOW_TRACKING_URI", "JOBMATCH_TRACKING_URI"),
+        description="MLflow tracking store: a directory or a sqlite:/// database",
+    )
+    model_name: str = MODEL_NAME
+    model_uri: str = f"models:/{MODEL_NAME}@{CHAMPION}"
+    exclude_unmet_required: bool = Field(
+        True, description="never suggest a workplace that cannot give a support the person requires"
+    )
+    max_top_k: int = 100
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+
+@cache
+def get_settings() -> Settings:
+    """The process's settings, read once."""
+    return Settings()

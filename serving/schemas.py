@@ -1,0 +1,134 @@
+"""Request and response models of the API. The candidate record follows data contract v1."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+
+from matching.records import load_catalogue
+
+
+def _level(description: str) -> Any:
+    return (float, Field(ge=0.0, le=1.0, strict=True, allow_inf_nan=False, description=description))
+
+
+def build_candidate_record() -> type[BaseModel]:
+    """The candidate record of data contract v1 as a pydantic model (fields from the vocabulary)."""
+    voc = load_catalogue().vocabulary
+    fields: dict[str, Any] = {
+        "candidate_id": (str | None, Field(None, min_length=1, max_length=100, description="optional id")),
+        "adviser_id": (str | None, Field(None, max_length=100)),
+        "lat": (float, Field(ge=-90, le=90, strict=True, allow_inf_nan=False, description="home, WGS84")),
+        "lon": (float, Field(ge=-180, le=180, strict=True, allow_inf_nan=False, description="home, WGS84")),
+        "max_commute_km": (float, Field(gt=0, le=500, strict=True, allow_inf_nan=False)),
+        "desired_hours": (float, Field(ge=1, le=40, strict=True, allow_inf_nan=False)),
+        "preferred_occupations": (
+            list[str],
+            Field(default_factory=list, max_length=20, description="STYRK-08 codes from the catalogue"),
+        ),
+        "consent": (bool, Field(strict=True, description="agreed to be matched; required to be scored")),
+        "active": (bool, Field(True, strict=True)),
+    }
+    for name in voc.riasec:
+        fields[f"interest_{name}"] = _level(f"interest in {name} work")
+    for name in voc.activities:
+        fields[f"skill_{name}"] = _level(f"level mastered: {name}")
+    for name in voc.contexts:
+        fields[f"tolerance_{name}"] = _level(f"how much {name} the person copes with")
+    for name in voc.supports:
+        fields[f"needs_{name}"] = (
+            Literal[0, 1, 2],
+            Field(0, description=f"0 not needed, 1 helps, 2 required: {voc.support_descriptions[name]}"),
+        )
+    return create_model(  # type: ignore[call-overload,no-any-return]
+        "CandidateRecord", __config__=ConfigDict(extra="forbid"), **fields
+    )
+
+
+CandidateRecord = build_candidate_record()
+
+
+class ShortlistRequest(BaseModel):
+    """A shortlist for a candidate of the loaded dataset (`candidate_id`) or a full record."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    candidate_id: str | None = Field(None, min_length=1, max_length=100)
+    candidate: CandidateRecord | None = None  # type: ignore[valid-type]
+    top_k: int = Field(10, ge=1, le=100, strict=True, description="how many workplaces to return")
+
+    @model_validator(mode="after")
+    def one_candidate(self) -> ShortlistRequest:
+        if (self.candidate_id is None) == (self.candidate is None):
+            raise ValueError("give exactly one of candidate_id or candidate")
+        return self
+
+
+class Reason(BaseModel):
+    feature: str
+    sentence: str
+    contribution: float
+
+
+class SupportNeed(BaseModel):
+    support: str
+    need: Literal["required", "helps"]
+    description: str
+
+
+class TaskGap(BaseModel):
+    task: str
+    required_level: float
+    skill_level: float
+
+
+class Explanation(BaseModel):
+    speaks_for: list[Reason]
+    speaks_against: list[Reason]
+    support_needs_met: list[SupportNeed]
+    support_needs_unmet: list[SupportNeed]
+    tasks_needing_training: list[TaskGap]
+
+
+class ShortlistItem(BaseModel):
+    rank: int
+    workplace_id: str
+    employer_id: str
+    occupation_code: str
+    occupation_title: str
+    distance_km: float
+    score: float = Field(description="ranking score: higher is better, comparable within this list only")
+    explanation: Explanation
+    features: dict[str, float]
+
+
+class ModelInfo(BaseModel):
+    name: str
+    version: str
+    uri: str
+    run_id: str
+    feature_registry: str
+    features: list[str]
+    dataset_fingerprint: str
+    loaded_at: str
+
+
+class ShortlistResponse(BaseModel):
+    model: ModelInfo
+    candidate_id: str | None
+    top_k: int
+    eligible_workplaces: int = Field(description="workplaces that passed candidate generation")
+    items: list[ShortlistItem]
+
+
+class Health(BaseModel):
+    status: Literal["ok", "unavailable"]
+    model_version: str | None
+    candidates: int
+    workplaces: int
+    error: str | None = None
+
+
+class ErrorMessage(BaseModel):
+    detail: str

@@ -1,0 +1,306 @@
+"""Fit the LightGBM lambdarank ranker and evaluate it against baselines on held-out candidates.
+
+Evaluation is done two ways:
+- on the logged held-out pairs (gains: the recorded grade); logged pairs are the ones advisers
+  chose to suggest, so this flatters a model trained on the same biased logs;
+- over every eligible workplace of each held-out candidate (the shortlist an adviser really gets),
+  with the true expected grade as gain. Only synthetic data has that truth.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+
+from features.registry import feature_names, monotone_constraints
+from matching.candidates import CandidateTable, WorkplacePool, eligible_candidates
+from matching.datasets import Dataset, load_dataset
+from training.baselines import LogisticRanker, RandomRanker, RuleRanker
+from training.evaluate import ndcg_at_k
+from training.trainset import PairSet, attach_truth, held_out_mask, logged_pairs, pair_set, valid_mask
+
+K_VALUES = (1, 5, 10)
+RANDOM_REPEATS = 5
+
+DEFAULT_PARAMS: dict[str, Any] = {
+    "objective": "lambdarank",
+    "metric": "ndcg",
+    "eval_at": [10],
+    "learning_rate": 0.05,
+    "num_leaves": 15,
+    "max_depth": 6,
+    "min_data_in_leaf": 40,
+    "feature_fraction": 0.9,
+    "bagging_fraction": 0.8,
+    "bagging_freq": 1,
+    "lambda_l2": 1.0,
+    "monotone_constraints_method": "intermediate",
+    "num_threads": 2,
+    "deterministic": True,
+    "force_row_wise": True,
+    "verbose": -1,
+}
+MAX_ROUNDS = 600
+EARLY_STOPPING = 60
+
+
+class Progress:
+    """Step-by-step progress on standard error, with elapsed seconds."""
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self.start = time.perf_counter()
+
+    def __call__(self, message: str) -> None:
+        if self.enabled:
+            print(f"[{time.perf_counter() - self.start:7.1f}s] {message}", file=sys.stderr, flush=True)
+
+
+def fit_ranker(
+    train: tuple[np.ndarray, np.ndarray, np.ndarray],
+    valid: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
+    params: dict[str, Any] | None = None,
+    seed: int = 0,
+    progress: Callable[[str], None] | None = None,
+    num_rounds: int = MAX_ROUNDS,
+    names: list[str] | None = None,
+    constraints: list[int] | None = None,
+) -> lgb.Booster:
+    """Fit a lambdarank booster.
+
+    Args:
+        train: `(matrix, grade, group_sizes)` of the training candidates.
+        valid: the same for early stopping, or None to run all rounds.
+        params: LightGBM parameters over `DEFAULT_PARAMS`.
+        seed: LightGBM's seed.
+        progress: called every 50 rounds with the validation NDCG.
+        num_rounds: most boosting rounds.
+        names: feature names (default: the registry's).
+        constraints: monotone constraints (default: each registered feature's direction).
+
+    Returns:
+        The fitted booster, cut at its best round when early stopping ran.
+    """
+    names = names if names is not None else feature_names()
+    merged = {**DEFAULT_PARAMS, **(params or {}), "seed": seed}
+    if constraints is None and names == feature_names():
+        constraints = monotone_constraints()
+    if constraints is not None:
+        merged["monotone_constraints"] = constraints
+    matrix, grade, groups = train
+    data = lgb.Dataset(matrix, label=grade, group=groups, feature_name=names, free_raw_data=False)
+    callbacks: list[Any] = []
+    valid_sets = []
+    if valid is not None and len(valid[0]):
+        valid_sets = [lgb.Dataset(valid[0], label=valid[1], group=valid[2], reference=data)]
+        callbacks.append(lgb.early_stopping(EARLY_STOPPING, verbose=False))
+
+    def report(env: lgb.callback.CallbackEnv) -> None:
+        if progress and (env.iteration + 1) % 50 == 0:
+            scores = ", ".join(f"{name} {value:.4f}" for _, name, value, _ in env.evaluation_result_list)
+            progress(f"  round {env.iteration + 1}/{num_rounds} {scores}")
+
+    callbacks.append(report)
+    booster = lgb.train(merged, data, num_boost_round=num_rounds, valid_sets=valid_sets, callbacks=callbacks)
+    if valid_sets and booster.best_iteration > 0:
+        booster = booster.model_from_string(booster.model_to_string(num_iteration=booster.best_iteration))
+    return booster
+
+
+@dataclass
+class Evaluation:
+    """NDCG@k per method and protocol on the held-out candidates."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, protocol: str, method: str, gains: np.ndarray, scores: np.ndarray, groups: np.ndarray) -> None:
+        row: dict[str, Any] = {"protocol": protocol, "method": method}
+        for k in K_VALUES:
+            row[f"ndcg@{k}"] = ndcg_at_k(gains, scores, groups, k)
+        self.rows.append(row)
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.rows)
+
+    def value(self, protocol: str, method: str, k: int = 10) -> float:
+        for row in self.rows:
+            if row["protocol"] == protocol and row["method"] == method:
+                return float(row[f"ndcg@{k}"])
+        return float("nan")
+
+    def metrics(self) -> dict[str, float]:
+        """Flat MLflow metric names, e.g. `all_eligible.model.ndcg_at_10`."""
+        out = {}
+        for row in self.rows:
+            for k in K_VALUES:
+                out[f"{row['protocol']}.{row['method']}.ndcg_at_{k}"] = float(row[f"ndcg@{k}"])
+        return out
+
+    def table(self) -> str:
+        """The evaluation as a fixed-width text table, with the model's share of the oracle."""
+        lines = []
+        for protocol in dict.fromkeys(r["protocol"] for r in self.rows):
+            oracle = self.value(protocol, "oracle")
+            lines.append(f"{protocol}:")
+            lines.append(f"  {'method':<10}{'NDCG@1':>9}{'NDCG@5':>9}{'NDCG@10':>9}{'of oracle@10':>14}")
+            for row in (r for r in self.rows if r["protocol"] == protocol):
+                share = row["ndcg@10"] / oracle if oracle == oracle and oracle > 0 else float("nan")
+                shown = f"{share:>14.3f}" if share == share else f"{'-':>14}"
+                lines.append(
+                    f"  {row['method']:<10}{row['ndcg@1']:>9.4f}{row['ndcg@5']:>9.4f}{row['ndcg@10']:>9.4f}{shown}"
+                )
+        return "\n".join(lines)
+
+
+LOGGED = "logged"
+ALL_ELIGIBLE = "all_eligible"
+
+
+@dataclass
+class HeldOut:
+    """The held-out candidates' pairs, in both protocols, for evaluating any scorer."""
+
+    logged: PairSet
+    eligible: PairSet | None
+
+    def primary(self) -> tuple[str, PairSet, np.ndarray]:
+        """The protocol that decides promotion: all eligible workplaces when a truth exists."""
+        if self.eligible is not None and self.eligible.truth is not None and len(self.eligible):
+            return ALL_ELIGIBLE, self.eligible, self.eligible.truth
+        assert self.logged.grade is not None
+        return LOGGED, self.logged, self.logged.grade.astype(np.float64)
+
+
+@dataclass
+class TrainResult:
+    """What one training run produced."""
+
+    booster: lgb.Booster
+    evaluation: Evaluation
+    held_out: HeldOut
+    dataset: Dataset
+    params: dict[str, Any]
+    counts: dict[str, int]
+    seconds: float
+
+
+def build_held_out(
+    dataset: Dataset, candidates: CandidateTable, pool: WorkplacePool, logged: PairSet, exclude_unmet_required: bool
+) -> HeldOut:
+    """Held-out pairs: logged ones, and (with a truth file) every eligible workplace of each."""
+    eligible = None
+    if dataset.truth is not None:
+        ids = candidates.frame["candidate_id"].to_numpy()
+        rows = eligible_candidates(candidates.frame)
+        rows = rows[held_out_mask(ids[rows])] if len(rows) else rows
+        c_idx, w_idx = pool.generate_pairs(candidates.arrays, rows, exclude_unmet_required)
+        eligible = pair_set(candidates, pool, c_idx, w_idx)
+        attach_truth(eligible, dataset.truth)
+    return HeldOut(logged, eligible)
+
+
+def train_ranker(
+    data: str | Path | Dataset,
+    seed: int = 0,
+    params: dict[str, Any] | None = None,
+    exclude_unmet_required: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> TrainResult:
+    """Load a dataset, fit the ranker on training candidates and evaluate it on held-out ones.
+
+    Raises:
+        DataContractError: when the dataset breaks the contract or has no outcomes.
+        ValueError: when the split leaves no training or no held-out candidates with outcomes.
+    """
+    say = progress or (lambda message: None)
+    started = time.perf_counter()
+    if isinstance(data, Dataset):
+        dataset = data
+    else:
+        say(f"loading and validating {data}")
+        dataset = load_dataset(data)
+    candidates = CandidateTable.build(dataset.candidates)
+    pool = WorkplacePool(dataset.workplaces)
+    say("computing features of the logged pairs")
+    pairs = logged_pairs(dataset, candidates, pool)
+    if dataset.truth is not None:
+        attach_truth(pairs, dataset.truth)
+    test = held_out_mask(pairs.candidate_ids)
+    train_pairs, test_pairs = pairs.subset(~test), pairs.subset(test)
+    if len(train_pairs) == 0 or len(test_pairs) == 0:
+        raise ValueError(
+            f"the split by candidate left {len(train_pairs)} training and {len(test_pairs)} held-out pairs;"
+            " the dataset needs outcomes for more candidates"
+        )
+    stop = valid_mask(train_pairs.candidate_ids)
+    fit_pairs, stop_pairs = train_pairs.subset(~stop), train_pairs.subset(stop)
+    n_train = len(np.unique(train_pairs.candidate_ids))
+    n_test = len(np.unique(test_pairs.candidate_ids))
+    say(f"split by candidate: {n_train} training candidates ({len(train_pairs)} pairs), {n_test} held out ({len(test_pairs)} pairs)")
+    say("fitting LightGBM lambdarank")
+    assert fit_pairs.grade is not None and stop_pairs.grade is not None
+    booster = fit_ranker(
+        (fit_pairs.matrix, fit_pairs.grade, fit_pairs.group_sizes()),
+        (stop_pairs.matrix, stop_pairs.grade, stop_pairs.group_sizes()) if len(stop_pairs) else None,
+        params=params, seed=seed, progress=say,
+    )
+    say(f"fitted {booster.num_trees()} trees")
+    say("fitting baselines and evaluating on held-out candidates")
+    assert train_pairs.grade is not None
+    baselines: dict[str, Any] = {
+        "rule": RuleRanker().fit(train_pairs.matrix, train_pairs.grade),
+        "logistic": LogisticRanker(random_state=seed).fit(train_pairs.matrix, train_pairs.grade),
+    }
+    held_out = build_held_out(dataset, candidates, pool, test_pairs, exclude_unmet_required)
+    evaluation = evaluate_all(booster, baselines, held_out, seed)
+    counts = {
+        "candidates": len(dataset.candidates),
+        "workplaces": len(dataset.workplaces),
+        "logged_pairs": len(pairs),
+        "train_candidates": n_train,
+        "held_out_candidates": n_test,
+        "train_pairs": len(train_pairs),
+        "held_out_pairs": len(test_pairs),
+        "held_out_eligible_pairs": len(held_out.eligible) if held_out.eligible is not None else 0,
+        "trees": booster.num_trees(),
+    }
+    merged = {**DEFAULT_PARAMS, **(params or {}), "seed": seed}
+    return TrainResult(booster, evaluation, held_out, dataset, merged, counts, time.perf_counter() - started)
+
+
+def evaluate_all(booster: lgb.Booster, baselines: dict[str, Any], held_out: HeldOut, seed: int) -> Evaluation:
+    """NDCG@k of the model, each baseline, random and (with a truth) the oracle, both protocols."""
+    evaluation = Evaluation()
+    protocols: list[tuple[str, PairSet, np.ndarray]] = []
+    assert held_out.logged.grade is not None
+    protocols.append((LOGGED, held_out.logged, held_out.logged.grade.astype(np.float64)))
+    if held_out.eligible is not None and held_out.eligible.truth is not None:
+        protocols.append((ALL_ELIGIBLE, held_out.eligible, held_out.eligible.truth))
+    for protocol, pairs, gains in protocols:
+        groups = pairs.c_idx
+        evaluation.add(protocol, "model", gains, booster.predict(pairs.matrix), groups)
+        for name, ranker in baselines.items():
+            evaluation.add(protocol, name, gains, ranker.score_pairs(pairs.matrix), groups)
+        random_scores = [
+            ndcg_vector(gains, RandomRanker(seed + r).score_pairs(pairs.matrix), groups) for r in range(RANDOM_REPEATS)
+        ]
+        row = {"protocol": protocol, "method": "random"}
+        for i, k in enumerate(K_VALUES):
+            row[f"ndcg@{k}"] = float(np.mean([s[i] for s in random_scores]))
+        evaluation.rows.append(row)
+        if pairs.truth is not None:
+            evaluation.add(protocol, "oracle", gains, pairs.truth, groups)
+    return evaluation
+
+
+def ndcg_vector(gains: np.ndarray, scores: np.ndarray, groups: np.ndarray) -> list[float]:
+    """NDCG at each of `K_VALUES`."""
+    return [ndcg_at_k(gains, scores, groups, k) for k in K_VALUES]

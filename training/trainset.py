@@ -1,0 +1,114 @@
+"""From outcomes to a training set: features, grades and query groups (one group per candidate)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from features.compute import feature_matrix
+from features.pairs import PairFrame
+from matching.candidates import CandidateTable, WorkplacePool
+from matching.datasets import Dataset
+from matching.records import DataContractError, Problem
+
+HELD_OUT_SHARE = 0.2
+VALID_SHARE = 0.1
+
+
+@dataclass
+class PairSet:
+    """Pairs grouped by candidate, with their feature matrix and (optionally) labels."""
+
+    candidate_ids: np.ndarray
+    workplace_ids: np.ndarray
+    c_idx: np.ndarray
+    w_idx: np.ndarray
+    matrix: np.ndarray
+    grade: np.ndarray | None = None
+    truth: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.c_idx)
+
+    def subset(self, mask: np.ndarray) -> PairSet:
+        def take(a: np.ndarray | None) -> np.ndarray | None:
+            return None if a is None else a[mask]
+
+        return PairSet(
+            self.candidate_ids[mask], self.workplace_ids[mask], self.c_idx[mask], self.w_idx[mask],
+            self.matrix[mask], take(self.grade), take(self.truth),
+        )
+
+    def group_sizes(self) -> np.ndarray:
+        """Rows per candidate, in order (for LightGBM's `group`)."""
+        if len(self.c_idx) == 0:
+            return np.zeros(0, dtype=np.int64)
+        starts = np.flatnonzero(np.r_[True, self.c_idx[1:] != self.c_idx[:-1]])
+        return np.diff(np.r_[starts, len(self.c_idx)])
+
+
+def split_share(candidate_ids: np.ndarray, salt: str) -> np.ndarray:
+    """A stable pseudo-random number in [0, 1) per candidate id (the same in every run)."""
+    return np.array(
+        [int(hashlib.sha256(f"{salt}:{cid}".encode()).hexdigest()[:8], 16) / 0x100000000 for cid in candidate_ids]
+    )
+
+
+def held_out_mask(candidate_ids: np.ndarray, share: float = HELD_OUT_SHARE) -> np.ndarray:
+    """True for candidates kept out of training. Stable across runs and datasets, so a new model
+    and the champion are compared on candidates neither was fitted on (when both used this split)."""
+    unique, inverse = np.unique(candidate_ids, return_inverse=True)
+    return (split_share(unique, "held-out") < share)[inverse]
+
+
+def valid_mask(candidate_ids: np.ndarray, share: float = VALID_SHARE) -> np.ndarray:
+    """True for training candidates set aside for early stopping."""
+    unique, inverse = np.unique(candidate_ids, return_inverse=True)
+    return (split_share(unique, "early-stopping") < share)[inverse]
+
+
+def pair_set(
+    candidates: CandidateTable, pool: WorkplacePool, c_idx: np.ndarray, w_idx: np.ndarray
+) -> PairSet:
+    """Features for the given pairs (grouped by candidate)."""
+    pairs = PairFrame(candidates.arrays, pool.arrays, c_idx, w_idx, pool.catalogue.vocabulary)
+    return PairSet(
+        candidates.frame["candidate_id"].to_numpy()[c_idx],
+        pool.frame["workplace_id"].to_numpy()[w_idx],
+        c_idx,
+        w_idx,
+        feature_matrix(pairs),
+    )
+
+
+def logged_pairs(dataset: Dataset, candidates: CandidateTable, pool: WorkplacePool) -> PairSet:
+    """The labelled pairs of the outcomes table, one row per pair (its furthest grade).
+
+    Raises:
+        DataContractError: when the dataset has no outcomes.
+    """
+    outcomes = dataset.outcomes
+    if outcomes is None or len(outcomes) == 0:
+        raise DataContractError([Problem("outcomes", "", None, "training needs an outcomes table with rows")])
+    best = outcomes.groupby(["candidate_id", "workplace_id"], as_index=False, sort=False)["grade"].max()
+    c_pos = best["candidate_id"].map(candidates.positions()).to_numpy(dtype=np.int64)
+    w_pos = best["workplace_id"].map(pool.positions()).to_numpy(dtype=np.int64)
+    order = np.lexsort((w_pos, c_pos))
+    out = pair_set(candidates, pool, c_pos[order], w_pos[order])
+    out.grade = best["grade"].to_numpy(dtype=np.int64)[order]
+    return out
+
+
+def attach_truth(pairs: PairSet, truth: pd.DataFrame | None) -> int:
+    """Set `pairs.truth` to the true expected grade of each pair; returns how many were missing."""
+    if truth is None:
+        return len(pairs)
+    keys = pd.MultiIndex.from_arrays([pairs.candidate_ids, pairs.workplace_ids])
+    table = truth.set_index(["candidate_id", "workplace_id"])["expected_grade"]
+    values = table.reindex(keys).to_numpy(dtype=np.float64)
+    missing = int(np.isnan(values).sum())
+    pairs.truth = np.nan_to_num(values, nan=0.0)
+    return missing
