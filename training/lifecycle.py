@@ -22,7 +22,8 @@ from mlflow.exceptions import MlflowException  # noqa: E402
 from mlflow.models import infer_signature  # noqa: E402
 
 from features.registry import FEATURES, registry_fingerprint  # noqa: E402
-from matching.model import Ranker, RankerModel, pair_records  # noqa: E402
+from matching import servable  # noqa: E402
+from matching.model import Ranker, pair_records  # noqa: E402
 from matching.paths import reference_dir  # noqa: E402
 from matching.settings import CHAMPION, MODEL_NAME  # noqa: E402
 from matching.tracking import artifact_location, configure_tracking  # noqa: E402
@@ -100,8 +101,7 @@ def model_card(result: TrainResult, fingerprint: str, synthetic: bool) -> str:
         "| protocol | method | NDCG@1 | NDCG@5 | NDCG@10 |",
         "| --- | --- | ---: | ---: | ---: |",
     ]
-    for row in table.itertuples(index=False):
-        values = row._asdict()
+    for values in table.to_dict("records"):
         lines.append(
             f"| {values['protocol']} | {values['method']} | {values['ndcg@1']:.4f} | {values['ndcg@5']:.4f} | {values['ndcg@10']:.4f} |"
         )
@@ -174,10 +174,10 @@ def log_and_register(
             os.environ.setdefault("MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD", "false")
             info = mlflow.pyfunc.log_model(
                 name="model",
-                python_model=RankerModel(),
+                python_model=str(Path(servable.__file__)),
                 artifacts=artifacts,
                 signature=signature,
-                input_example=None,
+                input_example=example.head(2),
                 pip_requirements=pip_requirements(),
                 registered_model_name=model_name,
                 metadata={"feature_registry": registry_fingerprint(), "dataset_fingerprint": fingerprint},

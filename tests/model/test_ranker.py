@@ -1,0 +1,91 @@
+"""The trained ranker beats its baselines and behaves as advisers rely on."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from matching.candidates import CandidateTable, WorkplacePool, eligible_candidates
+from matching.model import pair_records, score_pair_records
+from matching.records import load_catalogue
+from matching.shortlist import Matcher
+
+
+def test_model_beats_every_baseline_on_held_out_candidates(trained):
+    evaluation = trained.result.evaluation
+    for protocol in ("logged", "all_eligible"):
+        model = evaluation.value(protocol, "model")
+        for baseline in ("random", "rule", "logistic"):
+            assert model > evaluation.value(protocol, baseline), (protocol, baseline, evaluation.table())
+    assert evaluation.value("all_eligible", "oracle") > evaluation.value("all_eligible", "model")
+
+
+def test_no_candidate_is_both_trained_on_and_held_out(trained):
+    from training.trainset import held_out_mask
+
+    ids = trained.dataset.outcomes["candidate_id"].to_numpy()
+    held = held_out_mask(ids)
+    assert set(ids[held]).isdisjoint(set(ids[~held]))
+    assert 0.1 < held.mean() < 0.3
+
+
+def sample_records(trained, n=300):
+    dataset = trained.dataset
+    rng = np.random.default_rng(3)
+    c = rng.integers(0, len(dataset.candidates), n)
+    w = rng.integers(0, len(dataset.workplaces), n)
+    return pair_records(dataset.candidates, dataset.workplaces, c, w)
+
+
+def test_identifiers_and_audit_columns_never_change_a_score(trained):
+    ranker = trained.model.ranker
+    records = sample_records(trained)
+    before = score_pair_records(ranker, records)
+    changed = records.copy()
+    changed["candidate_id"] = [f"other-{i}" for i in range(len(changed))]
+    changed["workplace_id"] = "same-id-everywhere"
+    changed["employer_id"] = "E"
+    changed["adviser_id"] = "someone-else"
+    changed["age_band"] = "60+"
+    changed["gender"] = "female"
+    np.testing.assert_array_equal(before, score_pair_records(ranker, changed))
+
+
+def test_more_skill_never_lowers_a_score(trained):
+    ranker = trained.model.ranker
+    records = sample_records(trained)
+    before = score_pair_records(ranker, records)
+    for activity in load_catalogue().vocabulary.activities:
+        raised = records.copy()
+        raised[f"skill_{activity}"] = np.minimum(raised[f"skill_{activity}"] + 0.3, 1.0)
+        assert (score_pair_records(ranker, raised) >= before - 1e-12).all(), activity
+
+
+def test_an_unmet_required_need_is_never_shortlisted(trained):
+    dataset = trained.dataset
+    candidates = CandidateTable.build(dataset.candidates)
+    pool = WorkplacePool(dataset.workplaces)
+    matcher = Matcher(trained.model.ranker, candidates, pool, exclude_unmet_required=True)
+    rows = eligible_candidates(candidates.frame)
+    required = candidates.arrays["needs"][rows] >= 2
+    rows = rows[required.any(axis=1)][:40]
+    assert len(rows) > 10
+    for row in rows:
+        for item in matcher.shortlist(int(row), 10):
+            assert item["explanation"]["support_needs_unmet"] == [] or all(
+                need["need"] == "helps" for need in item["explanation"]["support_needs_unmet"]
+            )
+            assert item["features"]["support_required_unmet"] == 0
+
+
+def test_the_pyfunc_scores_raw_records_like_the_ranker(trained):
+    import mlflow
+
+    from matching.tracking import configure_tracking
+
+    configure_tracking(trained.tracking_uri)
+    pyfunc = mlflow.pyfunc.load_model("models:/jobmatch-ranker@champion")
+    records = sample_records(trained, 50)
+    out = pyfunc.predict(records)
+    np.testing.assert_allclose(out["score"].to_numpy(), score_pair_records(trained.model.ranker, records))
+    assert isinstance(out, pd.DataFrame)
