@@ -22,6 +22,16 @@ def logistics_hours_fit(p: PairFrame) -> np.ndarray:
     return 1.0 - np.minimum(np.abs(p.w("hours_per_week") - desired) / desired, 1.0)
 
 
+def logistics_weekly_hours(p: PairFrame) -> np.ndarray:
+    """The job's weekly hours as a share of full time (40 h): short jobs see more quits."""
+    return p.w("hours_per_week") / 40.0
+
+
+def employer_supports_offered(p: PairFrame) -> np.ndarray:
+    """Share of all support categories the workplace can give: a sign of inclusion readiness."""
+    return p.w("offers").mean(axis=1)
+
+
 def employer_hire_rate(p: PairFrame) -> np.ndarray:
     """The workplace's hires per trainee taken, smoothed towards 0.3 over 5 pseudo-placements."""
     hires, placements = p.w("past_hires"), p.w("past_placements")

@@ -103,6 +103,18 @@ FEATURES: tuple[Feature, ...] = (
         +1,
     ),
     Feature(
+        "logistics_weekly_hours", "logistics", logistics.logistics_weekly_hours,
+        "weekly hours that tend to last ({value} of full time)",
+        "short weekly hours, where more trials end early ({value} of full time)",
+        0, "{:.0%}",
+    ),
+    Feature(
+        "employer_supports_offered", "employer", logistics.employer_supports_offered,
+        "the workplace offers many kinds of adaptation ({value} of those listed)",
+        "the workplace offers few kinds of adaptation ({value} of those listed)",
+        +1, "{:.0%}",
+    ),
+    Feature(
         "employer_hire_rate", "employer", logistics.employer_hire_rate,
         "the employer has hired many of its earlier trainees (smoothed rate {value})",
         "the employer has hired few of its earlier trainees (smoothed rate {value})",

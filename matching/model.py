@@ -29,15 +29,53 @@ SHARED_COLUMNS = ("lat", "lon", "active")
 
 
 
+@dataclass(frozen=True)
+class LinearBase:
+    """The linear part of the score: `sum_j weight_j * (x_j - mean_j) / scale_j`.
+
+    The booster is fitted on top of it (LightGBM's init score), so the served score is
+    `linear + booster`. Weights carry each feature's declared direction (or are 0).
+    """
+
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    weight: tuple[float, ...]
+
+    def contributions(self, matrix: np.ndarray) -> np.ndarray:
+        """Per-feature linear contributions, one row per pair."""
+        return (np.asarray(matrix, dtype=np.float64) - np.array(self.mean)) / np.array(self.scale) * np.array(self.weight)
+
+    def score(self, matrix: np.ndarray) -> np.ndarray:
+        return np.asarray(self.contributions(matrix).sum(axis=1))
+
+    def as_dict(self) -> dict[str, list[float]]:
+        return {"mean": list(self.mean), "scale": list(self.scale), "weight": list(self.weight)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, list[float]]) -> LinearBase:
+        return cls(tuple(data["mean"]), tuple(data["scale"]), tuple(data["weight"]))
+
+    @classmethod
+    def zero(cls, n: int) -> LinearBase:
+        return cls((0.0,) * n, (1.0,) * n, (0.0,) * n)
+
+
 @dataclass
 class Ranker:
-    """The booster with what it needs to score raw records: feature names and the catalogue."""
+    """The booster with what it needs to score raw records: feature names, the linear base it
+    was boosted from, and the catalogue."""
 
     booster: lgb.Booster
     features: list[str]
     registry: str
     catalogue: Catalogue
     meta: dict[str, Any] = field(default_factory=dict)
+    linear: LinearBase | None = None
+
+    @property
+    def base(self) -> LinearBase:
+        """The linear base (all-zero weights for a booster fitted without one)."""
+        return self.linear or LinearBase.zero(len(self.features))
 
     def check_compatible(self) -> None:
         """Raise `ModelMismatchError` unless the model's features are the code's features."""
@@ -56,19 +94,22 @@ class Ranker:
         """Ranking scores (higher is better; comparable within one candidate's list)."""
         if len(matrix) == 0:
             return np.zeros(0)
-        return np.asarray(self.booster.predict(matrix, validate_features=False), dtype=np.float64)
+        trees = np.asarray(self.booster.predict(matrix, validate_features=False), dtype=np.float64)
+        return self.base.score(matrix) + trees
 
     def contributions(self, matrix: np.ndarray) -> np.ndarray:
         """Per-feature contributions (TreeSHAP), last column the bias. Costly: only served rows."""
         if len(matrix) == 0:
             return np.zeros((0, len(self.features) + 1))
-        return np.asarray(self.booster.predict(matrix, pred_contrib=True), dtype=np.float64)
+        out = np.asarray(self.booster.predict(matrix, pred_contrib=True), dtype=np.float64)
+        out[:, : len(self.features)] += self.base.contributions(matrix)
+        return out
 
     def save(self, folder: Path) -> dict[str, str]:
         """Write the booster and metadata; returns the artifact map for `log_model`."""
         folder.mkdir(parents=True, exist_ok=True)
         self.booster.save_model(str(folder / BOOSTER_FILE))
-        meta = {**self.meta, "features": self.features, "registry": self.registry}
+        meta = {**self.meta, "features": self.features, "registry": self.registry, "linear": self.base.as_dict()}
         (folder / META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
         return {"booster": str(folder / BOOSTER_FILE), "meta": str(folder / META_FILE)}
 
@@ -77,11 +118,14 @@ class Ranker:
         meta = json.loads(Path(meta_path).read_text(encoding="utf-8"))
         booster = lgb.Booster(model_file=str(booster_path))
         catalogue = load_catalogue(Path(catalogue_dir) if catalogue_dir else None)
-        return cls(booster, list(meta["features"]), str(meta["registry"]), catalogue, meta)
+        linear = LinearBase.from_dict(meta["linear"]) if "linear" in meta else None
+        return cls(booster, list(meta["features"]), str(meta["registry"]), catalogue, meta, linear)
 
     @classmethod
-    def from_booster(cls, booster: lgb.Booster, meta: dict[str, Any] | None = None) -> Ranker:
-        return cls(booster, feature_names(), registry_fingerprint(), load_catalogue(), meta or {})
+    def from_booster(
+        cls, booster: lgb.Booster, meta: dict[str, Any] | None = None, linear: LinearBase | None = None
+    ) -> Ranker:
+        return cls(booster, feature_names(), registry_fingerprint(), load_catalogue(), meta or {}, linear)
 
 
 def pair_records(

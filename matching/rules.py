@@ -20,6 +20,8 @@ RULE_WEIGHTS: dict[str, float] = {
     "demand_over_tolerance": -0.5,
     "logistics_commute_ratio": -1.0,
     "logistics_hours_fit": 0.5,
+    "logistics_weekly_hours": 0.0,
+    "employer_supports_offered": 0.0,
     "employer_hire_rate": 1.0,
     "employer_experience": 0.1,
     "capacity_slots_left": 0.0,

@@ -29,8 +29,8 @@ class Trained:
 def small_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from training.synthetic import generate_dataset
 
-    folder = tmp_path_factory.mktemp("small")
-    generate_dataset(folder, 600, 900, seed=11)
+    folder = tmp_path_factory.mktemp("standard")
+    generate_dataset(folder, 2000, 3000, seed=7)  # the size the quality target is stated for
     return folder
 
 

@@ -23,7 +23,7 @@ from mlflow.models import infer_signature  # noqa: E402
 
 from features.registry import FEATURES, registry_fingerprint  # noqa: E402
 from matching import servable  # noqa: E402
-from matching.model import Ranker, pair_records  # noqa: E402
+from matching.model import pair_records  # noqa: E402
 from matching.paths import reference_dir  # noqa: E402
 from matching.settings import CHAMPION, MODEL_NAME  # noqa: E402
 from matching.tracking import artifact_location, configure_tracking  # noqa: E402
@@ -59,8 +59,8 @@ def pip_requirements() -> list[str]:
 
 def importance_figure(result: TrainResult) -> plt.Figure:
     """Gain importance per feature, largest on top."""
-    gains = result.booster.feature_importance(importance_type="gain")
-    names = result.booster.feature_name()
+    gains = result.ranker.booster.feature_importance(importance_type="gain")
+    names = result.ranker.booster.feature_name()
     order = np.argsort(gains)
     figure, axis = plt.subplots(figsize=(7, 4.5))
     axis.barh([names[i] for i in order], gains[order] / max(gains.sum(), 1e-12), color="#3b6ea5")
@@ -158,9 +158,8 @@ def log_and_register(
         plt.close(figure)
         mlflow.log_text(model_card(result, fingerprint, synthetic), "model_card.md")
         mlflow.log_text(result.evaluation.frame().to_csv(index=False), "evaluation.csv")
-        ranker = Ranker.from_booster(
-            result.booster, {"dataset_fingerprint": fingerprint, "run_id": run.info.run_id}
-        )
+        ranker = result.ranker
+        ranker.meta.update({"dataset_fingerprint": fingerprint, "run_id": run.info.run_id})
         with tempfile.TemporaryDirectory() as tmp:
             artifacts = ranker.save(Path(tmp))
             artifacts["catalogue"] = str(reference_dir() / "catalogue")
@@ -168,7 +167,7 @@ def log_and_register(
                 dataset.candidates, dataset.workplaces,
                 result.held_out.logged.c_idx[:5], result.held_out.logged.w_idx[:5],
             )
-            scores = result.booster.predict(result.held_out.logged.matrix[:5])
+            scores = ranker.score(result.held_out.logged.matrix[:5])
             signature = infer_signature(example, {"score": scores})
             say("registering the model")
             os.environ.setdefault("MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD", "false")
@@ -204,7 +203,7 @@ def decide_promotion(client: MlflowClient, model_name: str, version: str, result
     """Move `champion` to `version` only if it beats the current champion's NDCG@10 on this run's
     held-out data (every eligible workplace when a truth exists, else the logged pairs)."""
     protocol, pairs, gains = result.held_out.primary()
-    new_score = ndcg_at_k(gains, result.booster.predict(pairs.matrix), pairs.c_idx, 10)
+    new_score = ndcg_at_k(gains, result.ranker.score(pairs.matrix), pairs.c_idx, 10)
     current = champion_version(client, model_name)
     tag = f"NDCG@10 on held-out {protocol} pairs"
     if current is None:

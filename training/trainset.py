@@ -15,7 +15,7 @@ from matching.datasets import Dataset
 from matching.records import DataContractError, Problem
 
 HELD_OUT_SHARE = 0.2
-VALID_SHARE = 0.1
+VALID_SHARE = 0.2
 
 
 @dataclass

@@ -11,13 +11,30 @@ from matching.records import load_catalogue
 from matching.shortlist import Matcher
 
 
-def test_model_beats_every_baseline_on_held_out_candidates(trained):
+def test_model_beats_every_baseline_and_nears_the_oracle(trained):
+    """Over every eligible workplace of held-out candidates (gains: true expected grade), on
+    2,000 x 3,000 generated data: at least 0.9 of the oracle and above every baseline. On the
+    logged pairs, where a gain is one noisy draw of the outcome, it must at least beat random."""
     evaluation = trained.result.evaluation
-    for protocol in ("logged", "all_eligible"):
-        model = evaluation.value(protocol, "model")
-        for baseline in ("random", "rule", "logistic"):
-            assert model > evaluation.value(protocol, baseline), (protocol, baseline, evaluation.table())
-    assert evaluation.value("all_eligible", "oracle") > evaluation.value("all_eligible", "model")
+    model = evaluation.value("all_eligible", "model")
+    assert model >= 0.9 * evaluation.value("all_eligible", "oracle"), evaluation.table()
+    for baseline in ("random", "rule", "logistic"):
+        assert model > evaluation.value("all_eligible", baseline), (baseline, evaluation.table())
+    assert evaluation.value("logged", "model") > evaluation.value("logged", "random") + 0.01
+
+
+def test_the_pipeline_learns_a_different_ground_truth(tmp_path):
+    """Trained on data drawn from another ground truth (interests and hours first, commute as a
+    threshold, the employer's record weighing more), the model still clearly beats the baselines,
+    including the hand-set rule whose weights suit the standard truth."""
+    from training.synthetic import generate_dataset
+    from training.train import train_ranker
+
+    generate_dataset(tmp_path, 2000, 3000, seed=8, variant="alternative")
+    evaluation = train_ranker(tmp_path, seed=0).evaluation
+    model = evaluation.value("all_eligible", "model")
+    for baseline in ("random", "rule", "logistic"):
+        assert model > evaluation.value("all_eligible", baseline) + 0.01, (baseline, evaluation.table())
 
 
 def test_no_candidate_is_both_trained_on_and_held_out(trained):
