@@ -37,7 +37,7 @@ from matching.candidates import CandidateTable, WorkplacePool, eligible_candidat
 from matching.datasets import load_dataset, write_table  # noqa: E402
 from training.synthetic import generate_dataset  # noqa: E402
 from training.train import DEFAULT_PARAMS, fit_ranker, train_ranker  # noqa: E402
-from training.trainset import held_out_mask, logged_pairs, valid_mask  # noqa: E402
+from training.trainset import held_out_mask, logged_pairs  # noqa: E402
 
 
 def log(message: str) -> None:
@@ -67,17 +67,19 @@ def labelled_dataset(folder: Path, n_pairs: int, seed: int) -> Path:
     return folder
 
 
+TRAIN_ROUNDS = 200
+
+
 def bench_training(folder: Path, seed: int) -> dict[str, float]:
     started = time.perf_counter()
-    result = train_ranker(folder, seed=seed, progress=log)
+    result = train_ranker(folder, seed=seed, progress=log, num_rounds=TRAIN_ROUNDS, early_stopping=False)
     pipeline = time.perf_counter() - started
     dataset = result.dataset
     candidates = CandidateTable.build(dataset.candidates)
     pool = WorkplacePool(dataset.workplaces)
     pairs = logged_pairs(dataset, candidates, pool)
-    train = pairs.subset(~held_out_mask(pairs.candidate_ids))
-    fit = train.subset(~valid_mask(train.candidate_ids))
-    rounds = result.booster.num_trees()
+    fit = pairs.subset(~held_out_mask(pairs.candidate_ids))
+    rounds = result.ranker.booster.num_trees()
     assert fit.grade is not None
     started = time.perf_counter()
     fit_ranker((fit.matrix, fit.grade, fit.group_sizes()), None, seed=seed, num_rounds=rounds)

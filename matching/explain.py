@@ -43,16 +43,33 @@ def reasons(values: np.ndarray, contributions: np.ndarray, limit: int = 3) -> tu
     return speaks_for, speaks_against
 
 
-def top_reasons(values: np.ndarray, contributions: np.ndarray, limit: int = 3) -> list[str]:
-    """The `limit` strongest reasons either way, as signed sentences ("+ ..." or "- ...")."""
-    contributions = contributions[: len(FEATURES)]
-    order = np.argsort(-np.abs(contributions), kind="stable")[:limit]
-    out = []
-    for j in order:
-        c = float(contributions[j])
-        if abs(c) < MIN_CONTRIBUTION:
-            continue
-        out.append(("+ " if c > 0 else "- ") + FEATURES[j].describe(float(values[j]), c > 0))
+def top_reasons(values: np.ndarray, contributions: np.ndarray, limit: int = 3) -> list[list[str]]:
+    """For many pairs at once, the `limit` strongest reasons either way as signed sentences
+    ("+ ..." or "- ..."), strongest first; "" where fewer reasons carry weight.
+
+    Args:
+        values: feature values, one row per pair.
+        contributions: per-feature contributions, one row per pair (bias column ignored).
+        limit: reasons per pair.
+
+    Returns:
+        `limit` lists (first, second, third reason...), each with one sentence per pair.
+    """
+    n = len(values)
+    contributions = contributions[:, : len(FEATURES)]
+    order = np.argsort(-np.abs(contributions), axis=1, kind="stable")[:, :limit]
+    out: list[list[str]] = []
+    for slot in range(order.shape[1]):
+        column = np.full(n, "", dtype=object)
+        chosen = order[:, slot]
+        weight = contributions[np.arange(n), chosen]
+        for j, feature in enumerate(FEATURES):
+            for positive, mark in ((True, "+ "), (False, "- ")):
+                rows = np.flatnonzero((chosen == j) & ((weight > 0) == positive) & (np.abs(weight) >= MIN_CONTRIBUTION))
+                if len(rows):
+                    column[rows] = [mark + feature.describe(float(v), positive) for v in values[rows, j]]
+        out.append(column.tolist())
+    out.extend([[""] * n for _ in range(limit - len(out))])
     return out
 
 

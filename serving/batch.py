@@ -58,8 +58,7 @@ def score_caseload(
         scored = matcher.score_rows(rows[start : start + chunk])
         chosen, ranks = top_k_per_candidate(scored.c_idx, scored.scores, top_k)
         contributions = model.ranker.contributions(scored.matrix[chosen])
-        reasons = [top_reasons(scored.matrix[p], contributions[i], REASONS) for i, p in enumerate(chosen)]
-        padded = [r + [""] * (REASONS - len(r)) for r in reasons]
+        reasons = top_reasons(scored.matrix[chosen], contributions, REASONS)
         part = pd.DataFrame(
             {
                 "candidate_id": ids[scored.c_idx[chosen]],
@@ -69,7 +68,7 @@ def score_caseload(
             }
         )
         for j in range(REASONS):
-            part[f"reason_{j + 1}"] = [r[j] for r in padded]
+            part[f"reason_{j + 1}"] = reasons[j]
         parts.append(part)
         pairs_scored += len(scored.c_idx)
         if progress:

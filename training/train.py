@@ -257,8 +257,13 @@ def train_ranker(
     params: dict[str, Any] | None = None,
     exclude_unmet_required: bool = True,
     progress: Callable[[str], None] | None = None,
+    num_rounds: int = MAX_ROUNDS,
+    early_stopping: bool = True,
 ) -> TrainResult:
     """Load a dataset, fit the ranker on training candidates and evaluate it on held-out ones.
+
+    With `early_stopping`, a fifth of the training candidates decide when boosting stops (at most
+    `num_rounds`); without, all training candidates fit exactly `num_rounds` rounds.
 
     Raises:
         DataContractError: when the dataset breaks the contract or has no outcomes.
@@ -284,7 +289,7 @@ def train_ranker(
             f"the split by candidate left {len(train_pairs)} training and {len(test_pairs)} held-out pairs;"
             " the dataset needs outcomes for more candidates"
         )
-    stop = valid_mask(train_pairs.candidate_ids)
+    stop = valid_mask(train_pairs.candidate_ids) if early_stopping else np.zeros(len(train_pairs), dtype=bool)
     fit_pairs, stop_pairs = train_pairs.subset(~stop), train_pairs.subset(stop)
     n_train = len(np.unique(train_pairs.candidate_ids))
     n_test = len(np.unique(test_pairs.candidate_ids))
@@ -296,7 +301,7 @@ def train_ranker(
     booster = fit_ranker(
         (fit_pairs.matrix, fit_pairs.grade, fit_pairs.group_sizes()),
         (stop_pairs.matrix, stop_pairs.grade, stop_pairs.group_sizes()) if len(stop_pairs) else None,
-        params=params, seed=seed, progress=say,
+        params=params, seed=seed, progress=say, num_rounds=num_rounds,
         init=(linear.score(fit_pairs.matrix), linear.score(stop_pairs.matrix) if len(stop_pairs) else None),
     )
     ranker = Ranker.from_booster(booster, linear=linear)
