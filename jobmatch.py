@@ -20,6 +20,17 @@ SAMPLE_WORKPLACES = 1500
 SAMPLE_SEED = 7
 
 
+def quiet_libraries() -> None:
+    """Keep MLflow's advice and start-up chatter out of the command's output."""
+    import logging
+    import warnings
+
+    warnings.filterwarnings("ignore", module=r"mlflow(\..*)?$")
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    logging.getLogger("mlflow").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
 def say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
@@ -218,6 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run a subcommand; bad input ends with a clear message and a non-zero exit, never a traceback."""
     args = build_parser().parse_args(argv)
+    quiet_libraries()
     from matching.records import DataContractError
     from matching.errors import ModelLoadError
 

@@ -48,13 +48,22 @@ class Dataset:
         return digest.hexdigest()
 
 
-def hash_frame(frame: pd.DataFrame) -> np.ndarray:
-    """Row hashes of a table, with list cells joined by `;` so they can be hashed."""
+def join_lists(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy with list cells (e.g. `preferred_occupations`) joined by `;`, as in CSV."""
     flat = frame.copy()
     for column in flat.columns:
-        if flat[column].map(lambda v: isinstance(v, list)).any():
-            flat[column] = flat[column].map(lambda v: ";".join(v) if isinstance(v, list) else v)
-    return pd.util.hash_pandas_object(flat, index=False).to_numpy()
+        if flat[column].dtype != object:
+            continue
+        values = flat[column]
+        first = values.dropna().head(50)
+        if any(isinstance(v, list | tuple | np.ndarray) for v in first):
+            flat[column] = values.map(lambda v: ";".join(map(str, v)) if isinstance(v, list | tuple | np.ndarray) else v)
+    return flat
+
+
+def hash_frame(frame: pd.DataFrame) -> np.ndarray:
+    """Row hashes of a table, with list cells joined by `;` so they can be hashed."""
+    return pd.util.hash_pandas_object(join_lists(frame), index=False).to_numpy()
 
 
 def find_table(folder: Path, name: str) -> Path | None:
@@ -129,15 +138,14 @@ def load_dataset(folder: str | Path, catalogue: Catalogue | None = None) -> Data
         problems.extend(found)
     if all(name in tables for name in REQUIRED_TABLES):
         problems.extend(check_references(tables))
+    truth_path = None
+    try:
+        truth_path = find_table(folder, TRUTH_TABLE)
+    except DataContractError as error:
+        problems.extend(error.problems)
     if problems:
         raise DataContractError(problems)
-    truth = None
-    truth_path = find_table(folder, TRUTH_TABLE)
-    if truth_path is not None:
-        truth = read_table(truth_path)
-        truth["candidate_id"] = truth["candidate_id"].astype(str)
-        truth["workplace_id"] = truth["workplace_id"].astype(str)
-        truth["expected_grade"] = truth["expected_grade"].astype(float)
+    truth = None if truth_path is None else read_truth(truth_path)
     return Dataset(
         workplaces=tables["workplaces"],
         candidates=tables["candidates"],
@@ -148,17 +156,35 @@ def load_dataset(folder: str | Path, catalogue: Catalogue | None = None) -> Data
     )
 
 
+def read_truth(path: Path) -> pd.DataFrame:
+    """The synthetic truth file: the true expected grade of every eligible pair (evaluation only).
+
+    Raises:
+        DataContractError: when a column is missing or an expected grade is not a number in [0, 4].
+    """
+    truth = read_table(path)
+    missing = [c for c in ("candidate_id", "workplace_id", "expected_grade") if c not in truth.columns]
+    if missing:
+        raise DataContractError([Problem(TRUTH_TABLE, c, None, "missing column") for c in missing])
+    grade = pd.to_numeric(truth["expected_grade"], errors="coerce")
+    bad = np.flatnonzero(~grade.between(0, 4).to_numpy())
+    if len(bad):
+        raise DataContractError(
+            [Problem(TRUTH_TABLE, "expected_grade", int(r), "must be a number in [0, 4]") for r in bad[:50]]
+        )
+    truth["candidate_id"] = truth["candidate_id"].astype(str)
+    truth["workplace_id"] = truth["workplace_id"].astype(str)
+    truth["expected_grade"] = grade.astype(float)
+    return truth
+
+
 def write_table(frame: pd.DataFrame, folder: Path, name: str, fmt: str = "parquet") -> Path:
     """Write one table in contract form (CSV lists joined by `;`), via a temporary file."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.{fmt}"
     tmp = folder / f".{name}.{fmt}.tmp"
     if fmt == "csv":
-        flat = frame.copy()
-        for column in flat.columns:
-            if flat[column].map(lambda v: isinstance(v, list)).any():
-                flat[column] = flat[column].map(lambda v: ";".join(v) if isinstance(v, list) else v)
-        flat.to_csv(tmp, index=False)
+        join_lists(frame).to_csv(tmp, index=False)
     else:
         frame.to_parquet(tmp, index=False)
     tmp.replace(path)

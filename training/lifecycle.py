@@ -58,14 +58,19 @@ def pip_requirements() -> list[str]:
 
 
 def importance_figure(result: TrainResult) -> plt.Figure:
-    """Gain importance per feature, largest on top."""
-    gains = result.ranker.booster.feature_importance(importance_type="gain")
-    names = result.ranker.booster.feature_name()
-    order = np.argsort(gains)
-    figure, axis = plt.subplots(figsize=(7, 4.5))
-    axis.barh([names[i] for i in order], gains[order] / max(gains.sum(), 1e-12), color="#3b6ea5")
-    axis.set_xlabel("share of total gain")
-    axis.set_title("Feature importance (gain)")
+    """What the score rests on: the linear base's standardised weights and the trees' gain."""
+    booster = result.ranker.booster
+    names = booster.feature_name()
+    weights = np.array(result.ranker.base.weight)
+    gains = booster.feature_importance(importance_type="gain")
+    order = np.argsort(np.abs(weights) + gains / max(gains.sum(), 1e-12))
+    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 5), sharey=True)
+    left.barh([names[i] for i in order], weights[order], color=["#3b6ea5" if w >= 0 else "#b5523b" for w in weights[order]])
+    left.set_xlabel("weight per standard deviation")
+    left.set_title("Linear base (within candidates)")
+    right.barh([names[i] for i in order], gains[order] / max(gains.sum(), 1e-12), color="#6a8f4e")
+    right.set_xlabel(f"share of total gain ({booster.num_trees()} trees)")
+    right.set_title("LightGBM lambdarank on top")
     figure.tight_layout()
     return figure
 
@@ -92,6 +97,15 @@ def model_card(result: TrainResult, fingerprint: str, synthetic: bool) -> str:
         "- features (name: direction): " + ", ".join(f"{f.name}: {f.direction:+d}" for f in FEATURES),
         f"- feature registry fingerprint: `{registry_fingerprint()}`",
         "- never features: diagnoses, age, gender, national origin (the `audit` table is not read for training)",
+        "",
+        "## Model",
+        "A linear ranker fitted within candidates (least squares of grade on standardised features, each",
+        "weight kept to its feature's declared direction), with a LightGBM lambdarank booster grouped by",
+        f"candidate fitted on top of it ({result.ranker.booster.num_trees()} trees, monotone constraints as",
+        "declared). Score = linear part + trees; contributions add up the same way.",
+        "Linear weights: " + ", ".join(
+            f"{name} {weight:+.3f}" for name, weight in zip(result.ranker.features, result.ranker.base.weight, strict=True)
+        ),
         "",
         "## Metrics on held-out candidates (NDCG, linear gains)",
         "`logged`: the held-out pairs advisers actually suggested (gain: recorded grade 0-4).",

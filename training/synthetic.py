@@ -5,7 +5,7 @@ folder gets a `README.md` saying the data are synthetic. The records are drawn s
 marginals look plausible for Norway (workplaces around real towns, occupations weighted by NAV's
 2017 job-seeker counts, part-time wishes common among job seekers with severe mental illness);
 the outcomes are drawn from a ground truth modelled on the research summarised in
-`shared/data/reference/FIGURES.md`.
+`data/reference/FIGURES.md`.
 
 Ground truth ("standard" variant)
 ---------------------------------
@@ -55,7 +55,7 @@ grade is drawn by walking the stage chain. The outcomes therefore carry the sele
 logs. `truth.parquet` holds the expected grade and P(hired) for *every* eligible pair, for
 evaluation only.
 
-Calibration (FIGURES.md section 5): P(hired) about 0.35-0.50 for well-matched, well-supported
+Calibration (data/reference/FIGURES.md section 5): P(hired) about 0.35-0.50 for well-matched, well-supported
 pairs, about 0.10-0.30 or lower for weak ones, 0.10-0.20 over logged suggestions; good support vs
 none RR about 1.6-2.3; the age gradient of hire rates roughly follows NAV's (only-employee 41-43%
 at 20-39, 39% at 40-49, 28% at 50-59, 12% at 60+). `generate_dataset` measures these and writes
@@ -539,7 +539,7 @@ def _calibration(
     c_idx: np.ndarray,
     bands: np.ndarray,
 ) -> dict[str, object]:
-    """The figures FIGURES.md section 5 asks us to calibrate against."""
+    """The figures data/reference/FIGURES.md section 5 asks us to calibrate against."""
     if len(stages) == 0:
         return {}
     reach = np.cumprod(stages, axis=1)
@@ -632,7 +632,7 @@ def _readme(summary: dict[str, object]) -> str:
         f"{summary['n_workplaces']} workplaces (format: {summary['format']}).",
         "",
         "## Tables",
-        "- `workplaces`, `candidates`, `outcomes`, `audit`: contract v1 (see DESIGN.md).",
+        "- `workplaces`, `candidates`, `outcomes`, `audit`: contract v1 (see the jobmatch README).",
         "- `audit` (age band, gender) is for fairness reports only and is never a feature.",
         "- `truth.parquet`: the true expected grade and P(hired) of every eligible pair; for",
         "  evaluation only, never for fitting.",
@@ -665,7 +665,7 @@ def _readme(summary: dict[str, object]) -> str:
         "selection bias of real logs.",
         "",
         "## Calibration (measured on this dataset)",
-        "Targets (FIGURES.md section 5): P(hired) about 0.35-0.50 for well-matched, well-supported",
+        "Targets (data/reference/FIGURES.md section 5): P(hired) about 0.35-0.50 for well-matched, well-supported",
         "pairs; about 0.10-0.30 or lower for weak ones; 0.10-0.20 over logged suggestions; good",
         "support vs none RR about 1.6-2.3; hire rates by age band roughly 42 : 43 : 39 : 28 : 12.",
         "",

@@ -95,3 +95,35 @@ def test_api_and_batch_give_the_same_scores(client, trained):
         batch = frame[frame["candidate_id"] == candidate_id]
         assert list(api) == batch["workplace_id"].tolist()
         np.testing.assert_allclose(list(api.values()), batch["score"].to_numpy(), rtol=1e-12)
+
+
+def test_a_candidate_without_consent_is_never_scored(client, trained):
+    record = trained.dataset.candidates.iloc[0].to_dict()
+    record = {k: (v.item() if hasattr(v, "item") else v) for k, v in record.items()}
+    record["consent"] = False
+    response = client.post("/shortlists", json={"candidate": record})
+    assert response.status_code == 409
+    frame = trained.dataset.candidates
+    no_consent = frame.loc[~frame["consent"], "candidate_id"]
+    if len(no_consent):
+        assert client.post("/shortlists", json={"candidate_id": no_consent.iloc[0]}).status_code == 409
+
+
+def test_without_a_loadable_model_health_says_why_and_shortlists_are_503(trained):
+    settings = trained.settings().model_copy(update={"model_uri": "models:/jobmatch-ranker@missing"})
+    with TestClient(create_app(settings)) as client:
+        health = client.get("/health")
+        assert health.status_code == 503
+        assert health.json()["status"] == "unavailable" and "missing" in health.json()["error"]
+        response = client.post("/shortlists", json={"candidate_id": a_candidate(trained)})
+        assert response.status_code == 503
+
+
+def test_a_model_whose_features_differ_from_the_code_is_refused(trained):
+    from matching.errors import ModelMismatchError
+    from matching.model import Ranker
+
+    model = trained.model.ranker
+    other = Ranker(model.booster, list(reversed(model.features)), model.registry, model.catalogue, {}, model.linear)
+    with pytest.raises(ModelMismatchError):
+        other.check_compatible()
