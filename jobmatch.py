@@ -79,7 +79,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(json.dumps({"valid": True, **summary}, indent=2))
     else:
         print(
-            f"{args.data}: valid (contract v1): {summary['workplaces']} workplaces, {summary['candidates']} candidates, "
+            f"{args.data}: valid (contract v1): {summary['workplaces']} workplaces, "
+            f"{summary['candidates']} candidates, "
             f"{outcomes} outcomes; fingerprint {summary['fingerprint'][:16]}"
         )
     return 0
@@ -89,7 +90,13 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from training.synthetic import generate_dataset
 
     summary = generate_dataset(
-        Path(args.out), args.candidates, args.workplaces, args.seed, variant=args.variant, fmt=args.format, progress=say
+        Path(args.out),
+        args.candidates,
+        args.workplaces,
+        args.seed,
+        variant=args.variant,
+        fmt=args.format,
+        progress=say,
     )
     print(json.dumps(summary, indent=2, default=str))
     return 0
@@ -102,7 +109,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     progress = Progress(not args.quiet)
-    result = train_ranker(args.data, seed=args.seed, exclude_unmet_required=settings.exclude_unmet_required, progress=progress)
+    result = train_ranker(
+        args.data, seed=args.seed, exclude_unmet_required=settings.exclude_unmet_required, progress=progress
+    )
     print("NDCG on held-out candidates (linear gains):")
     print(result.evaluation.table())
     if args.no_register:
@@ -129,7 +138,8 @@ def cmd_score(args: argparse.Namespace) -> int:
     out = write_shortlists(frame, Path(args.out))
     print(
         f"wrote {len(frame)} suggestions for {int(figures['candidates'])} candidates to {out} "
-        f"({int(figures['pairs']):,} pairs scored in {figures['seconds']:.1f}s, {figures['pairs_per_second']:,.0f} pairs/s)"
+        f"({int(figures['pairs']):,} pairs scored in {figures['seconds']:.1f}s, "
+        f"{figures['pairs_per_second']:,.0f} pairs/s)"
     )
     return 0
 
@@ -160,7 +170,9 @@ def cmd_up(args: argparse.Namespace) -> int:
     if not any(data.glob("candidates.*")):
         from training.synthetic import generate_dataset
 
-        say(f"no dataset in {data}: generating a synthetic sample ({SAMPLE_CANDIDATES} x {SAMPLE_WORKPLACES})")
+        say(
+            f"no dataset in {data}: generating a synthetic sample ({SAMPLE_CANDIDATES} x {SAMPLE_WORKPLACES})"
+        )
         generate_dataset(data, SAMPLE_CANDIDATES, SAMPLE_WORKPLACES, SAMPLE_SEED, progress=say)
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
@@ -182,25 +194,41 @@ def build_parser() -> argparse.ArgumentParser:
         prog="jobmatch",
         description="Ranked, explained shortlists of workplaces for job seekers with extensive support needs. "
         "The model suggests; the adviser decides.",
-        epilog="MLflow store: MLFLOW_TRACKING_URI (a directory or sqlite:///PATH); default: mlruns/mlflow.db in the project.",
+        epilog="MLflow store: MLFLOW_TRACKING_URI (a directory or sqlite:///PATH); "
+        "default: mlruns/mlflow.db in the project.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("validate", help="check a dataset against data contract v1 and list every problem")
-    p.add_argument("--data", required=True, type=Path, help="dataset folder (NAME.parquet or NAME.csv tables)")
+    p.add_argument(
+        "--data", required=True, type=Path, help="dataset folder (NAME.parquet or NAME.csv tables)"
+    )
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(run=cmd_validate)
 
-    p = sub.add_parser("generate", help="write a SYNTHETIC contract dataset (with a truth file for evaluation)")
+    p = sub.add_parser(
+        "generate", help="write a SYNTHETIC contract dataset (with a truth file for evaluation)"
+    )
     p.add_argument("--out", required=True, type=Path, help="folder to write")
-    p.add_argument("--candidates", type=positive_int, default=2000, help="number of candidates (default 2000)")
-    p.add_argument("--workplaces", type=positive_int, default=3000, help="number of workplaces (default 3000)")
+    p.add_argument(
+        "--candidates", type=positive_int, default=2000, help="number of candidates (default 2000)"
+    )
+    p.add_argument(
+        "--workplaces", type=positive_int, default=3000, help="number of workplaces (default 3000)"
+    )
     p.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
-    p.add_argument("--variant", choices=("standard", "alternative"), default="standard", help="ground truth to draw outcomes from")
+    p.add_argument(
+        "--variant",
+        choices=("standard", "alternative"),
+        default="standard",
+        help="ground truth to draw outcomes from",
+    )
     p.add_argument("--format", choices=("parquet", "csv"), default="parquet", help="table file format")
     p.set_defaults(run=cmd_generate)
 
-    p = sub.add_parser("train", help="train, evaluate against baselines, log to MLflow, register, maybe promote")
+    p = sub.add_parser(
+        "train", help="train, evaluate against baselines, log to MLflow, register, maybe promote"
+    )
     p.add_argument("--data", required=True, type=Path, help="dataset folder with an outcomes table")
     p.add_argument("--seed", type=int, default=0, help="LightGBM seed (default 0)")
     p.add_argument("--no-register", action="store_true", help="evaluate only; log and register nothing")
@@ -220,8 +248,15 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         p = sub.add_parser(name, help=helptext)
         p.add_argument("--data", type=Path, default=None, help="dataset folder (default: the bundled sample)")
-        p.add_argument("--host", default=os.environ.get("JOBMATCH_HOST", "127.0.0.1"), help="address (default 127.0.0.1)")
-        p.add_argument("--port", type=port_number, default=int(os.environ.get("JOBMATCH_PORT", "8000")), help="port (default 8000)")
+        p.add_argument(
+            "--host", default=os.environ.get("JOBMATCH_HOST", "127.0.0.1"), help="address (default 127.0.0.1)"
+        )
+        p.add_argument(
+            "--port",
+            type=port_number,
+            default=int(os.environ.get("JOBMATCH_PORT", "8000")),
+            help="port (default 8000)",
+        )
         p.set_defaults(run=run)
     return parser
 
@@ -230,8 +265,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run a subcommand; bad input ends with a clear message and a non-zero exit, never a traceback."""
     args = build_parser().parse_args(argv)
     quiet_libraries()
-    from matching.records import DataContractError
     from matching.errors import ModelLoadError
+    from matching.records import DataContractError
 
     try:
         return int(args.run(args))

@@ -25,7 +25,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
@@ -35,6 +34,8 @@ sys.path.insert(0, str(ROOT))
 from features.pairs import PairFrame  # noqa: E402
 from matching.candidates import CandidateTable, WorkplacePool, eligible_candidates  # noqa: E402
 from matching.datasets import load_dataset, write_table  # noqa: E402
+from matching.model import Ranker  # noqa: E402
+from serving.loading import LoadedModel, load_ranker  # noqa: E402
 from training.synthetic import generate_dataset  # noqa: E402
 from training.train import DEFAULT_PARAMS, fit_ranker, train_ranker  # noqa: E402
 from training.trainset import held_out_mask, logged_pairs  # noqa: E402
@@ -70,7 +71,7 @@ def labelled_dataset(folder: Path, n_pairs: int, seed: int) -> Path:
 TRAIN_ROUNDS = 200
 
 
-def bench_training(folder: Path, seed: int) -> dict[str, float]:
+def bench_training(folder: Path, seed: int) -> tuple[dict[str, float], Ranker]:
     started = time.perf_counter()
     result = train_ranker(folder, seed=seed, progress=log, num_rounds=TRAIN_ROUNDS, early_stopping=False)
     pipeline = time.perf_counter() - started
@@ -90,7 +91,7 @@ def bench_training(folder: Path, seed: int) -> dict[str, float]:
         "pipeline_seconds": pipeline,
         "bare_lgb_train_seconds": bare,
         "ratio_pipeline_over_bare": pipeline / bare,
-    }
+    }, result.ranker
 
 
 def free_port() -> int:
@@ -107,16 +108,16 @@ def register(folder: Path, store: Path, seed: int) -> str:
     return uri
 
 
-def bench_batch(folder: Path, uri: str, repeats: int) -> dict[str, float]:
+def bench_batch(folder: Path, model: LoadedModel, repeats: int) -> dict[str, float]:
     from serving.batch import score_caseload
-    from serving.loading import load_ranker
 
-    model = load_ranker("models:/jobmatch-ranker@champion", uri)
     dataset = load_dataset(folder)
     candidates = CandidateTable.build(dataset.candidates)
     pool = WorkplacePool(dataset.workplaces)
     c_idx, w_idx = pool.generate_pairs(candidates.arrays, eligible_candidates(candidates.frame))
-    matrix = model.ranker.features_of(PairFrame(candidates.arrays, pool.arrays, c_idx, w_idx, pool.catalogue.vocabulary))
+    matrix = model.ranker.features_of(
+        PairFrame(candidates.arrays, pool.arrays, c_idx, w_idx, pool.catalogue.vocabulary)
+    )
     batch, bare = [], []
     for _ in range(repeats):
         _, figures = score_caseload(dataset, model, top_k=10)
@@ -125,6 +126,7 @@ def bench_batch(folder: Path, uri: str, repeats: int) -> dict[str, float]:
         model.ranker.booster.predict(matrix)
         bare.append(len(matrix) / (time.perf_counter() - started))
     return {
+        "trees": float(model.ranker.booster.num_trees()),
         "pairs": float(len(matrix)),
         "batch_pairs_per_second_median": statistics.median(batch),
         "bare_predict_pairs_per_second_median": statistics.median(bare),
@@ -154,13 +156,14 @@ def one_candidate_dataset(source: Path, folder: Path, n_workplaces: int, seed: i
 def bench_api(folder: Path, uri: str, requests: int) -> dict[str, float]:
     import httpx
 
-    from serving.loading import load_ranker
-
     port = free_port()
     env = {**os.environ, "JOBMATCH_DATA_DIR": str(folder), "MLFLOW_TRACKING_URI": uri}
     server = subprocess.Popen(
         [sys.executable, "-m", "jobmatch", "serve", "--data", str(folder), "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=ROOT,
     )
     try:
         base = f"http://127.0.0.1:{port}"
@@ -190,7 +193,9 @@ def bench_api(folder: Path, uri: str, requests: int) -> dict[str, float]:
     candidates = CandidateTable.build(dataset.candidates)
     pool = WorkplacePool(dataset.workplaces)
     c_idx, w_idx = pool.generate_pairs(candidates.arrays, np.array([0]))
-    matrix = model.ranker.features_of(PairFrame(candidates.arrays, pool.arrays, c_idx, w_idx, pool.catalogue.vocabulary))
+    matrix = model.ranker.features_of(
+        PairFrame(candidates.arrays, pool.arrays, c_idx, w_idx, pool.catalogue.vocabulary)
+    )
     bare = []
     for _ in range(50):
         started = time.perf_counter()
@@ -215,19 +220,30 @@ def main() -> None:
     n_pairs = 100_000 if args.quick else 1_000_000
     n_workplaces = 2_000 if args.quick else 20_000
     requests = 50 if args.quick else 500
-    results: dict[str, object] = {"quick": args.quick, "params": {k: str(v) for k, v in DEFAULT_PARAMS.items()}}
+    results: dict[str, object] = {
+        "quick": args.quick,
+        "params": {k: str(v) for k, v in DEFAULT_PARAMS.items()},
+    }
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
         log(f"[1/3] training on {n_pairs:,} labelled pairs")
         big = labelled_dataset(tmp_path / "labelled", n_pairs, args.seed)
-        results["training"] = bench_training(big, args.seed)
+        results["training"], big_ranker = bench_training(big, args.seed)
         log("[2/3] batch scoring")
         sample = tmp_path / "caseload"
         generate_dataset(sample, 2000, 3000, args.seed)
         store = tmp_path / "mlruns"
         store.mkdir()
         uri = register(sample, store, args.seed)
-        results["batch"] = bench_batch(sample, uri, repeats=3)
+        results["batch"] = bench_batch(
+            sample, load_ranker("models:/jobmatch-ranker@champion", uri), repeats=5
+        )
+        log("[2/3] batch scoring again with the 200-tree ranker fitted on 1,000,000 pairs")
+        results["batch_200_trees"] = bench_batch(
+            sample,
+            LoadedModel(big_ranker, "bench", "jobmatch-ranker", "bench-200-trees", "", time.time()),
+            repeats=5,
+        )
         log(f"[3/3] API latency, one candidate against {n_workplaces:,} workplaces")
         single = one_candidate_dataset(sample, tmp_path / "single", n_workplaces, args.seed)
         results["api"] = bench_api(single, uri, requests)

@@ -57,7 +57,9 @@ def join_lists(frame: pd.DataFrame) -> pd.DataFrame:
         values = flat[column]
         first = values.dropna().head(50)
         if any(isinstance(v, list | tuple | np.ndarray) for v in first):
-            flat[column] = values.map(lambda v: ";".join(map(str, v)) if isinstance(v, list | tuple | np.ndarray) else v)
+            flat[column] = values.map(
+                lambda v: ";".join(map(str, v)) if isinstance(v, list | tuple | np.ndarray) else v
+            )
     return flat
 
 

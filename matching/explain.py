@@ -15,7 +15,9 @@ MIN_CONTRIBUTION = 1e-3
 TRAINING_GAP = 0.1
 
 
-def reasons(values: np.ndarray, contributions: np.ndarray, limit: int = 3) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def reasons(
+    values: np.ndarray, contributions: np.ndarray, limit: int = 3
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The features that raised and lowered one pair's score most, strongest first.
 
     Args:
@@ -38,7 +40,11 @@ def reasons(values: np.ndarray, contributions: np.ndarray, limit: int = 3) -> tu
         if len(side) < limit:
             feature = FEATURES[j]
             side.append(
-                {"feature": feature.name, "sentence": feature.describe(float(values[j]), c > 0), "contribution": round(c, 4)}
+                {
+                    "feature": feature.name,
+                    "sentence": feature.describe(float(values[j]), c > 0),
+                    "contribution": round(c, 4),
+                }
             )
     return speaks_for, speaks_against
 
@@ -65,7 +71,9 @@ def top_reasons(values: np.ndarray, contributions: np.ndarray, limit: int = 3) -
         weight = contributions[np.arange(n), chosen]
         for j, feature in enumerate(FEATURES):
             for positive, mark in ((True, "+ "), (False, "- ")):
-                rows = np.flatnonzero((chosen == j) & ((weight > 0) == positive) & (np.abs(weight) >= MIN_CONTRIBUTION))
+                rows = np.flatnonzero(
+                    (chosen == j) & ((weight > 0) == positive) & (np.abs(weight) >= MIN_CONTRIBUTION)
+                )
                 if len(rows):
                     column[rows] = [mark + feature.describe(float(v), positive) for v in values[rows, j]]
         out.append(column.tolist())
@@ -73,7 +81,9 @@ def top_reasons(values: np.ndarray, contributions: np.ndarray, limit: int = 3) -
     return out
 
 
-def support_status(needs: np.ndarray, offers: np.ndarray, vocabulary: Vocabulary) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+def support_status(
+    needs: np.ndarray, offers: np.ndarray, vocabulary: Vocabulary
+) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
     """The person's support needs the workplace meets, and those it does not."""
     met: list[dict[str, str]] = []
     unmet: list[dict[str, str]] = []
@@ -89,10 +99,18 @@ def support_status(needs: np.ndarray, offers: np.ndarray, vocabulary: Vocabulary
     return met, unmet
 
 
-def tasks_needing_training(task: np.ndarray, skill: np.ndarray, vocabulary: Vocabulary) -> list[dict[str, Any]]:
+def tasks_needing_training(
+    task: np.ndarray, skill: np.ndarray, vocabulary: Vocabulary
+) -> list[dict[str, Any]]:
     """Required tasks (level >= 0.5) where the person's skill falls short by more than 0.1."""
     out = []
     for j, activity in enumerate(vocabulary.activities):
         if task[j] >= REQUIRED_TASK_LEVEL and task[j] - skill[j] > TRAINING_GAP:
-            out.append({"task": activity, "required_level": round(float(task[j]), 3), "skill_level": round(float(skill[j]), 3)})
+            out.append(
+                {
+                    "task": activity,
+                    "required_level": round(float(task[j]), 3),
+                    "skill_level": round(float(skill[j]), 3),
+                }
+            )
     return out

@@ -28,7 +28,6 @@ META_FILE = "ranker.json"
 SHARED_COLUMNS = ("lat", "lon", "active")
 
 
-
 @dataclass(frozen=True)
 class LinearBase:
     """The linear part of the score: `sum_j weight_j * (x_j - mean_j) / scale_j`.
@@ -43,7 +42,11 @@ class LinearBase:
 
     def contributions(self, matrix: np.ndarray) -> np.ndarray:
         """Per-feature linear contributions, one row per pair."""
-        return (np.asarray(matrix, dtype=np.float64) - np.array(self.mean)) / np.array(self.scale) * np.array(self.weight)
+        return (
+            (np.asarray(matrix, dtype=np.float64) - np.array(self.mean))
+            / np.array(self.scale)
+            * np.array(self.weight)
+        )
 
     def score(self, matrix: np.ndarray) -> np.ndarray:
         return np.asarray(self.contributions(matrix).sum(axis=1))
@@ -109,12 +112,19 @@ class Ranker:
         """Write the booster and metadata; returns the artifact map for `log_model`."""
         folder.mkdir(parents=True, exist_ok=True)
         self.booster.save_model(str(folder / BOOSTER_FILE))
-        meta = {**self.meta, "features": self.features, "registry": self.registry, "linear": self.base.as_dict()}
+        meta = {
+            **self.meta,
+            "features": self.features,
+            "registry": self.registry,
+            "linear": self.base.as_dict(),
+        }
         (folder / META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
         return {"booster": str(folder / BOOSTER_FILE), "meta": str(folder / META_FILE)}
 
     @classmethod
-    def load(cls, booster_path: str | Path, meta_path: str | Path, catalogue_dir: str | Path | None) -> Ranker:
+    def load(
+        cls, booster_path: str | Path, meta_path: str | Path, catalogue_dir: str | Path | None
+    ) -> Ranker:
         meta = json.loads(Path(meta_path).read_text(encoding="utf-8"))
         booster = lgb.Booster(model_file=str(booster_path))
         catalogue = load_catalogue(Path(catalogue_dir) if catalogue_dir else None)
@@ -188,7 +198,9 @@ class RankerModel(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
         self.ranker = Ranker.load(artifacts["booster"], artifacts["meta"], artifacts.get("catalogue"))
         self.ranker.check_compatible()
 
-    def predict(self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None) -> pd.DataFrame:
+    def predict(
+        self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None
+    ) -> pd.DataFrame:
         if self.ranker is None:
             self.load_context(context)
         assert self.ranker is not None
@@ -202,6 +214,10 @@ def score_pair_records(ranker: Ranker, records: pd.DataFrame) -> np.ndarray:
     vocabulary = ranker.catalogue.vocabulary
     index = np.arange(len(records))
     pairs = PairFrame(
-        candidate_arrays(candidates, vocabulary), workplace_arrays(workplaces, vocabulary), index, index, vocabulary
+        candidate_arrays(candidates, vocabulary),
+        workplace_arrays(workplaces, vocabulary),
+        index,
+        index,
+        vocabulary,
     )
     return ranker.score(ranker.features_of(pairs))

@@ -45,8 +45,17 @@ class Catalogue:
 
     def title(self, code: str, language: str = "en") -> str:
         """The occupation's title in `language` ("en" or "no"), or the code if unknown."""
-        row = self.occupations.loc[self.occupations["occupation_code"] == code]
-        return str(row[f"title_{language}"].iloc[0]) if len(row) else code
+        return self._titles(language).get(code, code)
+
+    @cache  # noqa: B019  (one catalogue per process; the cache lives as long as it does)
+    def _titles(self, language: str) -> dict[str, str]:
+        return dict(
+            zip(
+                self.occupations["occupation_code"],
+                self.occupations[f"title_{language}"].astype(str),
+                strict=True,
+            )
+        )
 
 
 @cache
@@ -225,9 +234,7 @@ def _check_column(
         for r, items in enumerate(lists):
             for code in items:
                 if code not in codes:
-                    problems.append(
-                        Problem(table, column.name, r, "unknown occupation code", code)
-                    )
+                    problems.append(Problem(table, column.name, r, "unknown occupation code", code))
         return lists, problems
     if missing.any() and column.required:
         report(_rows(missing), "missing value")

@@ -22,7 +22,7 @@ def default_tracking_uri() -> str:
 class Settings(BaseSettings):
     """Runtime settings of every command and of the API."""
 
-    model_config = SettingsConfigDict(env_prefix="JOBMATCH_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="JOBMATCH_", extra="ignore", populate_by_name=True)
 
     data_dir: Path = Field(default_factory=sample_dir, description="dataset folder served by the API")
     tracking_uri: str = Field(

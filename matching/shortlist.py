@@ -41,11 +41,23 @@ def top_k_per_candidate(c_idx: np.ndarray, scores: np.ndarray, top_k: int) -> tu
     return order[keep], rank[keep]
 
 
+@dataclass
+class Shortlist:
+    """One candidate's ranked, explained suggestions, and how many workplaces were eligible."""
+
+    items: list[dict[str, Any]]
+    eligible: int
+
+
 class Matcher:
     """Candidate generation, features, scores and explanations over one dataset and one model."""
 
     def __init__(
-        self, ranker: Ranker, candidates: CandidateTable, pool: WorkplacePool, exclude_unmet_required: bool = True
+        self,
+        ranker: Ranker,
+        candidates: CandidateTable,
+        pool: WorkplacePool,
+        exclude_unmet_required: bool = True,
     ) -> None:
         self.ranker = ranker
         self.candidates = candidates
@@ -60,7 +72,7 @@ class Matcher:
         matrix = self.ranker.features_of(pairs)
         return ScoredPairs(c_idx, w_idx, matrix, self.ranker.score(matrix), pairs.distance_km())
 
-    def shortlist(self, row: int, top_k: int, candidates: CandidateTable | None = None) -> list[dict[str, Any]]:
+    def shortlist(self, row: int, top_k: int, candidates: CandidateTable | None = None) -> Shortlist:
         """The explained, ranked shortlist of one candidate (position `row` in the table)."""
         table = candidates or self.candidates
         scored = self.score_rows(np.array([row]), table)
@@ -69,10 +81,11 @@ class Matcher:
         vocabulary = self.pool.catalogue.vocabulary
         names = feature_names()
         needs, skill = table.arrays["needs"][row], table.arrays["skill"][row]
+        frame = self.pool.frame
         items = []
         for i, (pos, rank) in enumerate(zip(chosen, ranks, strict=True)):
             w = int(scored.w_idx[pos])
-            workplace = self.pool.frame.iloc[w]
+            workplace = {c: frame[c].iat[w] for c in ("workplace_id", "employer_id", "occupation_code")}
             speaks_for, speaks_against = reasons(scored.matrix[pos], contributions[i])
             met, unmet = support_status(needs, self.pool.arrays["offers"][w], vocabulary)
             items.append(
@@ -93,7 +106,9 @@ class Matcher:
                             self.pool.arrays["task"][w], skill, vocabulary
                         ),
                     },
-                    "features": {n: round(float(v), 6) for n, v in zip(names, scored.matrix[pos], strict=True)},
+                    "features": {
+                        n: round(float(v), 6) for n, v in zip(names, scored.matrix[pos], strict=True)
+                    },
                 }
             )
-        return items
+        return Shortlist(items, len(scored.c_idx))

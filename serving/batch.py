@@ -48,7 +48,9 @@ def score_caseload(
     matcher = Matcher(model.ranker, candidates, pool, exclude_unmet_required)
     rows = eligible_candidates(candidates.frame)
     sample = rows[:: max(1, len(rows) // 50)][:50]
-    per_candidate = len(pool.generate_pairs(candidates.arrays, sample, exclude_unmet_required)[0]) / max(1, len(sample))
+    per_candidate = len(pool.generate_pairs(candidates.arrays, sample, exclude_unmet_required)[0]) / max(
+        1, len(sample)
+    )
     chunk = max(1, int(chunk_pairs // max(per_candidate, 1.0)))
     ids = candidates.frame["candidate_id"].to_numpy()
     workplace_ids = pool.frame["workplace_id"].to_numpy()
@@ -74,7 +76,10 @@ def score_caseload(
         if progress:
             done = min(start + chunk, len(rows))
             elapsed = time.perf_counter() - started
-            progress(f"scored {done}/{len(rows)} candidates, {pairs_scored:,} pairs ({pairs_scored / max(elapsed, 1e-9):,.0f} pairs/s)")
+            progress(
+                f"scored {done}/{len(rows)} candidates, {pairs_scored:,} pairs "
+                f"({pairs_scored / max(elapsed, 1e-9):,.0f} pairs/s)"
+            )
     columns = ["candidate_id", "rank", "workplace_id", "score"] + [f"reason_{j + 1}" for j in range(REASONS)]
     result = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
     result["model_version"] = model.version

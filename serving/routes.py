@@ -34,8 +34,15 @@ def create_shortlist(body: ShortlistRequest, state: State) -> ShortlistResponse:
         frame, problems = validate_table("candidates", pd.DataFrame([record]))
         if problems:
             raise RequestValidationError(
-                [{"loc": ("body", "candidate", p.column), "msg": p.rule, "type": "contract", "input": p.value}
-                 for p in problems]
+                [
+                    {
+                        "loc": ("body", "candidate", p.column),
+                        "msg": p.rule,
+                        "type": "contract",
+                        "input": p.value,
+                    }
+                    for p in problems
+                ]
             )
         table = CandidateTable.build(frame, state.pool.catalogue)
         row, candidate_id = 0, record.get("candidate_id")
@@ -45,15 +52,16 @@ def create_shortlist(body: ShortlistRequest, state: State) -> ShortlistResponse:
         table, row, candidate_id = state.candidates, state.positions[body.candidate_id], body.candidate_id
     candidate = table.frame.iloc[row]
     if not bool(candidate["consent"]) or not bool(candidate["active"]):
-        raise HTTPException(status_code=409, detail="the candidate has not consented to matching or is not active")
-    items = matcher.shortlist(row, body.top_k, table)
-    eligible = len(matcher.pool.generate_pairs(table.arrays, [row], matcher.exclude_unmet_required)[0])
+        raise HTTPException(
+            status_code=409, detail="the candidate has not consented to matching or is not active"
+        )
+    shortlist = matcher.shortlist(row, body.top_k, table)
     return ShortlistResponse(
         model=ModelInfo(**state.model.info()),
         candidate_id=candidate_id,
         top_k=body.top_k,
-        eligible_workplaces=eligible,
-        items=items,
+        eligible_workplaces=shortlist.eligible,
+        items=shortlist.items,
     )
 
 

@@ -65,7 +65,11 @@ def importance_figure(result: TrainResult) -> plt.Figure:
     gains = booster.feature_importance(importance_type="gain")
     order = np.argsort(np.abs(weights) + gains / max(gains.sum(), 1e-12))
     figure, (left, right) = plt.subplots(1, 2, figsize=(11, 5), sharey=True)
-    left.barh([names[i] for i in order], weights[order], color=["#3b6ea5" if w >= 0 else "#b5523b" for w in weights[order]])
+    left.barh(
+        [names[i] for i in order],
+        weights[order],
+        color=["#3b6ea5" if w >= 0 else "#b5523b" for w in weights[order]],
+    )
     left.set_xlabel("weight per standard deviation")
     left.set_title("Linear base (within candidates)")
     right.barh([names[i] for i in order], gains[order] / max(gains.sum(), 1e-12), color="#6a8f4e")
@@ -103,8 +107,10 @@ def model_card(result: TrainResult, fingerprint: str, synthetic: bool) -> str:
         "weight kept to its feature's declared direction), with a LightGBM lambdarank booster grouped by",
         f"candidate fitted on top of it ({result.ranker.booster.num_trees()} trees, monotone constraints as",
         "declared). Score = linear part + trees; contributions add up the same way.",
-        "Linear weights: " + ", ".join(
-            f"{name} {weight:+.3f}" for name, weight in zip(result.ranker.features, result.ranker.base.weight, strict=True)
+        "Linear weights: "
+        + ", ".join(
+            f"{name} {weight:+.3f}"
+            for name, weight in zip(result.ranker.features, result.ranker.base.weight, strict=True)
         ),
         "",
         "## Metrics on held-out candidates (NDCG, linear gains)",
@@ -117,7 +123,8 @@ def model_card(result: TrainResult, fingerprint: str, synthetic: bool) -> str:
     ]
     for values in table.to_dict("records"):
         lines.append(
-            f"| {values['protocol']} | {values['method']} | {values['ndcg@1']:.4f} | {values['ndcg@5']:.4f} | {values['ndcg@10']:.4f} |"
+            f"| {values['protocol']} | {values['method']} | {values['ndcg@1']:.4f} | {values['ndcg@5']:.4f} "
+            f"| {values['ndcg@10']:.4f} |"
         )
     lines += [
         "",
@@ -150,7 +157,8 @@ def log_and_register(
     dataset = result.dataset
     fingerprint = dataset.fingerprint()
     synthetic = bool(dataset.truth is not None) or (
-        dataset.path is not None and (Path(dataset.path) / "README.md").exists()
+        dataset.path is not None
+        and (Path(dataset.path) / "README.md").exists()
         and "SYNTHETIC" in (Path(dataset.path) / "README.md").read_text(encoding="utf-8", errors="ignore")
     )
     say(f"logging to MLflow at {uri}")
@@ -178,8 +186,10 @@ def log_and_register(
             artifacts = ranker.save(Path(tmp))
             artifacts["catalogue"] = str(reference_dir() / "catalogue")
             example = pair_records(
-                dataset.candidates, dataset.workplaces,
-                result.held_out.logged.c_idx[:5], result.held_out.logged.w_idx[:5],
+                dataset.candidates,
+                dataset.workplaces,
+                result.held_out.logged.c_idx[:5],
+                result.held_out.logged.w_idx[:5],
             )
             scores = ranker.score(result.held_out.logged.matrix[:5])
             signature = infer_signature(example, {"score": scores})
@@ -200,8 +210,12 @@ def log_and_register(
         mlflow.set_tags({"promoted": str(registration.promoted).lower(), "promotion": registration.message})
     say(registration.message)
     return Registration(
-        run.info.run_id, version, registration.promoted, registration.message,
-        registration.new_score, registration.champion_score,
+        run.info.run_id,
+        version,
+        registration.promoted,
+        registration.message,
+        registration.new_score,
+        registration.champion_score,
     )
 
 
@@ -213,7 +227,9 @@ def champion_version(client: MlflowClient, model_name: str) -> str | None:
         return None
 
 
-def decide_promotion(client: MlflowClient, model_name: str, version: str, result: TrainResult) -> Registration:
+def decide_promotion(
+    client: MlflowClient, model_name: str, version: str, result: TrainResult
+) -> Registration:
     """Move `champion` to `version` only if it beats the current champion's NDCG@10 on this run's
     held-out data (every eligible workplace when a truth exists, else the logged pairs)."""
     protocol, pairs, gains = result.held_out.primary()
@@ -222,7 +238,14 @@ def decide_promotion(client: MlflowClient, model_name: str, version: str, result
     tag = f"NDCG@10 on held-out {protocol} pairs"
     if current is None:
         client.set_registered_model_alias(model_name, CHAMPION, version)
-        return Registration("", version, True, f"version {version} is now champion (there was none); {tag} {new_score:.4f}", new_score, None)
+        return Registration(
+            "",
+            version,
+            True,
+            f"version {version} is now champion (there was none); {tag} {new_score:.4f}",
+            new_score,
+            None,
+        )
     try:
         loaded = mlflow.pyfunc.load_model(f"models:/{model_name}/{current}")
         champion: Any = loaded.unwrap_python_model().ranker
@@ -231,13 +254,19 @@ def decide_promotion(client: MlflowClient, model_name: str, version: str, result
     except Exception as error:  # a champion that cannot score today's features cannot win
         client.set_registered_model_alias(model_name, CHAMPION, version)
         return Registration(
-            "", version, True,
-            f"version {version} is now champion: champion v{current} could not be evaluated ({error}); {tag} {new_score:.4f}",
-            new_score, None,
+            "",
+            version,
+            True,
+            f"version {version} is now champion: champion v{current} could not be evaluated ({error}); "
+            f"{tag} {new_score:.4f}",
+            new_score,
+            None,
         )
     if new_score > old_score:
         client.set_registered_model_alias(model_name, CHAMPION, version)
-        message = f"version {version} is now champion: {tag} {new_score:.4f} beats v{current}'s {old_score:.4f}"
+        message = (
+            f"version {version} is now champion: {tag} {new_score:.4f} beats v{current}'s {old_score:.4f}"
+        )
         return Registration("", version, True, message, new_score, old_score)
     message = f"champion stays v{current}: its {tag} {old_score:.4f} >= version {version}'s {new_score:.4f}"
     return Registration("", version, False, message, new_score, old_score)

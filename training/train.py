@@ -19,7 +19,6 @@ from typing import Any
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
-
 from sklearn.linear_model import LinearRegression
 
 from features.registry import feature_names, monotone_constraints
@@ -77,11 +76,15 @@ def center_within_groups(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
     counts = np.bincount(inverse).astype(np.float64)
     if values.ndim == 1:
         return values - (np.bincount(inverse, weights=values) / counts)[inverse]
-    means = np.stack([np.bincount(inverse, weights=values[:, j]) / counts for j in range(values.shape[1])], axis=1)
+    means = np.stack(
+        [np.bincount(inverse, weights=values[:, j]) / counts for j in range(values.shape[1])], axis=1
+    )
     return values - means[inverse]
 
 
-def fit_linear_base(matrix: np.ndarray, grade: np.ndarray, groups: np.ndarray, directions: list[int]) -> LinearBase:
+def fit_linear_base(
+    matrix: np.ndarray, grade: np.ndarray, groups: np.ndarray, directions: list[int]
+) -> LinearBase:
     """A linear ranker within candidates: least squares of grade on standardised features, both
     centred per candidate (so a person's overall prospects do not leak into workplace weights),
     each weight kept to its feature's declared direction; features without one get no weight.
@@ -140,11 +143,15 @@ def fit_ranker(
         merged["monotone_constraints"] = constraints
     matrix, grade, groups = train
     train_init, valid_init = init if init is not None else (None, None)
-    data = lgb.Dataset(matrix, label=grade, group=groups, feature_name=names, init_score=train_init, free_raw_data=False)
+    data = lgb.Dataset(
+        matrix, label=grade, group=groups, feature_name=names, init_score=train_init, free_raw_data=False
+    )
     callbacks: list[Any] = []
     valid_sets = []
     if valid is not None and len(valid[0]):
-        valid_sets = [lgb.Dataset(valid[0], label=valid[1], group=valid[2], init_score=valid_init, reference=data)]
+        valid_sets = [
+            lgb.Dataset(valid[0], label=valid[1], group=valid[2], init_score=valid_init, reference=data)
+        ]
         callbacks.append(lgb.early_stopping(EARLY_STOPPING, verbose=False))
 
     def report(env: lgb.callback.CallbackEnv) -> None:
@@ -165,7 +172,9 @@ class Evaluation:
 
     rows: list[dict[str, Any]] = field(default_factory=list)
 
-    def add(self, protocol: str, method: str, gains: np.ndarray, scores: np.ndarray, groups: np.ndarray) -> None:
+    def add(
+        self, protocol: str, method: str, gains: np.ndarray, scores: np.ndarray, groups: np.ndarray
+    ) -> None:
         row: dict[str, Any] = {"protocol": protocol, "method": method}
         for k in K_VALUES:
             row[f"ndcg@{k}"] = ndcg_at_k(gains, scores, groups, k)
@@ -237,7 +246,11 @@ class TrainResult:
 
 
 def build_held_out(
-    dataset: Dataset, candidates: CandidateTable, pool: WorkplacePool, logged: PairSet, exclude_unmet_required: bool
+    dataset: Dataset,
+    candidates: CandidateTable,
+    pool: WorkplacePool,
+    logged: PairSet,
+    exclude_unmet_required: bool,
 ) -> HeldOut:
     """Held-out pairs: logged ones, and (with a truth file) every eligible workplace of each."""
     eligible = None
@@ -293,7 +306,10 @@ def train_ranker(
     fit_pairs, stop_pairs = train_pairs.subset(~stop), train_pairs.subset(stop)
     n_train = len(np.unique(train_pairs.candidate_ids))
     n_test = len(np.unique(test_pairs.candidate_ids))
-    say(f"split by candidate: {n_train} training candidates ({len(train_pairs)} pairs), {n_test} held out ({len(test_pairs)} pairs)")
+    say(
+        f"split by candidate: {n_train} training candidates ({len(train_pairs)} pairs), "
+        f"{n_test} held out ({len(test_pairs)} pairs)"
+    )
     assert fit_pairs.grade is not None and stop_pairs.grade is not None
     say("fitting the linear base within candidates")
     linear = fit_linear_base(fit_pairs.matrix, fit_pairs.grade, fit_pairs.c_idx, monotone_constraints())
@@ -301,7 +317,10 @@ def train_ranker(
     booster = fit_ranker(
         (fit_pairs.matrix, fit_pairs.grade, fit_pairs.group_sizes()),
         (stop_pairs.matrix, stop_pairs.grade, stop_pairs.group_sizes()) if len(stop_pairs) else None,
-        params=params, seed=seed, progress=say, num_rounds=num_rounds,
+        params=params,
+        seed=seed,
+        progress=say,
+        num_rounds=num_rounds,
         init=(linear.score(fit_pairs.matrix), linear.score(stop_pairs.matrix) if len(stop_pairs) else None),
     )
     ranker = Ranker.from_booster(booster, linear=linear)
@@ -343,7 +362,8 @@ def evaluate_all(ranker: Ranker, baselines: dict[str, Any], held_out: HeldOut, s
         for name, baseline in baselines.items():
             evaluation.add(protocol, name, gains, baseline.score_pairs(pairs.matrix), groups)
         random_scores = [
-            ndcg_vector(gains, RandomRanker(seed + r).score_pairs(pairs.matrix), groups) for r in range(RANDOM_REPEATS)
+            ndcg_vector(gains, RandomRanker(seed + r).score_pairs(pairs.matrix), groups)
+            for r in range(RANDOM_REPEATS)
         ]
         row = {"protocol": protocol, "method": "random"}
         for i, k in enumerate(K_VALUES):

@@ -38,8 +38,13 @@ class PairSet:
             return None if a is None else a[mask]
 
         return PairSet(
-            self.candidate_ids[mask], self.workplace_ids[mask], self.c_idx[mask], self.w_idx[mask],
-            self.matrix[mask], take(self.grade), take(self.truth),
+            self.candidate_ids[mask],
+            self.workplace_ids[mask],
+            self.c_idx[mask],
+            self.w_idx[mask],
+            self.matrix[mask],
+            take(self.grade),
+            take(self.truth),
         )
 
     def group_sizes(self) -> np.ndarray:
@@ -53,7 +58,10 @@ class PairSet:
 def split_share(candidate_ids: np.ndarray, salt: str) -> np.ndarray:
     """A stable pseudo-random number in [0, 1) per candidate id (the same in every run)."""
     return np.array(
-        [int(hashlib.sha256(f"{salt}:{cid}".encode()).hexdigest()[:8], 16) / 0x100000000 for cid in candidate_ids]
+        [
+            int(hashlib.sha256(f"{salt}:{cid}".encode()).hexdigest()[:8], 16) / 0x100000000
+            for cid in candidate_ids
+        ]
     )
 
 

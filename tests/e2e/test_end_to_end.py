@@ -21,7 +21,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def jobmatch(*args: str, env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
-        [sys.executable, "-m", "jobmatch", *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=600
+        [sys.executable, "-m", "jobmatch", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     if check and result.returncode != 0:
         raise AssertionError(f"jobmatch {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
@@ -37,12 +42,18 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     store = tmp_path_factory.mktemp("store")
-    return {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{store / 'mlflow.db'}", "PYTHONWARNINGS": "ignore"}
+    return {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": f"sqlite:///{store / 'mlflow.db'}",
+        "PYTHONWARNINGS": "ignore",
+    }
 
 
 def test_generate_train_serve_and_score(tmp_path: Path, env: dict[str, str]) -> None:
     data = tmp_path / "data"
-    jobmatch("generate", "--out", str(data), "--candidates", "500", "--workplaces", "800", "--seed", "5", env=env)
+    jobmatch(
+        "generate", "--out", str(data), "--candidates", "500", "--workplaces", "800", "--seed", "5", env=env
+    )
     assert "valid" in jobmatch("validate", "--data", str(data), env=env).stdout
 
     first = jobmatch("train", "--data", str(data), env=env)
@@ -55,7 +66,13 @@ def test_generate_train_serve_and_score(tmp_path: Path, env: dict[str, str]) -> 
     jobmatch("score", "--data", str(data), "--out", str(out), "--top-k", "5", env=env)
     shortlists = pd.read_parquet(out)
     assert list(shortlists.columns[:7]) == [
-        "candidate_id", "rank", "workplace_id", "score", "reason_1", "reason_2", "reason_3"
+        "candidate_id",
+        "rank",
+        "workplace_id",
+        "score",
+        "reason_1",
+        "reason_2",
+        "reason_3",
     ]
     assert shortlists.groupby("candidate_id")["rank"].max().max() == 5
     assert (shortlists["model_version"] == "1").all()
@@ -63,7 +80,10 @@ def test_generate_train_serve_and_score(tmp_path: Path, env: dict[str, str]) -> 
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "jobmatch", "serve", "--data", str(data), "--port", str(port)],
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
@@ -89,7 +109,9 @@ def test_generate_train_serve_and_score(tmp_path: Path, env: dict[str, str]) -> 
 
 def test_bad_input_gets_a_message_not_a_traceback(tmp_path: Path, env: dict[str, str]) -> None:
     data = tmp_path / "bad"
-    jobmatch("generate", "--out", str(data), "--candidates", "40", "--workplaces", "60", "--seed", "1", env=env)
+    jobmatch(
+        "generate", "--out", str(data), "--candidates", "40", "--workplaces", "60", "--seed", "1", env=env
+    )
     workplaces = pd.read_parquet(data / "workplaces.parquet")
     workplaces.loc[3, "occupation_code"] = "0001"
     workplaces.loc[5, "past_hires"] = workplaces.loc[5, "past_placements"] + 1
@@ -99,7 +121,15 @@ def test_bad_input_gets_a_message_not_a_traceback(tmp_path: Path, env: dict[str,
         ("train", "--data", str(data)),
         ("score", "--data", str(data), "--out", str(tmp_path / "x.parquet")),
         ("validate", "--data", str(tmp_path / "missing")),
-        ("score", "--data", str(tmp_path / "missing"), "--out", str(tmp_path / "x.parquet"), "--model", "models:/nope@none"),
+        (
+            "score",
+            "--data",
+            str(tmp_path / "missing"),
+            "--out",
+            str(tmp_path / "x.parquet"),
+            "--model",
+            "models:/nope@none",
+        ),
         ("generate", "--out", str(tmp_path / "g"), "--candidates", "0"),
     ):
         result = jobmatch(*args, env=env, check=False)

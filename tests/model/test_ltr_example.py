@@ -23,11 +23,16 @@ def test_trainer_ranks_lightgbms_example_data_well():
     xt, yt, sizes_t = load("rank.test", x.shape[1])
     names = [f"f{i}" for i in range(x.shape[1])]
     booster = fit_ranker(
-        (x, y, sizes), None, params={"learning_rate": 0.1, "num_leaves": 31, "extra_trees": False},
-        num_rounds=100, names=names,
+        (x, y, sizes),
+        None,
+        params={"learning_rate": 0.1, "num_leaves": 31, "extra_trees": False},
+        num_rounds=100,
+        names=names,
     )
     groups = np.repeat(np.arange(len(sizes_t)), sizes_t)
     model = ndcg_at_k(yt, booster.predict(xt), groups, 5)
-    shuffled = np.mean([ndcg_at_k(yt, np.random.default_rng(s).random(len(yt)), groups, 5) for s in range(20)])
+    shuffled = np.mean(
+        [ndcg_at_k(yt, np.random.default_rng(s).random(len(yt)), groups, 5) for s in range(20)]
+    )
     assert model > shuffled + 0.1, (model, shuffled)
     assert model > 0.6

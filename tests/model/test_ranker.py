@@ -88,7 +88,7 @@ def test_an_unmet_required_need_is_never_shortlisted(trained):
     rows = rows[required.any(axis=1)][:40]
     assert len(rows) > 10
     for row in rows:
-        for item in matcher.shortlist(int(row), 10):
+        for item in matcher.shortlist(int(row), 10).items:
             assert item["explanation"]["support_needs_unmet"] == [] or all(
                 need["need"] == "helps" for need in item["explanation"]["support_needs_unmet"]
             )

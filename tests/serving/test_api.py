@@ -36,7 +36,11 @@ def test_shortlist_is_ranked_explained_and_names_the_model(client, trained):
     for reason in explanation["speaks_for"]:
         assert reason["contribution"] > 0 and reason["sentence"]
     assert set(explanation) == {
-        "speaks_for", "speaks_against", "support_needs_met", "support_needs_unmet", "tasks_needing_training"
+        "speaks_for",
+        "speaks_against",
+        "support_needs_met",
+        "support_needs_unmet",
+        "tasks_needing_training",
     }
 
 
@@ -70,7 +74,9 @@ def test_a_malformed_record_is_422_naming_the_field(client, trained, change, fie
     record.update(change)
     response = client.post("/shortlists", json={"candidate": record})
     assert response.status_code == 422
-    assert any(field in [str(part) for part in error["loc"]] for error in response.json()["detail"]), response.text
+    assert any(field in [str(part) for part in error["loc"]] for error in response.json()["detail"]), (
+        response.text
+    )
 
 
 def test_top_k_is_bounded(client, trained):
@@ -124,6 +130,8 @@ def test_a_model_whose_features_differ_from_the_code_is_refused(trained):
     from matching.model import Ranker
 
     model = trained.model.ranker
-    other = Ranker(model.booster, list(reversed(model.features)), model.registry, model.catalogue, {}, model.linear)
+    other = Ranker(
+        model.booster, list(reversed(model.features)), model.registry, model.catalogue, {}, model.linear
+    )
     with pytest.raises(ModelMismatchError):
         other.check_compatible()

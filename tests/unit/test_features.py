@@ -25,10 +25,15 @@ def candidates() -> pd.DataFrame:
             "max_commute_km": [10.0, 20.0],
             "desired_hours": [20.0, 30.0],
             "preferred_occupations": [["5223"], []],
-            "interest_r": [1.0, 0.0], "interest_i": [0.0, 1.0], "interest_a": [0.5, 0.5],
-            "skill_lift": [0.8, 0.2], "skill_talk": [0.2, 0.9],
-            "tolerance_stress": [0.3, 0.9], "tolerance_noise": [0.5, 0.9],
-            "needs_mentor": [2, 0], "needs_quiet": [1, 0],
+            "interest_r": [1.0, 0.0],
+            "interest_i": [0.0, 1.0],
+            "interest_a": [0.5, 0.5],
+            "skill_lift": [0.8, 0.2],
+            "skill_talk": [0.2, 0.9],
+            "tolerance_stress": [0.3, 0.9],
+            "tolerance_noise": [0.5, 0.9],
+            "needs_mentor": [2, 0],
+            "needs_quiet": [1, 0],
         }
     )
 
@@ -43,10 +48,15 @@ def workplaces() -> pd.DataFrame:
             "past_placements": [5, 0],
             "past_hires": [5, 0],
             "occupation_code": ["5223", "5221"],
-            "interest_r": [1.0, 0.0], "interest_i": [0.0, 1.0], "interest_a": [0.5, 0.5],
-            "task_lift": [0.6, 0.0], "task_talk": [0.8, 0.4],
-            "demand_stress": [0.7, 0.1], "demand_noise": [0.4, 0.2],
-            "offers_mentor": [False, True], "offers_quiet": [True, False],
+            "interest_r": [1.0, 0.0],
+            "interest_i": [0.0, 1.0],
+            "interest_a": [0.5, 0.5],
+            "task_lift": [0.6, 0.0],
+            "task_talk": [0.8, 0.4],
+            "demand_stress": [0.7, 0.1],
+            "demand_noise": [0.4, 0.2],
+            "offers_mentor": [False, True],
+            "offers_quiet": [True, False],
         }
     )
 
@@ -55,8 +65,11 @@ def workplaces() -> pd.DataFrame:
 def pairs() -> PairFrame:
     # pair 0: candidate 0 x workplace 0; pair 1: candidate 0 x workplace 1; pair 2: candidate 1 x workplace 1
     return PairFrame(
-        candidate_arrays(candidates(), VOC), workplace_arrays(workplaces(), VOC),
-        np.array([0, 0, 1]), np.array([0, 1, 1]), VOC,
+        candidate_arrays(candidates(), VOC),
+        workplace_arrays(workplaces(), VOC),
+        np.array([0, 0, 1]),
+        np.array([0, 1, 1]),
+        VOC,
     )
 
 
