@@ -149,10 +149,17 @@ def serve(data: Path | None, host: str, port: int) -> int:
 
     from matching.settings import Settings
     from serving.app import create_app
+    from serving.deps import ServiceState
 
     settings = Settings(**({"data_dir": data} if data else {}))
-    say(f"serving {settings.data_dir} on http://{host}:{port} (docs at /docs)")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    say(f"loading {settings.data_dir} and {settings.model_uri}")
+    state = ServiceState.load(settings)  # bad data fails here, with the contract's message
+    if state.model is None:
+        say(f"warning: no model is serving ({state.error}); /health says so until one is trained")
+    else:
+        say(f"model {state.model.name} version {state.model.version} loaded")
+    say(f"serving on http://{host}:{port} (docs at /docs)")
+    uvicorn.run(create_app(settings, state=state), host=host, port=port, log_level="info")
     return 0
 
 
@@ -170,9 +177,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     if not any(data.glob("candidates.*")):
         from training.synthetic import generate_dataset
 
-        say(
-            f"no dataset in {data}: generating a synthetic sample ({SAMPLE_CANDIDATES} x {SAMPLE_WORKPLACES})"
-        )
+        say(f"no dataset in {data}: generating a synthetic sample ({SAMPLE_CANDIDATES} x {SAMPLE_WORKPLACES})")
         generate_dataset(data, SAMPLE_CANDIDATES, SAMPLE_WORKPLACES, SAMPLE_SEED, progress=say)
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
@@ -200,22 +205,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("validate", help="check a dataset against data contract v1 and list every problem")
-    p.add_argument(
-        "--data", required=True, type=Path, help="dataset folder (NAME.parquet or NAME.csv tables)"
-    )
+    p.add_argument("--data", required=True, type=Path, help="dataset folder (NAME.parquet or NAME.csv tables)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(run=cmd_validate)
 
-    p = sub.add_parser(
-        "generate", help="write a SYNTHETIC contract dataset (with a truth file for evaluation)"
-    )
+    p = sub.add_parser("generate", help="write a SYNTHETIC contract dataset (with a truth file for evaluation)")
     p.add_argument("--out", required=True, type=Path, help="folder to write")
-    p.add_argument(
-        "--candidates", type=positive_int, default=2000, help="number of candidates (default 2000)"
-    )
-    p.add_argument(
-        "--workplaces", type=positive_int, default=3000, help="number of workplaces (default 3000)"
-    )
+    p.add_argument("--candidates", type=positive_int, default=2000, help="number of candidates (default 2000)")
+    p.add_argument("--workplaces", type=positive_int, default=3000, help="number of workplaces (default 3000)")
     p.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     p.add_argument(
         "--variant",
@@ -226,9 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("parquet", "csv"), default="parquet", help="table file format")
     p.set_defaults(run=cmd_generate)
 
-    p = sub.add_parser(
-        "train", help="train, evaluate against baselines, log to MLflow, register, maybe promote"
-    )
+    p = sub.add_parser("train", help="train, evaluate against baselines, log to MLflow, register, maybe promote")
     p.add_argument("--data", required=True, type=Path, help="dataset folder with an outcomes table")
     p.add_argument("--seed", type=int, default=0, help="LightGBM seed (default 0)")
     p.add_argument("--no-register", action="store_true", help="evaluate only; log and register nothing")
@@ -276,7 +271,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ModelLoadError as error:
         say(f"error: {error}\nTrain and register a model first: jobmatch train --data DIR")
         return EXIT_NO_MODEL
-    except (ValueError, FileNotFoundError, PermissionError, IsADirectoryError) as error:
+    except (ValueError, OSError) as error:
         say(f"error: {error}")
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:

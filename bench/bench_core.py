@@ -235,9 +235,7 @@ def main() -> None:
         store = tmp_path / "mlruns"
         store.mkdir()
         uri = register(sample, store, args.seed)
-        results["batch"] = bench_batch(
-            sample, load_ranker("models:/jobmatch-ranker@champion", uri), repeats=5
-        )
+        results["batch"] = bench_batch(sample, load_ranker("models:/jobmatch-ranker@champion", uri), repeats=5)
         log("[2/3] batch scoring again with the 200-tree ranker fitted on 1,000,000 pairs")
         results["batch_200_trees"] = bench_batch(
             sample,

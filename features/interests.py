@@ -7,14 +7,19 @@ import numpy as np
 from features.pairs import PairFrame
 
 
+def _unit_profiles(profiles: np.ndarray) -> np.ndarray:
+    """Each row centred and scaled to length 1 (all-equal rows become zeros)."""
+    centred = profiles - profiles.mean(axis=1, keepdims=True)
+    norm = np.sqrt((centred * centred).sum(axis=1, keepdims=True))
+    return np.divide(centred, norm, out=np.zeros_like(centred), where=norm > 1e-12)
+
+
 def interest_similarity(p: PairFrame) -> np.ndarray:
     """Correlation of the person's RIASEC profile with the occupation's (-1 to 1)."""
-    a, b = p.c("interest"), p.w("interest")
-    a = a - a.mean(axis=1, keepdims=True)
-    b = b - b.mean(axis=1, keepdims=True)
-    norm = np.sqrt((a * a).sum(axis=1) * (b * b).sum(axis=1))
-    dot = (a * b).sum(axis=1)
-    return np.divide(dot, norm, out=np.zeros_like(dot), where=norm > 1e-12)
+    # normalise once per person and per workplace, not once per pair
+    a = _unit_profiles(p.candidates["interest"])[p.c_idx]
+    b = _unit_profiles(p.workplaces["interest"])[p.w_idx]
+    return np.asarray((a * b).sum(axis=1))
 
 
 def interest_preferred_occupation(p: PairFrame) -> np.ndarray:

@@ -104,9 +104,7 @@ class PairFrame:
     def distance_km(self) -> np.ndarray:
         """Distance between the person's home and the workplace, in km."""
         if "distance_km" not in self._cache:
-            self._cache["distance_km"] = haversine_km(
-                self.c("lat"), self.c("lon"), self.w("lat"), self.w("lon")
-            )
+            self._cache["distance_km"] = haversine_km(self.c("lat"), self.c("lon"), self.w("lat"), self.w("lon"))
         return self._cache["distance_km"]
 
     def column_of(self, group: str, name: str) -> int:

@@ -76,9 +76,7 @@ def find_table(folder: Path, name: str) -> Path | None:
     """
     found = [folder / f"{name}.{ext}" for ext in ("parquet", "csv") if (folder / f"{name}.{ext}").exists()]
     if len(found) > 1:
-        raise DataContractError(
-            [Problem(name, "", None, f"both {name}.parquet and {name}.csv exist; keep one")]
-        )
+        raise DataContractError([Problem(name, "", None, f"both {name}.parquet and {name}.csv exist; keep one")])
     return found[0] if found else None
 
 
@@ -94,9 +92,7 @@ def read_table(path: Path) -> pd.DataFrame:
         return pd.read_csv(path, dtype=str, keep_default_na=True, skipinitialspace=True)
     except Exception as error:  # any reader failure is bad input, reported as such
         reason = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
-        raise DataContractError(
-            [Problem(path.stem, "", None, f"cannot read {path.name}: {reason}")]
-        ) from error
+        raise DataContractError([Problem(path.stem, "", None, f"cannot read {path.name}: {reason}")]) from error
 
 
 def load_dataset(folder: str | Path, catalogue: Catalogue | None = None) -> Dataset:
@@ -127,9 +123,7 @@ def load_dataset(folder: str | Path, catalogue: Catalogue | None = None) -> Data
             continue
         if path is None:
             if name in REQUIRED_TABLES:
-                problems.append(
-                    Problem(name, "", None, f"missing table: expected {name}.parquet or {name}.csv")
-                )
+                problems.append(Problem(name, "", None, f"missing table: expected {name}.parquet or {name}.csv"))
             continue
         try:
             raw = read_table(path)

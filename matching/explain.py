@@ -71,9 +71,7 @@ def top_reasons(values: np.ndarray, contributions: np.ndarray, limit: int = 3) -
         weight = contributions[np.arange(n), chosen]
         for j, feature in enumerate(FEATURES):
             for positive, mark in ((True, "+ "), (False, "- ")):
-                rows = np.flatnonzero(
-                    (chosen == j) & ((weight > 0) == positive) & (np.abs(weight) >= MIN_CONTRIBUTION)
-                )
+                rows = np.flatnonzero((chosen == j) & ((weight > 0) == positive) & (np.abs(weight) >= MIN_CONTRIBUTION))
                 if len(rows):
                     column[rows] = [mark + feature.describe(float(v), positive) for v in values[rows, j]]
         out.append(column.tolist())
@@ -99,9 +97,7 @@ def support_status(
     return met, unmet
 
 
-def tasks_needing_training(
-    task: np.ndarray, skill: np.ndarray, vocabulary: Vocabulary
-) -> list[dict[str, Any]]:
+def tasks_needing_training(task: np.ndarray, skill: np.ndarray, vocabulary: Vocabulary) -> list[dict[str, Any]]:
     """Required tasks (level >= 0.5) where the person's skill falls short by more than 0.1."""
     out = []
     for j, activity in enumerate(vocabulary.activities):

@@ -43,13 +43,12 @@ class LinearBase:
     def contributions(self, matrix: np.ndarray) -> np.ndarray:
         """Per-feature linear contributions, one row per pair."""
         return (
-            (np.asarray(matrix, dtype=np.float64) - np.array(self.mean))
-            / np.array(self.scale)
-            * np.array(self.weight)
+            (np.asarray(matrix, dtype=np.float64) - np.array(self.mean)) / np.array(self.scale) * np.array(self.weight)
         )
 
     def score(self, matrix: np.ndarray) -> np.ndarray:
-        return np.asarray(self.contributions(matrix).sum(axis=1))
+        slope = np.array(self.weight) / np.array(self.scale)
+        return np.asarray(matrix, dtype=np.float64) @ slope - float(np.dot(slope, self.mean))
 
     def as_dict(self) -> dict[str, list[float]]:
         return {"mean": list(self.mean), "scale": list(self.scale), "weight": list(self.weight)}
@@ -74,6 +73,7 @@ class Ranker:
     catalogue: Catalogue
     meta: dict[str, Any] = field(default_factory=dict)
     linear: LinearBase | None = None
+    _paths: tuple[list[np.ndarray], float] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def base(self) -> LinearBase:
@@ -83,9 +83,7 @@ class Ranker:
     def check_compatible(self) -> None:
         """Raise `ModelMismatchError` unless the model's features are the code's features."""
         if self.features != feature_names():
-            raise ModelMismatchError(
-                f"model features {self.features} differ from the code's {feature_names()}"
-            )
+            raise ModelMismatchError(f"model features {self.features} differ from the code's {feature_names()}")
         if list(self.booster.feature_name()) != self.features:
             raise ModelMismatchError("the booster's feature names differ from the model's metadata")
 
@@ -108,6 +106,54 @@ class Ranker:
         out[:, : len(self.features)] += self.base.contributions(matrix)
         return out
 
+    def path_contributions(self, matrix: np.ndarray) -> np.ndarray:
+        """Per-feature contributions by decision path (Saabas), last column the bias.
+
+        Each split on a row's path credits its feature with the change in the tree's expected
+        value. Like TreeSHAP the columns add up to the score; unlike it, the cost is one leaf
+        lookup per tree, so batch jobs can explain every suggestion they write.
+        """
+        if len(matrix) == 0:
+            return np.zeros((0, len(self.features) + 1))
+        tables, bias = self._path_tables()
+        leaves = np.asarray(self.booster.predict(matrix, pred_leaf=True), dtype=np.int64).reshape(len(matrix), -1)
+        credit = self.base.contributions(matrix)
+        for t, table in enumerate(tables):
+            credit += table[leaves[:, t]]
+        return np.column_stack([credit, np.full(len(matrix), bias)])
+
+    def _path_tables(self) -> tuple[list[np.ndarray], float]:
+        """Per tree, per leaf: the feature credits along the path to that leaf; and the bias."""
+        if self._paths is not None:
+            return self._paths
+        n = len(self.features)
+        tables: list[np.ndarray] = []
+        bias = 0.0
+        for tree in self.booster.dump_model()["tree_info"]:
+            root = tree["tree_structure"]
+            table = np.zeros((max(int(tree["num_leaves"]), 1), n))
+            if "leaf_index" in root:  # a tree that is a single leaf
+                bias += float(root["leaf_value"])
+                tables.append(table)
+                continue
+            bias += float(root["internal_value"])
+            stack: list[tuple[dict[str, Any], np.ndarray]] = [(root, np.zeros(n))]
+            while stack:
+                node, credit = stack.pop()
+                value = float(node["internal_value"])
+                for side in ("left_child", "right_child"):
+                    child = node[side]
+                    child_value = float(child["leaf_value"] if "leaf_index" in child else child["internal_value"])
+                    step = credit.copy()
+                    step[int(node["split_feature"])] += child_value - value
+                    if "leaf_index" in child:
+                        table[int(child["leaf_index"])] = step
+                    else:
+                        stack.append((child, step))
+            tables.append(table)
+        self._paths = (tables, bias)
+        return self._paths
+
     def save(self, folder: Path) -> dict[str, str]:
         """Write the booster and metadata; returns the artifact map for `log_model`."""
         folder.mkdir(parents=True, exist_ok=True)
@@ -122,9 +168,7 @@ class Ranker:
         return {"booster": str(folder / BOOSTER_FILE), "meta": str(folder / META_FILE)}
 
     @classmethod
-    def load(
-        cls, booster_path: str | Path, meta_path: str | Path, catalogue_dir: str | Path | None
-    ) -> Ranker:
+    def load(cls, booster_path: str | Path, meta_path: str | Path, catalogue_dir: str | Path | None) -> Ranker:
         meta = json.loads(Path(meta_path).read_text(encoding="utf-8"))
         booster = lgb.Booster(model_file=str(booster_path))
         catalogue = load_catalogue(Path(catalogue_dir) if catalogue_dir else None)
@@ -198,9 +242,7 @@ class RankerModel(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
         self.ranker = Ranker.load(artifacts["booster"], artifacts["meta"], artifacts.get("catalogue"))
         self.ranker.check_compatible()
 
-    def predict(
-        self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None
-    ) -> pd.DataFrame:
+    def predict(self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None) -> pd.DataFrame:
         if self.ranker is None:
             self.load_context(context)
         assert self.ranker is not None

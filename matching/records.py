@@ -350,7 +350,5 @@ def check_references(tables: dict[str, pd.DataFrame]) -> list[Problem]:
     if outcomes is not None and {"candidate_id", "workplace_id", "suggested_on"} <= set(outcomes):
         dup = outcomes.duplicated(["candidate_id", "workplace_id", "suggested_on"]).to_numpy()
         for r in _rows(dup):
-            problems.append(
-                Problem("outcomes", "workplace_id", r, "duplicate outcome for the same pair and date")
-            )
+            problems.append(Problem("outcomes", "workplace_id", r, "duplicate outcome for the same pair and date"))
     return problems

@@ -106,9 +106,7 @@ class Matcher:
                             self.pool.arrays["task"][w], skill, vocabulary
                         ),
                     },
-                    "features": {
-                        n: round(float(v), 6) for n, v in zip(names, scored.matrix[pos], strict=True)
-                    },
+                    "features": {n: round(float(v), 6) for n, v in zip(names, scored.matrix[pos], strict=True)},
                 }
             )
         return Shortlist(items, len(scored.c_idx))

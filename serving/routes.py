@@ -52,9 +52,7 @@ def create_shortlist(body: ShortlistRequest, state: State) -> ShortlistResponse:
         table, row, candidate_id = state.candidates, state.positions[body.candidate_id], body.candidate_id
     candidate = table.frame.iloc[row]
     if not bool(candidate["consent"]) or not bool(candidate["active"]):
-        raise HTTPException(
-            status_code=409, detail="the candidate has not consented to matching or is not active"
-        )
+        raise HTTPException(status_code=409, detail="the candidate has not consented to matching or is not active")
     shortlist = matcher.shortlist(row, body.top_k, table)
     return ShortlistResponse(
         model=ModelInfo(**state.model.info()),

@@ -43,9 +43,7 @@ class LogisticRanker:
 
     def fit(self, matrix: np.ndarray, grade: np.ndarray) -> LogisticRanker:
         target = (np.asarray(grade) >= self.threshold).astype(int)
-        self.model_ = make_pipeline(
-            StandardScaler(), LogisticRegression(max_iter=2000, random_state=self.random_state)
-        )
+        self.model_ = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000, random_state=self.random_state))
         if len(np.unique(target)) < 2:
             self.constant_ = True
             return self

@@ -227,9 +227,7 @@ def champion_version(client: MlflowClient, model_name: str) -> str | None:
         return None
 
 
-def decide_promotion(
-    client: MlflowClient, model_name: str, version: str, result: TrainResult
-) -> Registration:
+def decide_promotion(client: MlflowClient, model_name: str, version: str, result: TrainResult) -> Registration:
     """Move `champion` to `version` only if it beats the current champion's NDCG@10 on this run's
     held-out data (every eligible workplace when a truth exists, else the logged pairs)."""
     protocol, pairs, gains = result.held_out.primary()
@@ -264,9 +262,7 @@ def decide_promotion(
         )
     if new_score > old_score:
         client.set_registered_model_alias(model_name, CHAMPION, version)
-        message = (
-            f"version {version} is now champion: {tag} {new_score:.4f} beats v{current}'s {old_score:.4f}"
-        )
+        message = f"version {version} is now champion: {tag} {new_score:.4f} beats v{current}'s {old_score:.4f}"
         return Registration("", version, True, message, new_score, old_score)
     message = f"champion stays v{current}: its {tag} {old_score:.4f} >= version {version}'s {new_score:.4f}"
     return Registration("", version, False, message, new_score, old_score)

@@ -319,9 +319,7 @@ def _correlation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.divide(dot, norm, out=np.zeros_like(dot), where=norm > 1e-12)
 
 
-def _preferences(
-    rng: np.random.Generator, interest: np.ndarray, occ: pd.DataFrame, voc: Vocabulary
-) -> list[list[str]]:
+def _preferences(rng: np.random.Generator, interest: np.ndarray, occ: pd.DataFrame, voc: Vocabulary) -> list[list[str]]:
     """0-3 preferred occupations per person (about 20% none), likelier the closer the occupation's
     interest profile is to the person's, and somewhat for occupations many job seekers seek
     (Gumbel top-k: sampling without replacement)."""
@@ -553,10 +551,7 @@ def _calibration(
         & (props["hours_diff"] <= 0.34)
     )
     weak_signs = (
-        (props["gap"] >= 0.3).astype(int)
-        + (props["sim"] < 0.0)
-        + (props["coverage"] < 0.5)
-        + (props["excess"] >= 1.5)
+        (props["gap"] >= 0.3).astype(int) + (props["sim"] < 0.0) + (props["coverage"] < 0.5) + (props["excess"] >= 1.5)
     )
     weak = weak_signs >= 2
     needy = props["has_needs"]
@@ -584,9 +579,7 @@ def _calibration(
         "logged_hire_rate": _rate(hired.astype(float), np.ones(len(hired), bool)),
         "logged_mean_grade": _rate(grades.astype(float), np.ones(len(grades), bool)),
         "logged_truth_p_hired": _rate(logged, np.ones(len(logged), bool)),
-        "logged_grade_shares": {str(g): round(float((grades == g).mean()), 4) for g in range(5)}
-        if len(grades)
-        else {},
+        "logged_grade_shares": {str(g): round(float((grades == g).mean()), 4) for g in range(5)} if len(grades) else {},
         "truth_mean_p_hired": round(float(p_hired.mean()), 4),
         "truth_mean_expected_grade": round(float(expected.mean()), 4),
         "p_hired_well_matched_supported": _rate(p_hired, good),
@@ -744,9 +737,7 @@ def generate_dataset(
     eps = rng_noise.normal(0.0, 0.2, size=len(c_idx))
     latent = _Latent(competence, readiness)
     mentor_col = list(voc.supports).index("mentor") if "mentor" in voc.supports else 0
-    stages, props = _stage_probabilities(
-        variant, table.arrays, pool.arrays, c_idx, w_idx, latent, eps, mentor_col
-    )
+    stages, props = _stage_probabilities(variant, table.arrays, pool.arrays, c_idx, w_idx, latent, eps, mentor_col)
     reach = np.cumprod(stages, axis=1)
 
     say("sampling the suggestions advisers made and their outcomes")
@@ -760,9 +751,7 @@ def generate_dataset(
         {
             "candidate_id": candidate_ids[c_idx[chosen]],
             "workplace_id": wids[w_idx[chosen]],
-            "suggested_on": pd.to_datetime(DATE_START + day.astype("timedelta64[D]")).astype(
-                "datetime64[ns]"
-            ),
+            "suggested_on": pd.to_datetime(DATE_START + day.astype("timedelta64[D]")).astype("datetime64[ns]"),
             "grade": grades,
             "reason": np.full(len(chosen), "", dtype=object),
         }
@@ -806,9 +795,7 @@ def generate_dataset(
         "outcomes": int(len(outcomes)),
         "calibration": _calibration(stages, props, grades, chosen, c_idx, bands),
     }
-    (out / "SUMMARY.json").write_text(
-        json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
+    (out / "SUMMARY.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     (out / "README.md").write_text(_readme(summary), encoding="utf-8")
     say(f"done: {len(outcomes)} logged outcomes, {len(truth)} truth rows")
     return summary

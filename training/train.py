@@ -76,15 +76,11 @@ def center_within_groups(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
     counts = np.bincount(inverse).astype(np.float64)
     if values.ndim == 1:
         return values - (np.bincount(inverse, weights=values) / counts)[inverse]
-    means = np.stack(
-        [np.bincount(inverse, weights=values[:, j]) / counts for j in range(values.shape[1])], axis=1
-    )
+    means = np.stack([np.bincount(inverse, weights=values[:, j]) / counts for j in range(values.shape[1])], axis=1)
     return values - means[inverse]
 
 
-def fit_linear_base(
-    matrix: np.ndarray, grade: np.ndarray, groups: np.ndarray, directions: list[int]
-) -> LinearBase:
+def fit_linear_base(matrix: np.ndarray, grade: np.ndarray, groups: np.ndarray, directions: list[int]) -> LinearBase:
     """A linear ranker within candidates: least squares of grade on standardised features, both
     centred per candidate (so a person's overall prospects do not leak into workplace weights),
     each weight kept to its feature's declared direction; features without one get no weight.
@@ -149,9 +145,7 @@ def fit_ranker(
     callbacks: list[Any] = []
     valid_sets = []
     if valid is not None and len(valid[0]):
-        valid_sets = [
-            lgb.Dataset(valid[0], label=valid[1], group=valid[2], init_score=valid_init, reference=data)
-        ]
+        valid_sets = [lgb.Dataset(valid[0], label=valid[1], group=valid[2], init_score=valid_init, reference=data)]
         callbacks.append(lgb.early_stopping(EARLY_STOPPING, verbose=False))
 
     def report(env: lgb.callback.CallbackEnv) -> None:
@@ -172,9 +166,7 @@ class Evaluation:
 
     rows: list[dict[str, Any]] = field(default_factory=list)
 
-    def add(
-        self, protocol: str, method: str, gains: np.ndarray, scores: np.ndarray, groups: np.ndarray
-    ) -> None:
+    def add(self, protocol: str, method: str, gains: np.ndarray, scores: np.ndarray, groups: np.ndarray) -> None:
         row: dict[str, Any] = {"protocol": protocol, "method": method}
         for k in K_VALUES:
             row[f"ndcg@{k}"] = ndcg_at_k(gains, scores, groups, k)
@@ -362,8 +354,7 @@ def evaluate_all(ranker: Ranker, baselines: dict[str, Any], held_out: HeldOut, s
         for name, baseline in baselines.items():
             evaluation.add(protocol, name, gains, baseline.score_pairs(pairs.matrix), groups)
         random_scores = [
-            ndcg_vector(gains, RandomRanker(seed + r).score_pairs(pairs.matrix), groups)
-            for r in range(RANDOM_REPEATS)
+            ndcg_vector(gains, RandomRanker(seed + r).score_pairs(pairs.matrix), groups) for r in range(RANDOM_REPEATS)
         ]
         row = {"protocol": protocol, "method": "random"}
         for i, k in enumerate(K_VALUES):

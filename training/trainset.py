@@ -58,10 +58,7 @@ class PairSet:
 def split_share(candidate_ids: np.ndarray, salt: str) -> np.ndarray:
     """A stable pseudo-random number in [0, 1) per candidate id (the same in every run)."""
     return np.array(
-        [
-            int(hashlib.sha256(f"{salt}:{cid}".encode()).hexdigest()[:8], 16) / 0x100000000
-            for cid in candidate_ids
-        ]
+        [int(hashlib.sha256(f"{salt}:{cid}".encode()).hexdigest()[:8], 16) / 0x100000000 for cid in candidate_ids]
     )
 
 
@@ -78,9 +75,7 @@ def valid_mask(candidate_ids: np.ndarray, share: float = VALID_SHARE) -> np.ndar
     return (split_share(unique, "early-stopping") < share)[inverse]
 
 
-def pair_set(
-    candidates: CandidateTable, pool: WorkplacePool, c_idx: np.ndarray, w_idx: np.ndarray
-) -> PairSet:
+def pair_set(candidates: CandidateTable, pool: WorkplacePool, c_idx: np.ndarray, w_idx: np.ndarray) -> PairSet:
     """Features for the given pairs (grouped by candidate)."""
     pairs = PairFrame(candidates.arrays, pool.arrays, c_idx, w_idx, pool.catalogue.vocabulary)
     return PairSet(

@@ -75,9 +75,7 @@ def test_generated_data_pass_the_contract(standard: Dataset, folders: dict[str, 
 
 
 @pytest.mark.parametrize("fmt, sizes", [("csv", (30, 50)), ("parquet", (1, 1)), ("parquet", (5, 2000))])
-def test_tiny_and_lopsided_sizes_and_csv_pass_the_contract(
-    tmp_path: Path, fmt: str, sizes: tuple[int, int]
-) -> None:
+def test_tiny_and_lopsided_sizes_and_csv_pass_the_contract(tmp_path: Path, fmt: str, sizes: tuple[int, int]) -> None:
     messages: list[str] = []
     summary = generate_dataset(tmp_path, *sizes, seed=1, fmt=fmt, progress=messages.append)
     dataset = load_dataset(tmp_path)
@@ -158,9 +156,7 @@ def test_calibration_is_plausible(standard: Dataset, folders: dict[str, Path]) -
     decile = len(truth) // 10
     top, bottom = truth["p_hired"].iloc[-decile:].mean(), truth["p_hired"].iloc[:decile].mean()
     assert top > 3 * bottom and top > 0.15
-    calibration = json.loads((folders["standard"] / "SUMMARY.json").read_text(encoding="utf-8"))[
-        "calibration"
-    ]
+    calibration = json.loads((folders["standard"] / "SUMMARY.json").read_text(encoding="utf-8"))["calibration"]
     assert calibration["logged_hire_rate"] == pytest.approx(hire_rate, abs=1e-4)
     well, weak = calibration["p_hired_well_matched_supported"], calibration["p_hired_weak_match"]
     assert well is not None and weak is not None and well > 2 * weak
@@ -186,9 +182,7 @@ def test_alternative_variant_changes_only_the_truth_and_the_grades(folders: dict
     pd.testing.assert_frame_equal(out_a[cols], out_b[cols])
     assert not out_a["grade"].equals(out_b["grade"])
     truth_a, truth_b = pd.read_parquet(a / "truth.parquet"), pd.read_parquet(b / "truth.parquet")
-    pd.testing.assert_frame_equal(
-        truth_a[["candidate_id", "workplace_id"]], truth_b[["candidate_id", "workplace_id"]]
-    )
+    pd.testing.assert_frame_equal(truth_a[["candidate_id", "workplace_id"]], truth_b[["candidate_id", "workplace_id"]])
     rho = truth_a["expected_grade"].corr(truth_b["expected_grade"], method="spearman")
     assert 0.2 < rho < 0.9
     # within a candidate's shortlist the order differs too

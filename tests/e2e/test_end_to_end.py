@@ -51,9 +51,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 def test_generate_train_serve_and_score(tmp_path: Path, env: dict[str, str]) -> None:
     data = tmp_path / "data"
-    jobmatch(
-        "generate", "--out", str(data), "--candidates", "500", "--workplaces", "800", "--seed", "5", env=env
-    )
+    jobmatch("generate", "--out", str(data), "--candidates", "500", "--workplaces", "800", "--seed", "5", env=env)
     assert "valid" in jobmatch("validate", "--data", str(data), env=env).stdout
 
     first = jobmatch("train", "--data", str(data), env=env)
@@ -109,9 +107,7 @@ def test_generate_train_serve_and_score(tmp_path: Path, env: dict[str, str]) -> 
 
 def test_bad_input_gets_a_message_not_a_traceback(tmp_path: Path, env: dict[str, str]) -> None:
     data = tmp_path / "bad"
-    jobmatch(
-        "generate", "--out", str(data), "--candidates", "40", "--workplaces", "60", "--seed", "1", env=env
-    )
+    jobmatch("generate", "--out", str(data), "--candidates", "40", "--workplaces", "60", "--seed", "1", env=env)
     workplaces = pd.read_parquet(data / "workplaces.parquet")
     workplaces.loc[3, "occupation_code"] = "0001"
     workplaces.loc[5, "past_hires"] = workplaces.loc[5, "past_placements"] + 1

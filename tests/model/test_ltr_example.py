@@ -31,8 +31,6 @@ def test_trainer_ranks_lightgbms_example_data_well():
     )
     groups = np.repeat(np.arange(len(sizes_t)), sizes_t)
     model = ndcg_at_k(yt, booster.predict(xt), groups, 5)
-    shuffled = np.mean(
-        [ndcg_at_k(yt, np.random.default_rng(s).random(len(yt)), groups, 5) for s in range(20)]
-    )
+    shuffled = np.mean([ndcg_at_k(yt, np.random.default_rng(s).random(len(yt)), groups, 5) for s in range(20)])
     assert model > shuffled + 0.1, (model, shuffled)
     assert model > 0.6

@@ -74,9 +74,7 @@ def test_a_malformed_record_is_422_naming_the_field(client, trained, change, fie
     record.update(change)
     response = client.post("/shortlists", json={"candidate": record})
     assert response.status_code == 422
-    assert any(field in [str(part) for part in error["loc"]] for error in response.json()["detail"]), (
-        response.text
-    )
+    assert any(field in [str(part) for part in error["loc"]] for error in response.json()["detail"]), response.text
 
 
 def test_top_k_is_bounded(client, trained):
@@ -130,8 +128,6 @@ def test_a_model_whose_features_differ_from_the_code_is_refused(trained):
     from matching.model import Ranker
 
     model = trained.model.ranker
-    other = Ranker(
-        model.booster, list(reversed(model.features)), model.registry, model.catalogue, {}, model.linear
-    )
+    other = Ranker(model.booster, list(reversed(model.features)), model.registry, model.catalogue, {}, model.linear)
     with pytest.raises(ModelMismatchError):
         other.check_compatible()
