@@ -17,6 +17,7 @@ run: $(STAMP)
 	$(VENV)/bin/jobmatch up
 
 test: $(STAMP)
+	$(VENV)/bin/python -m mypy features matching
 	$(VENV)/bin/python -m pytest
 
 bench: $(STAMP)

@@ -15,10 +15,14 @@ EARTH_RADIUS_KM = 6371.0088
 class VocabularyLike(Protocol):
     """The four name lists of the contract's vocabulary."""
 
-    riasec: tuple[str, ...]
-    activities: tuple[str, ...]
-    contexts: tuple[str, ...]
-    supports: tuple[str, ...]
+    @property
+    def riasec(self) -> tuple[str, ...]: ...
+    @property
+    def activities(self) -> tuple[str, ...]: ...
+    @property
+    def contexts(self) -> tuple[str, ...]: ...
+    @property
+    def supports(self) -> tuple[str, ...]: ...
 
 
 CANDIDATE_GROUPS = {"skill": "activities", "interest": "riasec", "tolerance": "contexts", "needs": "supports"}

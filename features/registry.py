@@ -71,7 +71,7 @@ FEATURES: tuple[Feature, ...] = (
         "interest_preferred_occupation",
         "interest",
         interests.interest_preferred_occupation,
-        "the occupation is one the person has said they want (match {value})",
+        "the occupation is one the person has asked for, or in the same group (match {value})",
         "not an occupation the person has asked for",
         +1,
     ),

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import lightgbm as lgb
-import mlflow.pyfunc
+from mlflow.pyfunc.model import PythonModel
 import numpy as np
 import pandas as pd
 
@@ -21,7 +21,7 @@ from features.pairs import PairFrame, candidate_arrays, workplace_arrays
 from features.registry import feature_names, registry_fingerprint
 from matching.candidates import enrich_workplaces
 from matching.errors import ModelMismatchError
-from matching.records import Catalogue, DataContractError, load_catalogue, validate_table
+from matching.records import Catalogue, DataContractError, Problem, load_catalogue, validate_table
 
 BOOSTER_FILE = "ranker.txt"
 META_FILE = "ranker.json"
@@ -206,7 +206,7 @@ def split_pair_records(records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFram
     from matching.records import table_schemas
 
     frames = {}
-    problems = []
+    problems: list[Problem] = []
     for table, prefix in (("candidates", "candidate_"), ("workplaces", "workplace_")):
         columns = {}
         for column in table_schemas()[table]:
@@ -231,7 +231,7 @@ def split_pair_records(records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFram
     return frames["candidates"], frames["workplaces"]
 
 
-class RankerModel(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
+class RankerModel(PythonModel):
     """MLflow pyfunc: pair records in (see `pair_records`), one score per pair out."""
 
     def __init__(self) -> None:

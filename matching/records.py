@@ -255,9 +255,9 @@ def _check_column(
         report(_rows(bad & ~missing), "not a boolean (use true/false)", series)
         return out, problems
     if column.kind == "date":
-        out = pd.to_datetime(series, errors="coerce")
-        report(_rows(out.isna().to_numpy() & ~missing), "not a date (use YYYY-MM-DD)", series)
-        return out, problems
+        dates = pd.to_datetime(series, errors="coerce")
+        report(_rows(dates.isna().to_numpy() & ~missing), "not a date (use YYYY-MM-DD)", series)
+        return dates, problems
     if pd.api.types.is_bool_dtype(series):
         numbers = pd.Series(np.nan, index=series.index)
         report(_rows(~missing), "not a number", series)

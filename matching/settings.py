@@ -33,7 +33,7 @@ class Settings(BaseSettings):
     model_name: str = MODEL_NAME
     model_uri: str = f"models:/{MODEL_NAME}@{CHAMPION}"
     exclude_unmet_required: bool = Field(
-        True, description="never suggest a workplace that cannot give a support the person requires"
+        default=True, description="never suggest a workplace that cannot give a support the person requires"
     )
     max_top_k: int = 100
     host: str = "127.0.0.1"
