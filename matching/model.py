@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import lightgbm as lgb
-from mlflow.pyfunc.model import PythonModel
 import numpy as np
 import pandas as pd
+from mlflow.pyfunc.model import PythonModel
 
 from features.compute import feature_matrix
 from features.pairs import PairFrame, candidate_arrays, workplace_arrays
