@@ -21,7 +21,7 @@ from features.pairs import PairFrame, candidate_arrays, workplace_arrays
 from features.registry import feature_names, registry_fingerprint
 from matching.candidates import enrich_workplaces
 from matching.errors import ModelMismatchError
-from matching.records import Catalogue, DataContractError, Problem, load_catalogue, validate_table
+from matching.records import Catalogue, DataContractError, Problem, load_catalogue, table_schemas, validate_table
 
 BOOSTER_FILE = "ranker.txt"
 META_FILE = "ranker.json"
@@ -203,8 +203,6 @@ def split_pair_records(records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFram
     Raises:
         DataContractError: naming the column and row of every bad value.
     """
-    from matching.records import table_schemas
-
     frames = {}
     problems: list[Problem] = []
     for table, prefix in (("candidates", "candidate_"), ("workplaces", "workplace_")):
@@ -245,8 +243,10 @@ class RankerModel(PythonModel):
     def predict(self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None) -> pd.DataFrame:
         if self.ranker is None:
             self.load_context(context)
-        assert self.ranker is not None
-        return pd.DataFrame({"score": score_pair_records(self.ranker, model_input)})
+        ranker = self.ranker
+        if ranker is None:
+            raise ModelMismatchError("the model's artifacts did not load")
+        return pd.DataFrame({"score": score_pair_records(ranker, model_input)})
 
 
 def score_pair_records(ranker: Ranker, records: pd.DataFrame) -> np.ndarray:
