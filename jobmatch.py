@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+EXIT_INVALID_DATA = 1
 EXIT_BAD_INPUT = 2
 EXIT_NO_MODEL = 3
 
@@ -194,6 +195,44 @@ def cmd_up(args: argparse.Namespace) -> int:
     return serve(data, args.host, args.port)
 
 
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from matching.store.db import database_url, shown
+    from matching.store.schema import upgrade
+
+    revision = upgrade(args.database_url)
+    print(f"{shown(database_url(args.database_url))}: schema at revision {revision}")
+    return 0
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    from matching.store.contract import load_folder
+    from matching.store.db import make_engine, shown
+
+    engine = make_engine(args.database_url)
+    try:
+        report = load_folder(engine, args.data)
+    finally:
+        engine.dispose()
+    print(f"loaded {args.data} into {shown(engine.url)}:")
+    for line in report.lines():
+        print(f"  {line}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from matching.store.contract import export_dataset
+    from matching.store.db import make_engine, shown
+
+    engine = make_engine(args.database_url)
+    try:
+        written = export_dataset(engine, args.out, args.format)
+    finally:
+        engine.dispose()
+    counts = ", ".join(f"{n} {name}" for name, n in written.items())
+    print(f"exported {shown(engine.url)} to {args.out}: {counts}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="jobmatch",
@@ -237,6 +276,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="model URI (default models:/jobmatch-ranker@champion)")
     p.set_defaults(run=cmd_score)
 
+    database_help = "database URL (default: JOBMATCH_DATABASE_URL, else sqlite:///<project>/data/jobmatch.db)"
+    p = sub.add_parser("db", help="manage the database store")
+    db_sub = p.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    p = db_sub.add_parser("upgrade", help="create the store's schema or migrate it to the newest revision")
+    p.add_argument("--database-url", default=None, help=database_help)
+    p.set_defaults(run=cmd_db_upgrade)
+
+    p = sub.add_parser("load", help="validate a contract dataset and upsert it into the store (one transaction)")
+    p.add_argument("--data", required=True, type=Path, help="dataset folder (NAME.parquet or NAME.csv tables)")
+    p.add_argument("--database-url", default=None, help=database_help)
+    p.set_defaults(run=cmd_load)
+
+    p = sub.add_parser("export", help="write the store as a contract dataset")
+    p.add_argument("--out", required=True, type=Path, help="folder to write")
+    p.add_argument("--database-url", default=None, help=database_help)
+    p.add_argument("--format", choices=("parquet", "csv"), default="parquet", help="table file format")
+    p.set_defaults(run=cmd_export)
+
     for name, helptext, run in (
         ("serve", "serve the API for a dataset with the champion model", cmd_serve),
         ("up", "the main job: make the sample and a champion if missing, then serve", cmd_up),
@@ -267,7 +324,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.run(args))
     except DataContractError as error:
         say(f"error: {error}")
-        return EXIT_BAD_INPUT
+        return EXIT_INVALID_DATA
     except ModelLoadError as error:
         say(f"error: {error}\nTrain and register a model first: jobmatch train --data DIR")
         return EXIT_NO_MODEL

@@ -36,7 +36,7 @@ class Dataset:
     path: Path | None = None
 
     def fingerprint(self) -> str:
-        """A sha256 over the contract tables' contents (not their file format or order of files)."""
+        """A sha256 over the contract tables' contents (not their file format, nor row order)."""
         digest = hashlib.sha256()
         for name in TABLES:
             frame = getattr(self, name)
@@ -44,7 +44,7 @@ class Dataset:
                 continue
             digest.update(name.encode())
             digest.update(",".join(frame.columns).encode())
-            digest.update(hash_frame(frame).tobytes())
+            digest.update(np.sort(hash_frame(frame)).tobytes())  # row order does not matter
         return digest.hexdigest()
 
 

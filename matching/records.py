@@ -240,6 +240,8 @@ def _check_column(
         report(_rows(missing), "missing value")
     if column.kind == "str":
         out = series.astype("string").str.strip()
+        if not column.required:  # an empty optional text is a missing one, in CSV and parquet alike
+            out = out.mask(out == "")
         if column.required:
             empty = (out == "").to_numpy(dtype=bool, na_value=False)
             report(_rows(empty), "empty value")
@@ -255,7 +257,8 @@ def _check_column(
         report(_rows(bad & ~missing), "not a boolean (use true/false)", series)
         return out, problems
     if column.kind == "date":
-        dates = pd.to_datetime(series, errors="coerce")
+        # one unit whatever the file format, so a dataset's fingerprint does not depend on it
+        dates = pd.to_datetime(series, errors="coerce").astype("datetime64[ns]")
         report(_rows(dates.isna().to_numpy() & ~missing), "not a date (use YYYY-MM-DD)", series)
         return dates, problems
     if pd.api.types.is_bool_dtype(series):

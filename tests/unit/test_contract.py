@@ -84,3 +84,16 @@ def test_commute_must_be_positive_and_hours_within_1_to_40(tmp_path):
     found = problems_of(write_tiny(tmp_path, "parquet", **tables))
     assert ("candidates", "max_commute_km", 0, "must be > 0") in found
     assert ("workplaces", "hours_per_week", 0, "must be <= 40") in found
+
+
+def test_fingerprint_ignores_file_format_and_row_order(tmp_path):
+    from training.synthetic import generate_dataset
+
+    generate_dataset(tmp_path / "p", 30, 50, seed=2, fmt="parquet")
+    generate_dataset(tmp_path / "c", 30, 50, seed=2, fmt="csv")
+    parquet, csv = load_dataset(tmp_path / "p"), load_dataset(tmp_path / "c")
+    assert parquet.fingerprint() == csv.fingerprint()
+    parquet.outcomes = parquet.outcomes.iloc[::-1]
+    assert parquet.fingerprint() == csv.fingerprint()
+    parquet.outcomes = parquet.outcomes.iloc[1:]
+    assert parquet.fingerprint() != csv.fingerprint()

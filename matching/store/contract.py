@@ -1,0 +1,235 @@
+"""Contract datasets in and out of the store: `load_dataset_into` upserts a validated dataset in
+one transaction; `export_dataset` writes the store back as a contract dataset.
+
+The store holds the contract columns only (extra columns of a dataset are not kept), and it
+never deletes on load: a record missing from a later dataset stays. Exports are sorted by each
+table's key (code-point order, the same on every backend) and always carry the optional
+`outcomes.reason` column (empty where no reason was stored).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Engine, insert, select, text, update
+from sqlalchemy.orm import Session
+
+from matching.datasets import TABLES, Dataset, load_dataset, write_table
+from matching.records import Column, table_schemas
+from matching.store.db import database_errors, session_scope
+from matching.store.models import CONTRACT_MODELS, Base
+from matching.store.schema import require_current
+
+# Natural key of each contract table: what a reload matches rows on.
+KEYS: dict[str, tuple[str, ...]] = {
+    "workplaces": ("workplace_id",),
+    "candidates": ("candidate_id",),
+    "outcomes": ("candidate_id", "workplace_id", "suggested_on"),
+    "audit": ("candidate_id",),
+}
+FORMATS = ("parquet", "csv")
+
+
+@dataclass
+class TableCounts:
+    """What a load did to one table."""
+
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+@dataclass
+class LoadReport:
+    """What a load did, table by table (in load order)."""
+
+    tables: dict[str, TableCounts] = field(default_factory=dict)
+
+    @property
+    def changed(self) -> int:
+        return sum(c.inserted + c.updated for c in self.tables.values())
+
+    def lines(self) -> list[str]:
+        return [
+            f"{name}: {c.inserted} inserted, {c.updated} updated, {c.unchanged} unchanged"
+            for name, c in self.tables.items()
+        ]
+
+
+def load_folder(engine: Engine, folder: str | Path) -> LoadReport:
+    """Validate a dataset folder, then upsert it into the store in one transaction.
+
+    Args:
+        engine: the store (at the newest schema revision).
+        folder: a contract dataset folder.
+
+    Returns:
+        Counts of inserted, updated and unchanged rows per table.
+
+    Raises:
+        DataContractError: when the folder breaks the contract; nothing is written.
+        SchemaError: when the database has no schema or an old one.
+        DatabaseUnavailableError: when the database cannot be reached.
+    """
+    dataset = load_dataset(folder)
+    return load_dataset_into(engine, dataset)
+
+
+def load_dataset_into(engine: Engine, dataset: Dataset) -> LoadReport:
+    """Upsert a validated dataset: new rows are inserted, changed rows updated, equal rows left alone.
+
+    Everything happens in one transaction, so a failure leaves the store as it was. Loading the
+    same dataset twice changes nothing the second time. Rows are compared and written in bulk
+    (one read and at most two batched statements per table), not one ORM object at a time.
+
+    Raises:
+        SchemaError: when the database has no schema or an old one.
+        DatabaseUnavailableError: when the database cannot be reached.
+    """
+    require_current(engine)
+    report = LoadReport()
+    with database_errors(engine), session_scope(engine) as session:
+        if engine.dialect.name == "postgresql":
+            # Concurrent loads would race between reading and writing the same keys; API writes
+            # to other tables are not blocked (foreign key checks need only ROW SHARE).
+            session.execute(text(f"LOCK TABLE {', '.join(TABLES)} IN SHARE ROW EXCLUSIVE MODE"))
+        for name in TABLES:  # parents first: workplaces, candidates, then outcomes and audit
+            frame = getattr(dataset, name)
+            report.tables[name] = TableCounts() if frame is None else upsert_table(session, name, frame)
+    return report
+
+
+def upsert_table(session: Session, name: str, frame: pd.DataFrame) -> TableCounts:
+    """Upsert one validated contract table, matching rows on the table's natural key."""
+    model = CONTRACT_MODELS[name]
+    schema = table_schemas()[name]
+    columns = [c.name for c in schema]
+    key = KEYS[name]
+    incoming = records_of(frame, schema)
+    has_id = "id" in model.__table__.c
+    selected = [model.__table__.c[c] for c in columns] + ([model.__table__.c["id"]] if has_id else [])
+    existing: dict[tuple[Any, ...], tuple[tuple[Any, ...], Any]] = {}
+    for row in session.execute(select(*selected)):
+        values = tuple(row[: len(columns)])
+        existing[tuple(values[columns.index(k)] for k in key)] = (values, row[-1] if has_id else None)
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    counts = TableCounts()
+    for values in incoming:
+        row_key = tuple(values[columns.index(k)] for k in key)
+        found = existing.get(row_key)
+        record = dict(zip(columns, values, strict=True))
+        if found is None:
+            inserts.append(record)
+        elif found[0] != values:
+            if has_id:
+                record["id"] = found[1]
+            updates.append(record)
+        else:
+            counts.unchanged += 1
+    if inserts:
+        session.execute(insert(model), inserts)
+    if updates:
+        session.execute(update(model), updates)
+    counts.inserted, counts.updated = len(inserts), len(updates)
+    return counts
+
+
+def _converter(column: Column) -> Callable[[pd.Series], list[Any]]:
+    """How one contract column becomes plain Python values for the database."""
+    if column.kind == "float":
+        return lambda s: s.astype(float).tolist()
+    if column.kind == "int":
+        return lambda s: s.astype("int64").tolist()
+    if column.kind == "bool":
+        return lambda s: s.astype(bool).tolist()
+    if column.kind == "codes":
+        return lambda s: [[str(code) for code in v] for v in s]
+    if column.kind == "date":
+        return lambda s: [None if pd.isna(v) else v.date() for v in pd.to_datetime(s)]
+    return lambda s: [None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else str(v) for v in s]
+
+
+def records_of(frame: pd.DataFrame, schema: Sequence[Column]) -> list[tuple[Any, ...]]:
+    """The rows of a validated table as tuples of plain Python values, in `schema` order.
+
+    A column the frame lacks (only optional ones, such as `outcomes.reason`) becomes None.
+    """
+    values = [_converter(c)(frame[c.name]) if c.name in frame.columns else [None] * len(frame) for c in schema]
+    return list(zip(*values, strict=True)) if values else []
+
+
+def table_frame(session: Session, name: str) -> pd.DataFrame:
+    """One stored contract table as a frame with contract types and columns, sorted by its key."""
+    model: type[Base] = CONTRACT_MODELS[name]
+    schema = table_schemas()[name]
+    rows = session.execute(select(*[model.__table__.c[c.name] for c in schema])).all()
+    data: dict[str, Any] = {}
+    for i, column in enumerate(schema):
+        values = [row[i] for row in rows]
+        if column.kind == "float":
+            data[column.name] = pd.Series(values, dtype="float64")
+        elif column.kind == "int":
+            data[column.name] = pd.Series(values, dtype="int64")
+        elif column.kind == "bool":
+            data[column.name] = pd.Series(values, dtype="bool")
+        elif column.kind == "date":
+            data[column.name] = pd.to_datetime(pd.Series(values, dtype=object)).astype("datetime64[ns]")
+        else:
+            data[column.name] = pd.Series(values, dtype=object)
+    frame = pd.DataFrame(data, columns=[c.name for c in schema])
+    return sort_by_key(frame, KEYS[name])
+
+
+def sort_by_key(frame: pd.DataFrame, key: Sequence[str]) -> pd.DataFrame:
+    """`frame` sorted by `key` in code-point order (not the database's collation), index reset."""
+    # pandas compares object columns with Python's `<`, which is code-point order
+    return frame.sort_values(list(key), kind="stable").reset_index(drop=True)
+
+
+def outcomes_frame(session: Session) -> pd.DataFrame:
+    """The outcomes an export writes: for now the stored `outcomes` table.
+
+    This is the boundary where grades derived from stored decisions and placement events will be
+    merged in (issue 3, "Retraining from the record"); callers depend only on the contract form.
+    """
+    return table_frame(session, "outcomes")
+
+
+def export_dataset(engine: Engine, out: Path, fmt: str = "parquet") -> dict[str, int]:
+    """Write the store as a contract dataset to folder `out`.
+
+    `workplaces` and `candidates` are always written; `outcomes` and `audit` only when they hold
+    rows. Contract tables already in `out` (either format) are replaced; other files are left.
+
+    Returns:
+        Rows written per table.
+
+    Raises:
+        ValueError: for an unknown format.
+        SchemaError: when the database has no schema or an old one.
+        DatabaseUnavailableError: when the database cannot be reached.
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    require_current(engine)
+    with database_errors(engine), session_scope(engine, readonly=True) as session:
+        frames = {name: table_frame(session, name) for name in ("workplaces", "candidates", "audit")}
+        frames["outcomes"] = outcomes_frame(session)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    for name in TABLES:
+        for ext in FORMATS:
+            (out / f"{name}.{ext}").unlink(missing_ok=True)
+    written: dict[str, int] = {}
+    for name in TABLES:
+        frame = frames[name]
+        if name in ("outcomes", "audit") and frame.empty:
+            continue
+        write_table(frame, out, name, fmt)
+        written[name] = len(frame)
+    return written

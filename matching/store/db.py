@@ -1,0 +1,137 @@
+"""Engines and transactions: SQLite in `data/` by default, PostgreSQL (psycopg 3) through a URL."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.orm import Session
+
+from matching.paths import project_root
+from matching.store.errors import DatabaseUnavailableError
+
+DATABASE_URL_ENV = "JOBMATCH_DATABASE_URL"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+READ_ONLY_OPTION = "jobmatch_read_only"
+
+
+def default_database_url() -> str:
+    """The embedded store: `sqlite:///<project>/data/jobmatch.db`."""
+    return f"sqlite:///{project_root() / 'data' / 'jobmatch.db'}"
+
+
+def database_url(url: str | None = None) -> URL:
+    """The URL to use: `url` if given, else `JOBMATCH_DATABASE_URL`, else the embedded SQLite file.
+
+    A bare `postgresql://` (or `postgres://`) URL gets the psycopg 3 driver.
+
+    Raises:
+        DatabaseUnavailableError: when the URL cannot be parsed.
+    """
+    text = url or os.environ.get(DATABASE_URL_ENV) or default_database_url()
+    try:
+        parsed = make_url(text)
+    except ArgumentError as error:
+        raise DatabaseUnavailableError(f"not a database URL: {text!r} ({error})") from error
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def shown(url: URL) -> str:
+    """The URL as it may be printed: without its password."""
+    return url.render_as_string(hide_password=True)
+
+
+def make_engine(url: str | None = None, **options: Any) -> Engine:
+    """An engine for `url` (see `database_url`), ready for the store.
+
+    SQLite connections get WAL, foreign keys and a busy timeout, and each transaction starts with
+    `BEGIN IMMEDIATE`: it takes the write lock at once, so two writers wait for each other (up to
+    the busy timeout) instead of one failing half-way when it upgrades a read to a write. Sessions
+    that only read can say so (`session_scope(engine, readonly=True)`) and begin deferred.
+    The folder of an SQLite file is created if missing.
+
+    Args:
+        url: a database URL; None for `JOBMATCH_DATABASE_URL` or the embedded default.
+        options: passed to `sqlalchemy.create_engine`.
+
+    Raises:
+        DatabaseUnavailableError: for a URL that cannot be parsed or whose driver is not installed.
+    """
+    parsed = database_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        folder = os.path.dirname(os.path.abspath(parsed.database))
+        os.makedirs(folder, exist_ok=True)
+    try:
+        engine = create_engine(parsed, **options)
+    except (ArgumentError, NoSuchModuleError) as error:
+        raise DatabaseUnavailableError(f"cannot use {shown(parsed)}: {error}") from error
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _configure_sqlite)
+        event.listen(engine, "begin", _begin_immediate)
+    return engine
+
+
+def _configure_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
+    # Let SQLAlchemy's "begin" event (below) open transactions instead of the sqlite3 module,
+    # which would otherwise begin late (at the first write) and never around DDL.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    finally:
+        cursor.close()
+
+
+def _begin_immediate(connection: Any) -> None:
+    deferred = connection.get_execution_options().get(READ_ONLY_OPTION, False)
+    connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+
+
+def read_only(engine: Engine) -> Engine:
+    """The same engine (same pool) for transactions that only read: on SQLite they begin deferred,
+    so they neither wait for nor block a writer (WAL gives them a consistent snapshot)."""
+    return engine.execution_options(**{READ_ONLY_OPTION: True})
+
+
+@contextmanager
+def session_scope(engine: Engine, readonly: bool = False) -> Iterator[Session]:
+    """One session in one transaction: committed whole when the block ends, rolled back whole on error.
+
+    Objects stay readable after the commit (no expiry), so results can be returned from the block.
+
+    Args:
+        engine: the store.
+        readonly: the block only reads (see `read_only`); on PostgreSQL this changes nothing.
+    """
+    bind = read_only(engine) if readonly else engine
+    with Session(bind, expire_on_commit=False) as session, session.begin():
+        yield session
+
+
+@contextmanager
+def database_errors(engine: Engine) -> Iterator[None]:
+    """Turn driver errors (server down, locked file, refused login) into a `DatabaseUnavailableError`
+    naming the database, for a message instead of a traceback. Programming errors pass through."""
+    try:
+        yield
+    except DBAPIError as error:
+        if error.connection_invalidated or isinstance(error.orig, _operational_errors(engine)):
+            reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+            raise DatabaseUnavailableError(f"database {shown(engine.url)}: {reason}") from error
+        raise
+
+
+def _operational_errors(engine: Engine) -> tuple[type[BaseException], ...]:
+    dbapi = engine.dialect.dbapi
+    if dbapi is None:
+        return ()
+    return tuple(getattr(dbapi, name) for name in ("OperationalError", "InterfaceError") if hasattr(dbapi, name))

@@ -1,0 +1,287 @@
+"""The store's tables: the contract records, shortlists as served, and the adviser's review.
+
+The contract tables (`workplaces`, `candidates`, `outcomes`, `audit`) hold every column of data
+contract v1 with its contract type; `tests/store` checks them against `matching.records`, so a
+change of vocabulary fails loudly and needs a migration. `decisions` and `person_answers` are
+append-only: a correction is a new row, the latest row of an item is the current one, and the
+earlier rows are its history.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    DateTime,
+    Double,
+    ForeignKey,
+    Index,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+DECISIONS = ("accept", "reject")
+REASON_CODES = (
+    "task_mismatch",
+    "person_not_interested",
+    "support_not_available",
+    "too_far",
+    "workplace_not_ready",
+    "barrier_incompatible",
+    "other",
+)
+PERSON_ANSWERS = ("interested", "not_interested", "unsure")
+
+# Stable constraint names, so migrations can name what they alter on every backend.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def quoted(values: tuple[str, ...]) -> str:
+    """`values` as an SQL list of string literals (for CHECK constraints)."""
+    return ", ".join(f"'{v}'" for v in values)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """A timestamp stored in UTC and read back timezone-aware on every backend (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value.isoformat()}: give a timezone-aware time")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {
+        str: String(),
+        float: Double(),
+        list[str]: JSON(),
+        dict[str, Any]: JSON(),
+        dt.datetime: UTCDateTime(),
+    }
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Workplace(Base):
+    """One contract `workplaces` row."""
+
+    __tablename__ = "workplaces"
+
+    workplace_id: Mapped[str] = mapped_column(primary_key=True)
+    employer_id: Mapped[str]
+    occupation_code: Mapped[str]
+    lat: Mapped[float]
+    lon: Mapped[float]
+    hours_per_week: Mapped[float]
+    slots: Mapped[int]
+    task_public_service: Mapped[float]
+    task_caring: Mapped[float]
+    task_handling_objects: Mapped[float]
+    task_operating_machines: Mapped[float]
+    task_using_hands: Mapped[float]
+    task_telephone: Mapped[float]
+    task_attention_to_detail: Mapped[float]
+    task_analytical_thinking: Mapped[float]
+    demand_stress: Mapped[float]
+    demand_contact_with_others: Mapped[float]
+    demand_customer_contact: Mapped[float]
+    demand_teamwork: Mapped[float]
+    demand_physical_proximity: Mapped[float]
+    demand_independence: Mapped[float]
+    demand_change: Mapped[float]
+    offers_flexible_hours: Mapped[bool]
+    offers_gradual_start: Mapped[bool]
+    offers_quiet_workspace: Mapped[bool]
+    offers_fixed_routines: Mapped[bool]
+    offers_mentor: Mapped[bool]
+    offers_written_instructions: Mapped[bool]
+    offers_breaks_as_needed: Mapped[bool]
+    offers_physical_adaptation: Mapped[bool]
+    offers_job_coach_on_site: Mapped[bool]
+    past_placements: Mapped[int]
+    past_hires: Mapped[int]
+    active: Mapped[bool]
+
+
+class Candidate(Base):
+    """One contract `candidates` row; `adviser_id` is the fixed contact person."""
+
+    __tablename__ = "candidates"
+
+    candidate_id: Mapped[str] = mapped_column(primary_key=True)
+    adviser_id: Mapped[str] = mapped_column(index=True)
+    lat: Mapped[float]
+    lon: Mapped[float]
+    max_commute_km: Mapped[float]
+    desired_hours: Mapped[float]
+    preferred_occupations: Mapped[list[str]]
+    interest_realistic: Mapped[float]
+    interest_investigative: Mapped[float]
+    interest_artistic: Mapped[float]
+    interest_social: Mapped[float]
+    interest_enterprising: Mapped[float]
+    interest_conventional: Mapped[float]
+    skill_public_service: Mapped[float]
+    skill_caring: Mapped[float]
+    skill_handling_objects: Mapped[float]
+    skill_operating_machines: Mapped[float]
+    skill_using_hands: Mapped[float]
+    skill_telephone: Mapped[float]
+    skill_attention_to_detail: Mapped[float]
+    skill_analytical_thinking: Mapped[float]
+    tolerance_stress: Mapped[float]
+    tolerance_contact_with_others: Mapped[float]
+    tolerance_customer_contact: Mapped[float]
+    tolerance_teamwork: Mapped[float]
+    tolerance_physical_proximity: Mapped[float]
+    tolerance_independence: Mapped[float]
+    tolerance_change: Mapped[float]
+    needs_flexible_hours: Mapped[int]
+    needs_gradual_start: Mapped[int]
+    needs_quiet_workspace: Mapped[int]
+    needs_fixed_routines: Mapped[int]
+    needs_mentor: Mapped[int]
+    needs_written_instructions: Mapped[int]
+    needs_breaks_as_needed: Mapped[int]
+    needs_physical_adaptation: Mapped[int]
+    needs_job_coach_on_site: Mapped[int]
+    consent: Mapped[bool]
+    active: Mapped[bool]
+
+
+class Outcome(Base):
+    """One contract `outcomes` row, keyed by candidate, workplace and the day it was suggested."""
+
+    __tablename__ = "outcomes"
+    __table_args__ = (
+        UniqueConstraint("candidate_id", "workplace_id", "suggested_on"),
+        CheckConstraint("grade BETWEEN 0 AND 4", name="grade"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[str] = mapped_column(ForeignKey("candidates.candidate_id"), index=True)
+    workplace_id: Mapped[str] = mapped_column(ForeignKey("workplaces.workplace_id"), index=True)
+    suggested_on: Mapped[dt.date]
+    grade: Mapped[int]
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Audit(Base):
+    """One contract `audit` row: for fairness reports only, never a feature."""
+
+    __tablename__ = "audit"
+
+    candidate_id: Mapped[str] = mapped_column(ForeignKey("candidates.candidate_id"), primary_key=True)
+    age_band: Mapped[str]
+    gender: Mapped[str]
+
+
+class Shortlist(Base):
+    """A shortlist as it was served: who asked, when, and which model made it."""
+
+    __tablename__ = "shortlists"
+    __table_args__ = (CheckConstraint("top_k >= 1", name="top_k"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[str] = mapped_column(ForeignKey("candidates.candidate_id"), index=True)
+    requested_by: Mapped[str]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+    model_name: Mapped[str]
+    model_version: Mapped[str]
+    top_k: Mapped[int]
+
+
+class ShortlistItem(Base):
+    """One suggestion of a shortlist, with the feature values and explanation behind it.
+
+    `details` keeps the served item's other keys (employer, occupation and its title, distance),
+    as they were when it was served, so the item reads back unchanged.
+    """
+
+    __tablename__ = "shortlist_items"
+    __table_args__ = (UniqueConstraint("shortlist_id", "rank"), CheckConstraint("rank >= 1", name="rank"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shortlist_id: Mapped[int] = mapped_column(ForeignKey("shortlists.id"), index=True)
+    rank: Mapped[int]
+    workplace_id: Mapped[str] = mapped_column(ForeignKey("workplaces.workplace_id"), index=True)
+    score: Mapped[float]
+    features: Mapped[dict[str, Any]]
+    explanation: Mapped[dict[str, Any]]
+    details: Mapped[dict[str, Any]]
+
+
+class Decision(Base):
+    """The adviser's accept or reject of one suggestion; append-only (a correction is a new row)."""
+
+    __tablename__ = "decisions"
+    __table_args__ = (
+        CheckConstraint(f"decision IN ({quoted(DECISIONS)})", name="decision"),
+        CheckConstraint(f"reason_code IS NULL OR reason_code IN ({quoted(REASON_CODES)})", name="reason_code"),
+        CheckConstraint("decision = 'accept' OR reason_code IS NOT NULL", name="reject_has_reason"),
+        CheckConstraint("decision = 'reject' OR reason_code IS NULL", name="accept_has_no_reason"),
+        CheckConstraint(
+            "reason_code IS NULL OR reason_code <> 'other' OR (reason_text IS NOT NULL AND reason_text <> '')",
+            name="other_has_text",
+        ),
+        Index(None, "shortlist_item_id", "decided_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shortlist_item_id: Mapped[int] = mapped_column(ForeignKey("shortlist_items.id"))
+    decision: Mapped[str]
+    reason_code: Mapped[str | None]
+    reason_text: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str]
+    decided_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+
+
+class PersonAnswer(Base):
+    """The person's own answer to one suggestion, asked before any employer is contacted; append-only."""
+
+    __tablename__ = "person_answers"
+    __table_args__ = (
+        CheckConstraint(f"answer IN ({quoted(PERSON_ANSWERS)})", name="answer"),
+        Index(None, "shortlist_item_id", "recorded_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shortlist_item_id: Mapped[int] = mapped_column(ForeignKey("shortlist_items.id"))
+    answer: Mapped[str]
+    recorded_by: Mapped[str]
+    recorded_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+
+
+CONTRACT_MODELS: dict[str, type[Base]] = {
+    "workplaces": Workplace,
+    "candidates": Candidate,
+    "outcomes": Outcome,
+    "audit": Audit,
+}
