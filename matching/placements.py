@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -127,6 +127,7 @@ GRADES: dict[Stage, int] = {
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+    _error: ClassVar[type[ValueError]] = PlacementError
 
     def __init__(self, **data: Any) -> None:
         try:
@@ -137,7 +138,7 @@ class _Frozen(BaseModel):
                 where = ".".join(str(part) for part in item["loc"]) or type(self).__name__.lower()
                 cause = (item.get("ctx") or {}).get("error")
                 problems.append(f"{where}: {cause if isinstance(cause, ValueError) else item['msg']}")
-            raise PlacementError("; ".join(problems)) from None
+            raise self._error("; ".join(problems)) from None
 
 
 class Assessment(_Frozen):
@@ -191,7 +192,7 @@ class PlacementState(_Frozen):
 
     @model_validator(mode="after")
     def _consistent(self) -> PlacementState:
-        if self.reached in (Stage.ENDED,):
+        if self.reached is Stage.ENDED:
             raise ValueError("reached: the furthest stage is one before the end")
         if self.stage is not Stage.ENDED and self.stage is not self.reached:
             raise ValueError(f"reached: must equal stage ({self.stage.value}) until the placement ends")
@@ -301,6 +302,8 @@ def grade_of(events: Iterable[Event]) -> int:
 class RecordedFollowUp(_Frozen):
     """A follow-up that took place: when, with whom (person or workplace), by whom, and a note."""
 
+    _error: ClassVar[type[ValueError]] = FollowUpError
+
     on: date
     contact: Contact
     by: str = Field(min_length=1)
@@ -309,6 +312,8 @@ class RecordedFollowUp(_Frozen):
 
 class DueFollowUp(_Frozen):
     """A planned follow-up not done yet: which placement and candidate, whom to contact, by whom, and when."""
+
+    _error: ClassVar[type[ValueError]] = FollowUpError
 
     placement_id: str | None
     candidate_id: str
@@ -321,6 +326,8 @@ class DueFollowUp(_Frozen):
 
 class FollowUpStatus(_Frozen):
     """What is due within the horizon (from today on) and what is overdue (before today)."""
+
+    _error: ClassVar[type[ValueError]] = FollowUpError
 
     due: tuple[DueFollowUp, ...] = ()
     overdue: tuple[DueFollowUp, ...] = ()
