@@ -9,8 +9,9 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 EXIT_INVALID_DATA = 1
 EXIT_BAD_INPUT = 2
@@ -110,8 +111,17 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     progress = Progress(not args.quiet)
+    data, stored = args.data, None
+    if getattr(args, "from_db", False):
+        data, stored = training_data_from_store(args.data, getattr(args, "database_url", None), progress)
+    if data is None:
+        raise ValueError("give --data DIR, --from-db, or both")
     result = train_ranker(
-        args.data, seed=args.seed, exclude_unmet_required=settings.exclude_unmet_required, progress=progress
+        data,
+        seed=args.seed,
+        exclude_unmet_required=settings.exclude_unmet_required,
+        progress=progress,
+        stored=stored,
     )
     print("NDCG on held-out candidates (linear gains):")
     print(result.evaluation.table())
@@ -121,6 +131,32 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(f"run {registration.run_id}: registered {settings.model_name} version {registration.version}")
     print(registration.message)
     return 0
+
+
+def training_data_from_store(data: Path | None, url: str | None, progress: Callable[[str], None]) -> tuple[Any, Any]:
+    """The records to train on (the `--data` folder, else the store's records exported and validated)
+    and the store's decided suggestions with the feature values the model saw."""
+    import tempfile
+
+    from matching.datasets import load_dataset
+    from matching.store.contract import export_dataset
+    from matching.store.db import make_engine, session_scope, shown
+    from matching.store.repository import stored_outcomes
+
+    engine = make_engine(url)
+    try:
+        progress(f"reading decisions and outcomes from {shown(engine.url)}")
+        with session_scope(engine, readonly=True) as session:
+            stored = stored_outcomes(session, with_features=True)
+        if data is None:
+            with tempfile.TemporaryDirectory() as tmp:
+                export_dataset(engine, Path(tmp))
+                dataset = load_dataset(tmp)
+                dataset.path = None
+            return dataset, stored
+    finally:
+        engine.dispose()
+    return data, stored
 
 
 def cmd_score(args: argparse.Namespace) -> int:
@@ -169,9 +205,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
+    from matching.errors import ModelLoadError
     from matching.paths import sample_dir
-    from matching.settings import CHAMPION, get_settings
-    from matching.tracking import configure_tracking
+    from matching.settings import get_settings
 
     settings = get_settings()
     data = Path(args.data) if args.data else sample_dir()
@@ -180,19 +216,53 @@ def cmd_up(args: argparse.Namespace) -> int:
 
         say(f"no dataset in {data}: generating a synthetic sample ({SAMPLE_CANDIDATES} x {SAMPLE_WORKPLACES})")
         generate_dataset(data, SAMPLE_CANDIDATES, SAMPLE_WORKPLACES, SAMPLE_SEED, progress=say)
-    from mlflow import MlflowClient
-    from mlflow.exceptions import MlflowException
+    from serving.loading import load_ranker
 
-    uri = configure_tracking(settings.tracking_uri)
     try:
-        MlflowClient(uri, uri).get_model_version_by_alias(settings.model_name, CHAMPION)
-        say(f"{settings.model_name}@{CHAMPION} exists in {uri}")
-    except MlflowException:
-        say(f"no {settings.model_name}@{CHAMPION} in {uri}: training one on {data}")
+        loaded = load_ranker(settings.model_uri, settings.tracking_uri)
+        say(f"{settings.model_uri} is version {loaded.version}")
+    except ModelLoadError as error:
+        say(f"{error}: training a champion on {data}")
         code = cmd_train(argparse.Namespace(data=data, seed=0, quiet=False, no_register=False))
         if code:
             return code
+    from matching.datasets import load_dataset
+
+    candidates = load_dataset(data).candidates
+    local_keys(settings.api_keys_file, str(candidates["adviser_id"].iloc[0]))
     return serve(data, args.host, args.port)
+
+
+def cmd_keys_add(args: argparse.Namespace) -> int:
+    from matching.settings import get_settings
+    from serving.auth import Identity, add_key
+
+    path = args.file or get_settings().api_keys_file
+    identity = Identity(name=args.name, role=args.role, adviser_id=args.adviser_id, employer_id=args.employer_id)
+    key = add_key(path, identity)
+    say(f"added a {args.role} key for {args.name} to {path}; it is shown only now:")
+    print(key)
+    return 0
+
+
+def local_keys(path: Path, adviser_id: str) -> None:
+    """On first start, keys for trying the service locally: an adviser with a caseload, a batch job,
+    a data-protection officer. Printed once; only their hashes are kept."""
+    from serving.auth import Identity, add_key, load_keys
+
+    if load_keys(path):
+        say(f"API keys: {path}")
+        return
+    say(f"no API keys yet: making local ones in {path} (shown only now; send as Authorization: Bearer KEY)")
+    for identity in (
+        Identity(name="local-adviser", role="adviser", adviser_id=adviser_id),
+        Identity(name="local-batch", role="batch"),
+        Identity(name="local-dpo", role="data_protection_officer"),
+    ):
+        say(
+            f"  {identity.name} ({identity.role}{', caseload ' + adviser_id if identity.adviser_id else ''}): "
+            f"{add_key(path, identity)}"
+        )
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
@@ -263,7 +333,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_generate)
 
     p = sub.add_parser("train", help="train, evaluate against baselines, log to MLflow, register, maybe promote")
-    p.add_argument("--data", required=True, type=Path, help="dataset folder with an outcomes table")
+    p.add_argument("--data", type=Path, default=None, help="dataset folder with an outcomes table")
+    p.add_argument(
+        "--from-db",
+        action="store_true",
+        help="learn from the store's decisions and outcomes (with the feature values the model saw); "
+        "mixed with --data when given, else the store's own records",
+    )
+    p.add_argument(
+        "--database-url", default=None, help="the store (default: JOBMATCH_DATABASE_URL or data/jobmatch.db)"
+    )
     p.add_argument("--seed", type=int, default=0, help="LightGBM seed (default 0)")
     p.add_argument("--no-register", action="store_true", help="evaluate only; log and register nothing")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
@@ -282,6 +361,22 @@ def build_parser() -> argparse.ArgumentParser:
     p = db_sub.add_parser("upgrade", help="create the store's schema or migrate it to the newest revision")
     p.add_argument("--database-url", default=None, help=database_help)
     p.set_defaults(run=cmd_db_upgrade)
+
+    p = sub.add_parser("keys", help="manage API keys (only their hashes are stored)")
+    keys_sub = p.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
+    p = keys_sub.add_parser("add", help="make a key for one identity and print it once")
+    p.add_argument("--name", required=True, help="who holds the key (shown in the audit trail)")
+    p.add_argument(
+        "--role",
+        required=True,
+        choices=("adviser", "employer_contact", "data_scientist", "batch", "data_protection_officer"),
+    )
+    p.add_argument("--adviser-id", default=None, help="an adviser's id: the caseload they may see")
+    p.add_argument("--employer-id", default=None, help="an employer contact's employer")
+    p.add_argument(
+        "--file", type=Path, default=None, help="key file (default: JOBMATCH_API_KEYS_FILE or data/api-keys.json)"
+    )
+    p.set_defaults(run=cmd_keys_add)
 
     p = sub.add_parser("load", help="validate a contract dataset and upsert it into the store (one transaction)")
     p.add_argument("--data", required=True, type=Path, help="dataset folder (NAME.parquet or NAME.csv tables)")

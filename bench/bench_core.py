@@ -156,8 +156,18 @@ def one_candidate_dataset(source: Path, folder: Path, n_workplaces: int, seed: i
 def bench_api(folder: Path, uri: str, requests: int) -> dict[str, float]:
     import httpx
 
+    from serving.auth import Identity, add_key
+
     port = free_port()
-    env = {**os.environ, "JOBMATCH_DATA_DIR": str(folder), "MLFLOW_TRACKING_URI": uri}
+    keys = folder / "api-keys.json"
+    key = add_key(keys, Identity(name="bench", role="batch"))
+    env = {
+        **os.environ,
+        "JOBMATCH_DATA_DIR": str(folder),
+        "MLFLOW_TRACKING_URI": uri,
+        "JOBMATCH_API_KEYS_FILE": str(keys),
+        "JOBMATCH_DATABASE_URL": f"sqlite:///{folder / 'store.db'}",
+    }
     server = subprocess.Popen(
         [sys.executable, "-m", "jobmatch", "serve", "--data", str(folder), "--port", str(port)],
         env=env,
@@ -167,7 +177,7 @@ def bench_api(folder: Path, uri: str, requests: int) -> dict[str, float]:
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        with httpx.Client(base_url=base, timeout=30) as client:
+        with httpx.Client(base_url=base, timeout=30, headers={"Authorization": f"Bearer {key}"}) as client:
             for _ in range(600):
                 try:
                     if client.get("/health").status_code == 200:

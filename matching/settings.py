@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from matching.paths import mlruns_dir, sample_dir
+from matching.paths import mlruns_dir, project_root, sample_dir
 
 MODEL_NAME = "jobmatch-ranker"
 CHAMPION = "champion"
@@ -36,6 +36,13 @@ class Settings(BaseSettings):
         default=True, description="never suggest a workplace that cannot give a support the person requires"
     )
     max_top_k: int = 100
+    database_url: str | None = Field(
+        default=None, description="the store; default JOBMATCH_DATABASE_URL, else SQLite in data/jobmatch.db"
+    )
+    api_keys_file: Path = Field(
+        default_factory=lambda: project_root() / "data" / "api-keys.json",
+        description="hashes of the API keys and the identity behind each (never in the repo)",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
 

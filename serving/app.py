@@ -8,6 +8,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from matching.settings import Settings, get_settings
+from serving import review
+from serving.auth import load_keys
 from serving.deps import ServiceState
 from serving.routes import router
 
@@ -20,9 +22,15 @@ def create_app(settings: Settings | None = None, state: ServiceState | None = No
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.service = state or ServiceState.load(settings or get_settings())
-        yield
+        service = state or ServiceState.load(settings or get_settings())
+        app.state.service = service
+        app.state.api_keys = load_keys(service.settings.api_keys_file)
+        try:
+            yield
+        finally:
+            service.engine.dispose()
 
     app = FastAPI(title="jobmatch", version="1", description=DESCRIPTION, lifespan=lifespan)
     app.include_router(router)
+    app.include_router(review.router)
     return app

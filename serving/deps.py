@@ -1,4 +1,4 @@
-"""The service's loaded state (dataset, workplace index, model) and its FastAPI dependencies."""
+"""The service's loaded state (dataset, workplace index, model, store) and its FastAPI dependencies."""
 
 from __future__ import annotations
 
@@ -7,11 +7,15 @@ from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from sqlalchemy.engine import Engine
 
 from matching.candidates import CandidateTable, WorkplacePool
 from matching.datasets import load_dataset
 from matching.settings import Settings
 from matching.shortlist import Matcher
+from matching.store.contract import load_dataset_into
+from matching.store.db import make_engine
+from matching.store.schema import upgrade
 from serving.loading import LoadedModel, ModelLoadError, load_ranker
 
 log = logging.getLogger("jobmatch.serving")
@@ -24,6 +28,7 @@ class ServiceState:
     settings: Settings
     candidates: CandidateTable
     pool: WorkplacePool
+    engine: Engine
     model: LoadedModel | None = None
     error: str | None = None
     positions: dict[str, int] = field(default_factory=dict)
@@ -32,7 +37,14 @@ class ServiceState:
     def load(cls, settings: Settings) -> ServiceState:
         dataset = load_dataset(settings.data_dir)
         candidates = CandidateTable.build(dataset.candidates)
-        state = cls(settings, candidates, WorkplacePool(dataset.workplaces), positions=candidates.positions())
+        engine = make_engine(settings.database_url)
+        # the store keeps the records behind every shortlist and decision: bring it to the newest
+        # schema and make sure it holds the served candidates and workplaces (idempotent)
+        upgrade(str(engine.url.render_as_string(hide_password=False)))
+        report = load_dataset_into(engine, dataset)
+        log.info("store ready: %s", "; ".join(report.lines()))
+        pool = WorkplacePool(dataset.workplaces)
+        state = cls(settings, candidates, pool, engine, positions=candidates.positions())
         try:
             state.model = load_ranker(settings.model_uri, settings.tracking_uri)
             log.info("model %s version %s loaded", state.model.name, state.model.version)

@@ -1,36 +1,54 @@
-"""Routes: shortlists, health, the model in service."""
+"""Routes: shortlists (served and recorded), health, the model in service."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import pandas as pd
-from fastapi import APIRouter, HTTPException, Response
+from fastapi import APIRouter, Depends, HTTPException, Response
 from fastapi.exceptions import RequestValidationError
 
 from matching.candidates import CandidateTable
 from matching.records import validate_table
+from matching.store.contract import upsert_table
+from matching.store.db import session_scope
+from matching.store.repository import record_audit, save_shortlist
+from serving.auth import Caller, Identity, check_caseload, require
 from serving.deps import State
 from serving.schemas import ErrorMessage, Health, ModelInfo, ShortlistRequest, ShortlistResponse
 
 router = APIRouter()
+AUTH_RESPONSES: dict[int | str, dict[str, object]] = {
+    401: {"model": ErrorMessage, "description": "missing or unknown API key"},
+    403: {"model": ErrorMessage, "description": "the caller's role or caseload does not allow this"},
+}
+Scorer = Annotated[Identity, Depends(require("adviser", "batch"))]
 
 
 @router.post(
     "/shortlists",
     response_model=ShortlistResponse,
     responses={
+        **AUTH_RESPONSES,
         404: {"model": ErrorMessage, "description": "unknown candidate_id"},
         409: {"model": ErrorMessage, "description": "the candidate has not consented or is not active"},
         503: {"model": ErrorMessage, "description": "no model is loaded"},
     },
-    summary="A ranked, explained shortlist of workplaces for one candidate",
+    summary="A ranked, explained shortlist of workplaces for one candidate, recorded",
 )
-def create_shortlist(body: ShortlistRequest, state: State) -> ShortlistResponse:
+def create_shortlist(body: ShortlistRequest, state: State, caller: Scorer) -> ShortlistResponse:
     """Rank the eligible workplaces for a candidate of the loaded dataset, or for a full
-    candidate record, and explain each suggestion in an adviser's words."""
+    candidate record, explain each suggestion in an adviser's words, and record the shortlist
+    (who asked, when, which model, the feature values behind each suggestion)."""
     matcher = state.matcher()
-    assert state.model is not None
+    model = state.model
+    if model is None:  # matcher() has answered 503 already
+        raise HTTPException(status_code=503, detail="no model is loaded")
+    new_record = None
     if body.candidate is not None:
         record = body.candidate.model_dump()
+        if caller.role == "adviser" and record.get("adviser_id") in (None, ""):
+            record["adviser_id"] = caller.adviser_id
         frame, problems = validate_table("candidates", pd.DataFrame([record]))
         if problems:
             raise RequestValidationError(
@@ -45,17 +63,34 @@ def create_shortlist(body: ShortlistRequest, state: State) -> ShortlistResponse:
                 ]
             )
         table = CandidateTable.build(frame, state.pool.catalogue)
-        row, candidate_id = 0, record.get("candidate_id")
+        row, candidate_id, new_record = 0, str(record["candidate_id"]), frame
     else:
         if body.candidate_id not in state.positions:
             raise HTTPException(status_code=404, detail=f"unknown candidate_id: {body.candidate_id}")
-        table, row, candidate_id = state.candidates, state.positions[body.candidate_id], body.candidate_id
+        table, row, candidate_id = state.candidates, state.positions[body.candidate_id], str(body.candidate_id)
     candidate = table.frame.iloc[row]
+    check_caseload(caller, str(candidate["adviser_id"]))
     if not bool(candidate["consent"]) or not bool(candidate["active"]):
         raise HTTPException(status_code=409, detail="the candidate has not consented to matching or is not active")
     shortlist = matcher.shortlist(row, body.top_k, table)
+    with session_scope(state.engine) as session:
+        if new_record is not None:
+            upsert_table(session, "candidates", new_record)
+        shortlist_id = save_shortlist(
+            session, candidate_id, caller.name, model.name, model.version, body.top_k, shortlist.items
+        )
+        record_audit(
+            session,
+            caller.name,
+            caller.role,
+            "create_shortlist",
+            "candidate",
+            candidate_id,
+            {"shortlist_id": shortlist_id, "items": len(shortlist.items), "model_version": model.version},
+        )
     return ShortlistResponse(
-        model=ModelInfo(**state.model.info()),
+        shortlist_id=shortlist_id,
+        model=ModelInfo(**model.info()),
         candidate_id=candidate_id,
         top_k=body.top_k,
         eligible_workplaces=shortlist.eligible,
@@ -78,8 +113,8 @@ def health(state: State, response: Response) -> Health:
     return body
 
 
-@router.get("/model", response_model=ModelInfo, responses={503: {"model": ErrorMessage}})
-def model_info(state: State) -> ModelInfo:
+@router.get("/model", response_model=ModelInfo, responses={**AUTH_RESPONSES, 503: {"model": ErrorMessage}})
+def model_info(state: State, caller: Caller) -> ModelInfo:
     """The model in service: name, version, run, features."""
     if state.model is None:
         raise HTTPException(status_code=503, detail=f"no model is loaded: {state.error}")

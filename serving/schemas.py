@@ -17,7 +17,10 @@ def build_candidate_record() -> type[BaseModel]:
     """The candidate record of data contract v1 as a pydantic model (fields from the vocabulary)."""
     voc = load_catalogue().vocabulary
     fields: dict[str, Any] = {
-        "candidate_id": (str | None, Field(None, min_length=1, max_length=100, description="optional id")),
+        "candidate_id": (
+            str,
+            Field(min_length=1, max_length=100, description="the person's id (the shortlist is recorded under it)"),
+        ),
         "adviser_id": (str | None, Field(None, max_length=100)),
         "lat": (float, Field(ge=-90, le=90, strict=True, allow_inf_nan=False, description="home, WGS84")),
         "lon": (float, Field(ge=-180, le=180, strict=True, allow_inf_nan=False, description="home, WGS84")),
@@ -115,8 +118,9 @@ class ModelInfo(BaseModel):
 
 
 class ShortlistResponse(BaseModel):
+    shortlist_id: int = Field(description="the recorded shortlist: GET /shortlists/{id}, decisions against it")
     model: ModelInfo
-    candidate_id: str | None
+    candidate_id: str
     top_k: int
     eligible_workplaces: int = Field(description="workplaces that passed candidate generation")
     items: list[ShortlistItem]

@@ -20,9 +20,39 @@ class Trained:
     tracking_uri: str
     model: LoadedModel
     result: object
+    home: Path
 
-    def settings(self) -> Settings:
-        return Settings(data_dir=self.data_dir, tracking_uri=self.tracking_uri)
+    def settings(self, **changes: object) -> Settings:
+        """Settings for an API over this data and model, with its own SQLite store and key file."""
+        return Settings(
+            data_dir=self.data_dir,
+            tracking_uri=self.tracking_uri,
+            database_url=f"sqlite:///{self.home / 'store.db'}",
+            api_keys_file=self.home / "api-keys.json",
+            **changes,
+        )
+
+    def key(self, name: str) -> dict[str, str]:
+        """Request headers with the key of a test identity: batch, adviser, other_adviser, dpo, scientist."""
+        return {"Authorization": f"Bearer {self.keys[name]}"}
+
+    @property
+    def keys(self) -> dict[str, str]:
+        from serving.auth import Identity, add_key
+
+        if not hasattr(self, "_keys"):
+            path = self.home / "api-keys.json"
+            candidates = self.dataset.candidates
+            advisers = candidates.loc[candidates["consent"] & candidates["active"], "adviser_id"].drop_duplicates()
+            identities = {
+                "batch": Identity(name="test-batch", role="batch"),
+                "adviser": Identity(name="test-adviser", role="adviser", adviser_id=str(advisers.iloc[0])),
+                "other_adviser": Identity(name="test-other", role="adviser", adviser_id=str(advisers.iloc[1])),
+                "dpo": Identity(name="test-dpo", role="data_protection_officer"),
+                "scientist": Identity(name="test-scientist", role="data_scientist"),
+            }
+            self._keys = {name: add_key(path, identity) for name, identity in identities.items()}
+        return self._keys
 
 
 @pytest.fixture(scope="session")
@@ -44,4 +74,6 @@ def trained(small_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Train
     result = train_ranker(small_data, seed=0)
     log_and_register(result, uri)
     model = load_ranker("models:/jobmatch-ranker@champion", uri)
-    return Trained(small_data, load_dataset(small_data), uri, model, result)
+    trained = Trained(small_data, load_dataset(small_data), uri, model, result, tmp_path_factory.mktemp("service"))
+    trained.keys  # noqa: B018  (writes the key file before any app starts)
+    return trained

@@ -27,7 +27,16 @@ from matching.datasets import Dataset, load_dataset
 from matching.model import LinearBase, Ranker
 from training.baselines import LogisticRanker, RandomRanker, RuleRanker
 from training.evaluate import ndcg_at_k
-from training.trainset import PairSet, attach_truth, held_out_mask, logged_pairs, pair_set, valid_mask
+from training.trainset import (
+    PairSet,
+    attach_truth,
+    held_out_mask,
+    logged_pairs,
+    merge_pairs,
+    pair_set,
+    stored_pairs,
+    valid_mask,
+)
 
 K_VALUES = (1, 5, 10)
 RANDOM_REPEATS = 5
@@ -264,8 +273,12 @@ def train_ranker(
     progress: Callable[[str], None] | None = None,
     num_rounds: int = MAX_ROUNDS,
     early_stopping: bool = True,
+    stored: pd.DataFrame | None = None,
 ) -> TrainResult:
     """Load a dataset, fit the ranker on training candidates and evaluate it on held-out ones.
+
+    `stored` adds the store's decided suggestions (`stored_outcomes(..., with_features=True)`),
+    with the feature values the model saw; where a pair is in both, the stored one wins.
 
     With `early_stopping`, a fifth of the training candidates decide when boosting stops (at most
     `num_rounds`); without, all training candidates fit exactly `num_rounds` rounds.
@@ -284,7 +297,13 @@ def train_ranker(
     candidates = CandidateTable.build(dataset.candidates)
     pool = WorkplacePool(dataset.workplaces)
     say("computing features of the logged pairs")
-    pairs = logged_pairs(dataset, candidates, pool)
+    has_outcomes = dataset.outcomes is not None and len(dataset.outcomes) > 0
+    if stored is not None and len(stored):
+        from_store = stored_pairs(stored, candidates, pool)
+        say(f"{len(from_store)} labelled pairs from the store's decisions and outcomes")
+        pairs = merge_pairs(logged_pairs(dataset, candidates, pool), from_store) if has_outcomes else from_store
+    else:
+        pairs = logged_pairs(dataset, candidates, pool)
     if dataset.truth is not None:
         attach_truth(pairs, dataset.truth)
     test = held_out_mask(pairs.candidate_ids)

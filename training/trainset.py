@@ -10,6 +10,7 @@ import pandas as pd
 
 from features.compute import feature_matrix
 from features.pairs import PairFrame
+from features.registry import feature_names
 from matching.candidates import CandidateTable, WorkplacePool
 from matching.datasets import Dataset
 from matching.records import DataContractError, Problem
@@ -115,3 +116,62 @@ def attach_truth(pairs: PairSet, truth: pd.DataFrame | None) -> int:
     missing = int(np.isnan(values).sum())
     pairs.truth = np.nan_to_num(values, nan=0.0)
     return missing
+
+
+def stored_pairs(stored: pd.DataFrame, candidates: CandidateTable, pool: WorkplacePool) -> PairSet:
+    """Labelled pairs from the store: decided suggestions with the feature values the model saw
+    when it suggested them (columns named after the features). Pairs whose stored values lack a
+    feature of today's registry get theirs computed from the records instead.
+
+    Raises:
+        DataContractError: when a stored pair names a candidate or workplace the records lack.
+    """
+    names = feature_names()
+    best = stored.sort_values("grade").drop_duplicates(["candidate_id", "workplace_id"], keep="last")
+    c_pos = best["candidate_id"].map(candidates.positions())
+    w_pos = best["workplace_id"].map(pool.positions())
+    unknown = c_pos.isna() | w_pos.isna()
+    if unknown.any():
+        row = int(np.flatnonzero(unknown.to_numpy())[0])
+        raise DataContractError(
+            [
+                Problem(
+                    "outcomes", "candidate_id", row, "a stored decision names a candidate or workplace the store lacks"
+                )
+            ]
+        )
+    c_idx, w_idx = c_pos.to_numpy(dtype=np.int64), w_pos.to_numpy(dtype=np.int64)
+    order = np.lexsort((w_idx, c_idx))
+    out = pair_set(candidates, pool, c_idx[order], w_idx[order])
+    if set(names) <= set(best.columns):
+        values = best[names].to_numpy(dtype=np.float64)[order]
+        complete = ~np.isnan(values).any(axis=1)
+        out.matrix[complete] = values[complete].astype(out.matrix.dtype)
+    out.grade = best["grade"].to_numpy(dtype=np.int64)[order]
+    return out
+
+
+def merge_pairs(first: PairSet, second: PairSet) -> PairSet:
+    """Both sets' pairs, grouped by candidate; where both hold a pair, `second`'s row wins."""
+
+    def keys(p: PairSet) -> np.ndarray:
+        return p.c_idx.astype(np.int64) * (1 << 32) + p.w_idx.astype(np.int64)
+
+    keep = ~np.isin(keys(first), keys(second))
+    parts = [first.subset(keep), second]
+
+    def cat(name: str) -> np.ndarray | None:
+        arrays = [getattr(p, name) for p in parts]
+        return None if any(a is None for a in arrays) else np.concatenate(arrays)
+
+    merged = PairSet(
+        np.concatenate([p.candidate_ids for p in parts]),
+        np.concatenate([p.workplace_ids for p in parts]),
+        np.concatenate([p.c_idx for p in parts]),
+        np.concatenate([p.w_idx for p in parts]),
+        np.concatenate([p.matrix for p in parts]),
+        cat("grade"),
+        cat("truth"),
+    )
+    order = np.lexsort((merged.w_idx, merged.c_idx))
+    return merged.subset(order)

@@ -5,6 +5,12 @@ contract v1 with its contract type; `tests/store` checks them against `matching.
 change of vocabulary fails loudly and needs a migration. `decisions` and `person_answers` are
 append-only: a correction is a new row, the latest row of an item is the current one, and the
 earlier rows are its history.
+
+The review loop (revision 0002) stores what `matching.inclusion` and `matching.placements` decide
+without knowing their rules: an inclusion plan's revisions keep the whole draft as JSON (every
+revision is kept, approvals name the revision they approve), a placement keeps its current state as
+text next to its append-only events, and follow-ups name the adviser who must do them. The
+`audit_events` trail says who did what to which record, never the personal fields themselves.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from sqlalchemy import (
     DateTime,
     Double,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     MetaData,
     String,
@@ -39,6 +46,8 @@ REASON_CODES = (
     "other",
 )
 PERSON_ANSWERS = ("interested", "not_interested", "unsure")
+PLAN_PARTIES = ("person", "employer", "adviser")
+FOLLOWUP_PARTIES = ("person", "workplace")
 
 # Stable constraint names, so migrations can name what they alter on every backend.
 NAMING_CONVENTION = {
@@ -277,6 +286,116 @@ class PersonAnswer(Base):
     answer: Mapped[str]
     recorded_by: Mapped[str]
     recorded_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+
+
+class InclusionPlan(Base):
+    """The inclusion plan opened for an accepted suggestion (one plan per suggestion)."""
+
+    __tablename__ = "inclusion_plans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[str] = mapped_column(ForeignKey("candidates.candidate_id"), index=True)
+    workplace_id: Mapped[str] = mapped_column(ForeignKey("workplaces.workplace_id"), index=True)
+    shortlist_item_id: Mapped[int] = mapped_column(ForeignKey("shortlist_items.id"), index=True, unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+    created_by: Mapped[str]
+
+
+class PlanRevision(Base):
+    """One revision of a plan: the whole draft as the caller gave it; revisions are never changed."""
+
+    __tablename__ = "plan_revisions"
+    __table_args__ = (UniqueConstraint("plan_id", "number"), CheckConstraint("number >= 1", name="number"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("inclusion_plans.id"))
+    number: Mapped[int]
+    body: Mapped[dict[str, Any]]
+    changed_by: Mapped[str]
+    changed_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+
+
+class PlanApproval(Base):
+    """One party's approval of one revision of a plan; a new revision needs approval again."""
+
+    __tablename__ = "plan_approvals"
+    __table_args__ = (
+        UniqueConstraint("plan_id", "revision", "party"),
+        CheckConstraint(f"party IN ({quoted(PLAN_PARTIES)})", name="party"),
+        ForeignKeyConstraint(["plan_id", "revision"], ["plan_revisions.plan_id", "plan_revisions.number"]),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int]
+    revision: Mapped[int]
+    party: Mapped[str]
+    approved_by: Mapped[str]
+    approved_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+
+
+class Placement(Base):
+    """The placement that follows a plan; `state` is the caller's state machine's current state."""
+
+    __tablename__ = "placements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("inclusion_plans.id"), index=True, unique=True)
+    candidate_id: Mapped[str] = mapped_column(ForeignKey("candidates.candidate_id"), index=True)
+    workplace_id: Mapped[str] = mapped_column(ForeignKey("workplaces.workplace_id"), index=True)
+    state: Mapped[str]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+
+
+class PlacementEvent(Base):
+    """One event of a placement (contacted, trial started, an assessment...); append-only."""
+
+    __tablename__ = "placement_events"
+    __table_args__ = (Index(None, "placement_id", "recorded_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    placement_id: Mapped[int] = mapped_column(ForeignKey("placements.id"))
+    kind: Mapped[str]
+    reason: Mapped[str | None] = mapped_column(Text)
+    payload: Mapped[dict[str, Any] | None]
+    recorded_by: Mapped[str]
+    recorded_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+
+
+class Followup(Base):
+    """A follow-up the fixed contact person owes the person or the workplace on a day."""
+
+    __tablename__ = "followups"
+    __table_args__ = (
+        UniqueConstraint("placement_id", "party", "due_on"),
+        CheckConstraint(f"party IN ({quoted(FOLLOWUP_PARTIES)})", name="party"),
+        CheckConstraint("done_on IS NULL OR done_by IS NOT NULL", name="done_has_by"),
+        Index(None, "contact_id", "due_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    placement_id: Mapped[int] = mapped_column(ForeignKey("placements.id"))
+    due_on: Mapped[dt.date]
+    party: Mapped[str]
+    contact_id: Mapped[str]
+    done_on: Mapped[dt.date | None]
+    done_by: Mapped[str | None]
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class AuditEvent(Base):
+    """Who did what to which record, and when; `detail` never holds support needs or other personal fields."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index(None, "subject_type", "subject_id"), Index(None, "at"), Index(None, "actor", "at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+    actor: Mapped[str]
+    role: Mapped[str]
+    action: Mapped[str]
+    subject_type: Mapped[str]
+    subject_id: Mapped[str]
+    detail: Mapped[dict[str, Any] | None]
 
 
 CONTRACT_MODELS: dict[str, type[Base]] = {

@@ -1,14 +1,21 @@
 """Repository functions over a Session, for the API: shortlists as served, the adviser's
-decisions and the person's answers. Each function works inside the caller's transaction
+decisions and the person's answers, inclusion plans, placements and follow-ups, the audit trail,
+and the outcomes the record implies. Each function works inside the caller's transaction
 (`session_scope`); it flushes but never commits.
 
 Decisions and answers are append-only: a correction is a new row, the latest row of an item
 (by time, then by the order it was recorded) is the current one, and the earlier rows are its
-history, with who and when.
+history, with who and when. Plan revisions and placement events are append-only too.
+
+The rules of plans and placements (what a draft holds, which event may follow which) belong to the
+domain code; the store keeps what it is given and checks only its own invariants. Functions that
+read a row and then write depending on it lock that row first (`SELECT ... FOR UPDATE` on
+PostgreSQL; on SQLite every writing transaction already holds the database's write lock).
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import math
@@ -16,17 +23,27 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select
+import pandas as pd
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from matching.store.errors import NotFoundError, StoreError
 from matching.store.models import (
     DECISIONS,
+    FOLLOWUP_PARTIES,
     PERSON_ANSWERS,
+    PLAN_PARTIES,
     REASON_CODES,
+    AuditEvent,
     Candidate,
     Decision,
+    Followup,
+    InclusionPlan,
     PersonAnswer,
+    Placement,
+    PlacementEvent,
+    PlanApproval,
+    PlanRevision,
     Shortlist,
     ShortlistItem,
     Workplace,
@@ -388,3 +405,874 @@ def person_answer_history(session: Session, item_id: int) -> list[PersonAnswerRe
         .order_by(PersonAnswer.recorded_at, PersonAnswer.id)
     )
     return [_answer_record(row) for row in rows]
+
+
+# Inclusion plans --------------------------------------------------------------------------------
+
+
+def _require_plan(session: Session, plan_id: int, lock: bool = False) -> InclusionPlan:
+    plan = session.get(InclusionPlan, plan_id, with_for_update=True if lock else None)
+    if plan is None:
+        raise NotFoundError(f"unknown plan {plan_id!r}", field="plan_id")
+    return plan
+
+
+def _draft(body: Mapping[str, Any]) -> dict[str, Any]:
+    if not isinstance(body, Mapping):
+        raise StoreError(f"must be a mapping (the whole plan draft), not {type(body).__name__}", field="body")
+    draft: dict[str, Any] = _plain_json(dict(body), "body")
+    return draft
+
+
+def _latest_revision(session: Session, plan_id: int) -> int:
+    latest = session.scalar(select(func.max(PlanRevision.number)).where(PlanRevision.plan_id == plan_id))
+    return int(latest or 0)
+
+
+def plan_for_item(session: Session, shortlist_item_id: int) -> int | None:
+    """The id of the plan opened for a suggestion, or None when it has none."""
+    return session.scalar(select(InclusionPlan.id).where(InclusionPlan.shortlist_item_id == shortlist_item_id))
+
+
+def create_plan(
+    session: Session,
+    candidate_id: str,
+    workplace_id: str,
+    shortlist_item_id: int,
+    body: Mapping[str, Any],
+    by: str,
+    created_at: dt.datetime | None = None,
+) -> int:
+    """Open the inclusion plan of an accepted suggestion, with `body` as its revision 1.
+
+    Args:
+        session: the transaction to write in.
+        candidate_id: the candidate (must be the one the suggestion was made for).
+        workplace_id: the workplace (must be the suggested one).
+        shortlist_item_id: the accepted suggestion; a suggestion has at most one plan.
+        body: the whole plan draft, stored as given (JSON).
+        by: who drafted it.
+        created_at: when; now (UTC) by default.
+
+    Returns:
+        The plan's id.
+
+    Raises:
+        NotFoundError: for an unknown shortlist item.
+        StoreError: naming the field, when the item is for another candidate or workplace, its
+            current decision is not an acceptance, it already has a plan, or the body is not JSON.
+    """
+    by = _text(by, "by")
+    draft = _draft(body)
+    at = _aware(created_at, "created_at")
+    item = session.get(ShortlistItem, shortlist_item_id, with_for_update=True)
+    if item is None:
+        raise NotFoundError(f"unknown shortlist item {shortlist_item_id!r}", field="shortlist_item_id")
+    suggested_to = session.scalar(select(Shortlist.candidate_id).where(Shortlist.id == item.shortlist_id))
+    if suggested_to != candidate_id:
+        raise StoreError(
+            f"shortlist item {item.id} was suggested to {suggested_to!r}, not {candidate_id!r}", field="candidate_id"
+        )
+    if item.workplace_id != workplace_id:
+        raise StoreError(
+            f"shortlist item {item.id} suggests {item.workplace_id!r}, not {workplace_id!r}", field="workplace_id"
+        )
+    decision = current_decision(session, item.id)
+    if decision is None or decision.decision != "accept":
+        state = "undecided" if decision is None else "rejected"
+        raise StoreError(f"a plan needs an accepted suggestion; item {item.id} is {state}", field="shortlist_item_id")
+    existing = plan_for_item(session, item.id)
+    if existing is not None:
+        raise StoreError(f"shortlist item {item.id} already has plan {existing}", field="shortlist_item_id")
+    plan = InclusionPlan(
+        candidate_id=candidate_id,
+        workplace_id=workplace_id,
+        shortlist_item_id=item.id,
+        created_at=at,
+        created_by=by,
+    )
+    session.add(plan)
+    session.flush()
+    session.add(PlanRevision(plan_id=plan.id, number=1, body=draft, changed_by=by, changed_at=at))
+    session.flush()
+    return plan.id
+
+
+def add_plan_revision(
+    session: Session,
+    plan_id: int,
+    body: Mapping[str, Any],
+    by: str,
+    changed_at: dt.datetime | None = None,
+) -> int:
+    """Store a new revision of a plan (the whole draft); earlier revisions and their approvals are kept,
+    and the new revision needs every party's approval again.
+
+    Returns:
+        The new revision's number (2, 3, ...).
+
+    Raises:
+        NotFoundError: for an unknown plan.
+        StoreError: naming the field, for an empty `by` or a body that is not JSON.
+    """
+    by = _text(by, "by")
+    draft = _draft(body)
+    at = _aware(changed_at, "changed_at")
+    _require_plan(session, plan_id, lock=True)
+    number = _latest_revision(session, plan_id) + 1
+    session.add(PlanRevision(plan_id=plan_id, number=number, body=draft, changed_by=by, changed_at=at))
+    session.flush()
+    return number
+
+
+def approve_plan(
+    session: Session,
+    plan_id: int,
+    revision: int,
+    party: str,
+    by: str,
+    approved_at: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """Record one party's approval of the plan's current revision.
+
+    Approving again for the same party and revision changes nothing (the first approval stays).
+
+    Args:
+        session: the transaction to write in.
+        plan_id: the plan.
+        revision: the revision number approved: must be the current (latest) one.
+        party: "person", "employer" or "adviser".
+        by: who recorded the approval.
+        approved_at: when; now (UTC) by default.
+
+    Returns:
+        The plan as `get_plan` gives it, after the approval.
+
+    Raises:
+        NotFoundError: for an unknown plan.
+        StoreError: naming the field, for an unknown party, an empty `by`, or a revision that is
+            not the current one (the message names the current revision).
+    """
+    if party not in PLAN_PARTIES:
+        raise StoreError(f"must be one of {', '.join(PLAN_PARTIES)}, not {party!r}", field="party")
+    by = _text(by, "by")
+    at = _aware(approved_at, "approved_at")
+    _require_plan(session, plan_id, lock=True)
+    current = _latest_revision(session, plan_id)
+    if revision != current:
+        raise StoreError(
+            f"revision {revision!r} is not the current revision of plan {plan_id}; the current revision is {current}",
+            field="revision",
+        )
+    done = session.scalar(
+        select(PlanApproval.id).where(
+            PlanApproval.plan_id == plan_id, PlanApproval.revision == current, PlanApproval.party == party
+        )
+    )
+    if done is None:
+        session.add(PlanApproval(plan_id=plan_id, revision=current, party=party, approved_by=by, approved_at=at))
+        session.flush()
+    return get_plan(session, plan_id)
+
+
+def get_plan(session: Session, plan_id: int) -> dict[str, Any]:
+    """A plan with its current draft, its whole history and the approvals of its current revision.
+
+    Returns:
+        `id`, `candidate_id`, `workplace_id`, `shortlist_item_id`, `created_at`, `created_by`;
+        `revision` (the current number) and `body` (its draft); `revisions` (every revision, oldest
+        first: `number`, `body`, `changed_by`, `changed_at`); `approvals` of the current revision
+        (`party`, `approved_by`, `approved_at`, in the order person, employer, adviser); `awaiting`
+        (the parties yet to approve it); `agreed` (all three have approved it).
+
+    Raises:
+        NotFoundError: for an unknown plan.
+    """
+    plan = _require_plan(session, plan_id)
+    revisions = session.scalars(
+        select(PlanRevision).where(PlanRevision.plan_id == plan_id).order_by(PlanRevision.number)
+    ).all()
+    current = revisions[-1].number if revisions else 0
+    rows = session.scalars(
+        select(PlanApproval).where(PlanApproval.plan_id == plan_id, PlanApproval.revision == current)
+    ).all()
+    by_party = {row.party: row for row in rows}
+    approvals = [
+        {"party": party, "approved_by": by_party[party].approved_by, "approved_at": by_party[party].approved_at}
+        for party in PLAN_PARTIES
+        if party in by_party
+    ]
+    awaiting = [party for party in PLAN_PARTIES if party not in by_party]
+    return {
+        "id": plan.id,
+        "candidate_id": plan.candidate_id,
+        "workplace_id": plan.workplace_id,
+        "shortlist_item_id": plan.shortlist_item_id,
+        "created_at": plan.created_at,
+        "created_by": plan.created_by,
+        "revision": current,
+        "body": copy.deepcopy(revisions[-1].body) if revisions else {},
+        "revisions": [
+            {
+                "number": row.number,
+                "body": copy.deepcopy(row.body),
+                "changed_by": row.changed_by,
+                "changed_at": row.changed_at,
+            }
+            for row in revisions
+        ],
+        "approvals": approvals,
+        "awaiting": awaiting,
+        "agreed": bool(revisions) and not awaiting,
+    }
+
+
+# Placements -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlacementRecord:
+    """A placement and its current state (as the domain's state machine named it)."""
+
+    id: int
+    plan_id: int
+    candidate_id: str
+    workplace_id: str
+    state: str
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class PlacementEventRecord:
+    """One recorded event of a placement."""
+
+    id: int
+    placement_id: int
+    kind: str
+    reason: str | None
+    payload: dict[str, Any] | None
+    recorded_by: str
+    recorded_at: dt.datetime
+
+
+def _require_placement(session: Session, placement_id: int, lock: bool = False) -> Placement:
+    placement = session.get(Placement, placement_id, with_for_update=True if lock else None)
+    if placement is None:
+        raise NotFoundError(f"unknown placement {placement_id!r}", field="placement_id")
+    return placement
+
+
+def open_placement(session: Session, plan_id: int, state: str = "none", created_at: dt.datetime | None = None) -> int:
+    """The placement of a plan, opened in `state` if the plan has none yet (so calling again is harmless).
+
+    Args:
+        session: the transaction to write in.
+        plan_id: the plan; the placement takes its candidate and workplace.
+        state: the initial state (the domain's state machine names it; "none" by default).
+        created_at: when; now (UTC) by default.
+
+    Returns:
+        The placement's id (the existing one when the plan already has a placement).
+
+    Raises:
+        NotFoundError: for an unknown plan.
+    """
+    state = _text(state, "state")
+    at = _aware(created_at, "created_at")
+    plan = _require_plan(session, plan_id, lock=True)
+    existing = session.scalar(select(Placement.id).where(Placement.plan_id == plan_id))
+    if existing is not None:
+        return existing
+    placement = Placement(
+        plan_id=plan.id, candidate_id=plan.candidate_id, workplace_id=plan.workplace_id, state=state, created_at=at
+    )
+    session.add(placement)
+    session.flush()
+    return placement.id
+
+
+def _placement_record(row: Placement) -> PlacementRecord:
+    return PlacementRecord(
+        id=row.id,
+        plan_id=row.plan_id,
+        candidate_id=row.candidate_id,
+        workplace_id=row.workplace_id,
+        state=row.state,
+        created_at=row.created_at,
+    )
+
+
+def get_placement(session: Session, placement_id: int) -> PlacementRecord:
+    """A placement with its current state.
+
+    Raises:
+        NotFoundError: for an unknown placement.
+    """
+    return _placement_record(_require_placement(session, placement_id))
+
+
+def append_event(
+    session: Session,
+    placement_id: int,
+    kind: str,
+    reason: str | None,
+    payload: Mapping[str, Any] | None,
+    by: str,
+    new_state: str,
+    recorded_at: dt.datetime | None = None,
+    expected_state: str | None = None,
+) -> PlacementEventRecord:
+    """Record an event of a placement and set its state, in the caller's transaction.
+
+    The caller has checked the transition (the store does not know the state machine). To make
+    that check safe against a concurrent writer, pass the state it was checked against as
+    `expected_state`: the placement is locked and the event refused if its state has moved on.
+
+    Args:
+        session: the transaction to write in.
+        placement_id: the placement.
+        kind: the event's kind (e.g. contacted, trial_started, trial_completed, hired, ended, assessment).
+        reason: a reason code (for an end), or None.
+        payload: structured data (e.g. an end-of-trial assessment), stored as JSON, or None.
+        by: who recorded it.
+        new_state: the placement's state after the event.
+        recorded_at: when; now (UTC) by default.
+        expected_state: the state the transition was checked from; None to not check.
+
+    Returns:
+        The recorded event.
+
+    Raises:
+        NotFoundError: for an unknown placement.
+        StoreError: naming the field, for an empty kind, state or `by`, a payload that is not a
+            JSON mapping, or (field `state`) a state other than `expected_state`.
+    """
+    kind = _text(kind, "kind")
+    by = _text(by, "by")
+    new_state = _text(new_state, "new_state")
+    text = reason.strip() if reason and reason.strip() else None
+    data: dict[str, Any] | None = None
+    if payload is not None:
+        if not isinstance(payload, Mapping):
+            raise StoreError(f"must be a mapping or None, not {type(payload).__name__}", field="payload")
+        data = _plain_json(dict(payload), "payload")
+    at = _aware(recorded_at, "recorded_at")
+    placement = _require_placement(session, placement_id, lock=True)
+    if expected_state is not None and placement.state != expected_state:
+        raise StoreError(
+            f"placement {placement_id} is in state {placement.state!r}, not {expected_state!r}", field="state"
+        )
+    row = PlacementEvent(
+        placement_id=placement_id, kind=kind, reason=text, payload=data, recorded_by=by, recorded_at=at
+    )
+    session.add(row)
+    placement.state = new_state
+    session.flush()
+    return _event_record(row)
+
+
+def _event_record(row: PlacementEvent) -> PlacementEventRecord:
+    return PlacementEventRecord(
+        id=row.id,
+        placement_id=row.placement_id,
+        kind=row.kind,
+        reason=row.reason,
+        payload=copy.deepcopy(row.payload),
+        recorded_by=row.recorded_by,
+        recorded_at=row.recorded_at,
+    )
+
+
+def placement_events(session: Session, placement_id: int) -> list[PlacementEventRecord]:
+    """Every event of a placement, oldest first (by time, then the order recorded).
+
+    Raises:
+        NotFoundError: for an unknown placement.
+    """
+    _require_placement(session, placement_id)
+    rows = session.scalars(
+        select(PlacementEvent)
+        .where(PlacementEvent.placement_id == placement_id)
+        .order_by(PlacementEvent.recorded_at, PlacementEvent.id)
+    )
+    return [_event_record(row) for row in rows]
+
+
+# Follow-ups -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FollowupRecord:
+    """A scheduled follow-up, with the placement's candidate and workplace; done when `done_on` is set."""
+
+    id: int
+    placement_id: int
+    candidate_id: str
+    workplace_id: str
+    party: str
+    due_on: dt.date
+    contact_id: str
+    done_on: dt.date | None
+    done_by: str | None
+    note: str | None
+
+
+def _day(value: Any, field: str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        raise StoreError(f"must be a date, not a time ({value.isoformat()})", field=field)
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise StoreError(f"must be a date (YYYY-MM-DD), not {value!r}", field=field)
+
+
+def _followup_party(party: Any, field: str) -> str:
+    if party not in FOLLOWUP_PARTIES:
+        raise StoreError(f"must be one of {', '.join(FOLLOWUP_PARTIES)}, not {party!r}", field=field)
+    return str(party)
+
+
+def _followup_records(session: Session, condition: Any) -> list[FollowupRecord]:
+    party_order = {party: i for i, party in enumerate(FOLLOWUP_PARTIES)}
+    rows = session.execute(
+        select(Followup, Placement.candidate_id, Placement.workplace_id)
+        .join(Placement, Placement.id == Followup.placement_id)
+        .where(condition)
+    ).all()
+    records = [
+        FollowupRecord(
+            id=row.id,
+            placement_id=row.placement_id,
+            candidate_id=candidate_id,
+            workplace_id=workplace_id,
+            party=row.party,
+            due_on=row.due_on,
+            contact_id=row.contact_id,
+            done_on=row.done_on,
+            done_by=row.done_by,
+            note=row.note,
+        )
+        for row, candidate_id, workplace_id in rows
+    ]
+    return sorted(records, key=lambda r: (r.due_on, party_order.get(r.party, 99), r.id))
+
+
+def schedule_followups(session: Session, placement_id: int, entries: Sequence[Mapping[str, Any]]) -> list[int]:
+    """Schedule follow-ups of a placement.
+
+    An entry already scheduled (same party and day) is kept as it is, so scheduling the same plan
+    again is harmless.
+
+    Args:
+        session: the transaction to write in.
+        placement_id: the placement.
+        entries: each with `due_on` (a date or "YYYY-MM-DD"), `party` ("person" or "workplace") and
+            optionally `contact_id`, the adviser who must do it (by default the candidate's adviser,
+            the fixed contact person).
+
+    Returns:
+        The follow-ups' ids, in the order of `entries`.
+
+    Raises:
+        NotFoundError: for an unknown placement.
+        StoreError: naming the entry's field, for a bad day or party, or an entry already
+            scheduled for another contact.
+    """
+    placement = _require_placement(session, placement_id, lock=True)
+    adviser = session.scalar(select(Candidate.adviser_id).where(Candidate.candidate_id == placement.candidate_id))
+    wanted: list[tuple[dt.date, str, str]] = []
+    for i, entry in enumerate(entries):
+        where = f"entries[{i}]"
+        if not isinstance(entry, Mapping):
+            raise StoreError(f"must be a mapping, not {type(entry).__name__}", field=where)
+        contact = entry.get("contact_id")
+        wanted.append(
+            (
+                _day(entry.get("due_on"), f"{where}.due_on"),
+                _followup_party(entry.get("party"), f"{where}.party"),
+                _text(contact, f"{where}.contact_id") if contact is not None else str(adviser),
+            )
+        )
+    existing = {
+        (row.due_on, row.party): row
+        for row in session.scalars(select(Followup).where(Followup.placement_id == placement_id))
+    }
+    ids: list[int] = []
+    for i, (due_on, party, contact) in enumerate(wanted):
+        row = existing.get((due_on, party))
+        if row is None:
+            row = Followup(placement_id=placement_id, due_on=due_on, party=party, contact_id=contact)
+            session.add(row)
+            session.flush()
+            existing[(due_on, party)] = row
+        elif row.contact_id != contact:
+            raise StoreError(
+                f"the {party} follow-up on {due_on.isoformat()} is already scheduled for {row.contact_id!r}",
+                field=f"entries[{i}].contact_id",
+            )
+        ids.append(row.id)
+    return ids
+
+
+def record_followup(
+    session: Session,
+    followup_id: int | None = None,
+    *,
+    placement_id: int | None = None,
+    party: str | None = None,
+    due_on: dt.date | str | None = None,
+    by: str,
+    note: str | None = None,
+    done_on: dt.date | None = None,
+) -> FollowupRecord:
+    """Record that a scheduled follow-up took place.
+
+    Name it by `followup_id`, or by `placement_id`, `party` and `due_on` (the day it was due).
+
+    Args:
+        session: the transaction to write in.
+        followup_id: the follow-up's id.
+        placement_id: with `party` and `due_on`, instead of `followup_id`.
+        party: "person" or "workplace".
+        due_on: the day it was scheduled for.
+        by: who did it.
+        note: what came of it (free text).
+        done_on: the day it took place; today (UTC) by default.
+
+    Returns:
+        The follow-up, done.
+
+    Raises:
+        NotFoundError: when no such follow-up is scheduled.
+        StoreError: naming the field, when it is named both ways or neither, for an empty `by`,
+            or when it was already recorded (field `followup_id`).
+    """
+    by = _text(by, "by")
+    done = _day(done_on, "done_on") if done_on is not None else utc_now().date()
+    text = note.strip() if note and note.strip() else None
+    by_key = placement_id is not None or party is not None or due_on is not None
+    if (followup_id is None) == (not by_key) or (by_key and (placement_id is None or party is None or due_on is None)):
+        raise StoreError("name the follow-up by its id, or by placement_id, party and due_on", field="followup_id")
+    if followup_id is not None:
+        row = session.get(Followup, followup_id, with_for_update=True)
+        if row is None:
+            raise NotFoundError(f"unknown follow-up {followup_id!r}", field="followup_id")
+    else:
+        day = _day(due_on, "due_on")
+        kind = _followup_party(party, "party")
+        row = session.scalars(
+            select(Followup)
+            .where(Followup.placement_id == placement_id, Followup.party == kind, Followup.due_on == day)
+            .with_for_update()
+        ).one_or_none()
+        if row is None:
+            raise NotFoundError(
+                f"placement {placement_id!r} has no {kind} follow-up due on {day.isoformat()}", field="due_on"
+            )
+    if row.done_on is not None:
+        raise StoreError(
+            f"follow-up {row.id} was already recorded on {row.done_on.isoformat()} by {row.done_by!r}",
+            field="followup_id",
+        )
+    row.done_on = done
+    row.done_by = by
+    row.note = text
+    session.flush()
+    return _followup_records(session, Followup.id == row.id)[0]
+
+
+def followups_for_adviser(
+    session: Session, adviser_id: str, today: dt.date, horizon_days: int = 7
+) -> dict[str, list[FollowupRecord]]:
+    """The follow-ups an adviser has yet to do: `due` (today <= due_on <= today + horizon_days) and
+    `overdue` (due_on < today); the two do not overlap. Each list is by day, then person before
+    workplace.
+
+    Raises:
+        StoreError: naming the field, for a bad day or a negative horizon.
+    """
+    day = _day(today, "today")
+    if isinstance(horizon_days, bool) or not isinstance(horizon_days, int) or horizon_days < 0:
+        raise StoreError(f"must be a whole number >= 0, not {horizon_days!r}", field="horizon_days")
+    limit = day + dt.timedelta(days=horizon_days)
+    records = _followup_records(
+        session, (Followup.contact_id == adviser_id) & Followup.done_on.is_(None) & (Followup.due_on <= limit)
+    )
+    return {
+        "due": [r for r in records if r.due_on >= day],
+        "overdue": [r for r in records if r.due_on < day],
+    }
+
+
+# Audit trail ------------------------------------------------------------------------------------
+
+PERSONAL_PREFIXES = ("needs_", "skill_", "tolerance_", "interest_")
+PERSONAL_NAMES = frozenset({"lat", "lon", "preferred_occupations", "age_band", "gender"})
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """One entry of the audit trail."""
+
+    id: int
+    at: dt.datetime
+    actor: str
+    role: str
+    action: str
+    subject_type: str
+    subject_id: str
+    detail: dict[str, Any] | None
+
+
+def _personal_key(value: Any, path: str) -> str | None:
+    """The path of the first key in `value` (at any depth) that names a personal field, or None."""
+    if isinstance(value, Mapping):
+        for key, inner in value.items():
+            name = str(key)
+            here = f"{path}.{name}"
+            if name.lower().startswith(PERSONAL_PREFIXES) or name.lower() in PERSONAL_NAMES:
+                return here
+            found = _personal_key(inner, here)
+            if found:
+                return found
+    elif isinstance(value, list | tuple):
+        for i, inner in enumerate(value):
+            found = _personal_key(inner, f"{path}[{i}]")
+            if found:
+                return found
+    return None
+
+
+def record_audit(
+    session: Session,
+    actor: str,
+    role: str,
+    action: str,
+    subject_type: str,
+    subject_id: str | int,
+    detail: Mapping[str, Any] | None = None,
+    at: dt.datetime | None = None,
+) -> int:
+    """Add an entry to the audit trail: who (`actor`, `role`) did what (`action`) to which record.
+
+    `detail` is for identifiers and counts, never personal data: a key (at any depth) starting
+    with needs_, skill_, tolerance_ or interest_, or named lat, lon, preferred_occupations,
+    age_band or gender is refused.
+
+    Returns:
+        The entry's id.
+
+    Raises:
+        StoreError: naming the field, for an empty actor, role, action or subject, or a personal
+            key in `detail` (the message names the key, never its value).
+    """
+    actor = _text(actor, "actor")
+    role = _text(role, "role")
+    action = _text(action, "action")
+    subject_type = _text(subject_type, "subject_type")
+    subject = _text(str(subject_id) if subject_id is not None else None, "subject_id")
+    data: dict[str, Any] | None = None
+    if detail is not None:
+        if not isinstance(detail, Mapping):
+            raise StoreError(f"must be a mapping or None, not {type(detail).__name__}", field="detail")
+        found = _personal_key(detail, "detail")
+        if found:
+            raise StoreError(f"{found} is a personal field; the audit trail must not hold it", field="detail")
+        data = _plain_json(dict(detail), "detail")
+    row = AuditEvent(
+        at=_aware(at, "at"),
+        actor=actor,
+        role=role,
+        action=action,
+        subject_type=subject_type,
+        subject_id=subject,
+        detail=data,
+    )
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def query_audit(
+    session: Session,
+    subject_type: str | None = None,
+    subject_id: str | int | None = None,
+    actor: str | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    limit: int = 1000,
+) -> list[AuditRecord]:
+    """Entries of the audit trail, oldest first, filtered by whichever arguments are given.
+
+    Args:
+        session: the transaction to read in.
+        subject_type: e.g. "candidate", "shortlist", "plan", "placement".
+        subject_id: the record's id.
+        actor: who did it.
+        since: entries at or after this time.
+        until: entries before this time.
+        limit: at most this many entries (the oldest); page on with `since`.
+
+    Raises:
+        StoreError: naming the field, for a naive time or a limit below 1.
+    """
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise StoreError(f"must be a whole number >= 1, not {limit!r}", field="limit")
+    statement = select(AuditEvent)
+    if subject_type is not None:
+        statement = statement.where(AuditEvent.subject_type == subject_type)
+    if subject_id is not None:
+        statement = statement.where(AuditEvent.subject_id == str(subject_id))
+    if actor is not None:
+        statement = statement.where(AuditEvent.actor == actor)
+    if since is not None:
+        statement = statement.where(AuditEvent.at >= _aware(since, "since"))
+    if until is not None:
+        statement = statement.where(AuditEvent.at < _aware(until, "until"))
+    rows = session.scalars(statement.order_by(AuditEvent.at, AuditEvent.id).limit(limit))
+    return [
+        AuditRecord(
+            id=row.id,
+            at=row.at,
+            actor=row.actor,
+            role=row.role,
+            action=row.action,
+            subject_type=row.subject_type,
+            subject_id=row.subject_id,
+            detail=copy.deepcopy(row.detail),
+        )
+        for row in rows
+    ]
+
+
+def purge_audit(session: Session, older_than: dt.datetime) -> int:
+    """Delete the audit entries from before `older_than` (retention).
+
+    Returns:
+        How many entries were deleted.
+
+    Raises:
+        StoreError: for a naive time (field `older_than`).
+    """
+    cutoff = _aware(older_than, "older_than") if older_than is not None else None
+    if cutoff is None:
+        raise StoreError("a time is required", field="older_than")
+    result = session.execute(
+        delete(AuditEvent).where(AuditEvent.at < cutoff).execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+# Outcomes from the record -----------------------------------------------------------------------
+
+OUTCOME_COLUMNS = ("candidate_id", "workplace_id", "suggested_on", "grade", "reason")
+# placement event kind -> the contract grade of the stage it reaches
+STAGE_GRADES = {"contacted": 1, "trial_started": 2, "trial_completed": 3, "hired": 4}
+
+
+def _placement_grade(events: Sequence[tuple[str, str | None]]) -> tuple[int | None, str | None]:
+    """The furthest stage a placement's events reached (None when none was), and the reason it ended."""
+    reached: int | None = None
+    ended: str | None = None
+    for kind, reason in events:
+        if kind in STAGE_GRADES:
+            reached = max(reached or 0, STAGE_GRADES[kind])
+        elif kind == "ended":
+            ended = reason
+            reached = reached or 0
+    return reached, ended
+
+
+def stored_outcomes(session: Session, with_features: bool = False) -> pd.DataFrame:
+    """The outcomes the record implies, in the contract's `outcomes` form: one row per decided suggestion.
+
+    The grade is the furthest stage reached: 0 for a suggestion whose current decision is a
+    rejection (reason: its reason code); for an accepted one, the furthest stage its placement's
+    events reached (contacted 1, trial_started 2, trial_completed 3, hired 4; an end keeps the
+    stage it ended from, with its reason), 1 when the placement has no stage event yet or there
+    is no placement, and 0 when the placement ended before the employer was contacted.
+    `suggested_on` is the shortlist's day (UTC). Should a pair be suggested twice on one day, the
+    row with the higher grade (then the later suggestion) is kept, so the contract key stays unique.
+
+    Args:
+        session: the transaction to read in.
+        with_features: add `shortlist_item_id` and one float column per feature stored with the
+            suggestion (the values the model saw; NaN where an item lacks one).
+
+    Returns:
+        Columns candidate_id, workplace_id, suggested_on (datetime64), grade (int64), reason, then
+        the extra columns if asked; sorted by candidate, workplace and day.
+    """
+    decisions: dict[int, tuple[str, str | None]] = {}
+    for item_id, decision, reason_code in session.execute(
+        select(Decision.shortlist_item_id, Decision.decision, Decision.reason_code).order_by(
+            Decision.shortlist_item_id, Decision.decided_at, Decision.id
+        )
+    ):
+        decisions[item_id] = (decision, reason_code)
+    events: dict[int, list[tuple[str, str | None]]] = {}
+    for item_id, kind, reason in session.execute(
+        select(InclusionPlan.shortlist_item_id, PlacementEvent.kind, PlacementEvent.reason)
+        .join(Placement, Placement.plan_id == InclusionPlan.id)
+        .join(PlacementEvent, PlacementEvent.placement_id == Placement.id)
+        .order_by(PlacementEvent.recorded_at, PlacementEvent.id)
+    ):
+        events.setdefault(item_id, []).append((kind, reason))
+    items = session.execute(
+        select(
+            ShortlistItem.id,
+            ShortlistItem.workplace_id,
+            ShortlistItem.features,
+            Shortlist.candidate_id,
+            Shortlist.created_at,
+        )
+        .join(Shortlist, Shortlist.id == ShortlistItem.shortlist_id)
+        .where(ShortlistItem.id.in_(select(Decision.shortlist_item_id)))
+    ).all()
+    best: dict[tuple[str, str, dt.date], dict[str, Any]] = {}
+    for item_id, workplace_id, features, candidate_id, created_at in items:
+        decision, reason = decisions[item_id]
+        grade = 0
+        if decision == "accept":
+            reached, ended = _placement_grade(events.get(item_id, []))
+            grade = 1 if reached is None else reached
+            reason = ended
+        row = {
+            "candidate_id": candidate_id,
+            "workplace_id": workplace_id,
+            "suggested_on": created_at.astimezone(dt.UTC).date(),
+            "grade": grade,
+            "reason": reason,
+            "shortlist_item_id": item_id,
+            "features": features,
+        }
+        key = (candidate_id, workplace_id, row["suggested_on"])
+        kept = best.get(key)
+        if kept is None or (grade, item_id) > (kept["grade"], kept["shortlist_item_id"]):
+            best[key] = row
+    rows = list(best.values())
+    frame = pd.DataFrame(
+        {
+            "candidate_id": pd.Series([r["candidate_id"] for r in rows], dtype=object),
+            "workplace_id": pd.Series([r["workplace_id"] for r in rows], dtype=object),
+            "suggested_on": pd.to_datetime(pd.Series([r["suggested_on"] for r in rows], dtype=object)).astype(
+                "datetime64[ns]"
+            ),
+            "grade": pd.Series([r["grade"] for r in rows], dtype="int64"),
+            "reason": pd.Series([r["reason"] for r in rows], dtype=object),
+        },
+        columns=list(OUTCOME_COLUMNS),
+    )
+    if with_features:
+        frame["shortlist_item_id"] = pd.Series([r["shortlist_item_id"] for r in rows], dtype="int64")
+        names: dict[str, None] = {}
+        for r in rows:
+            names.update(dict.fromkeys(r["features"]))
+        for name in names:
+            values = [r["features"].get(name) for r in rows]
+            frame[name] = pd.Series([math.nan if v is None else float(v) for v in values], dtype="float64")
+    return frame.sort_values(["candidate_id", "workplace_id", "suggested_on"], kind="stable").reset_index(drop=True)

@@ -75,6 +75,7 @@ def test_generate_train_serve_and_score(tmp_path: Path, env: dict[str, str]) -> 
     assert shortlists.groupby("candidate_id")["rank"].max().max() == 5
     assert (shortlists["model_version"] == "1").all()
 
+    key = jobmatch("keys", "add", "--name", "e2e-batch", "--role", "batch", env=env).stdout.strip()
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "jobmatch", "serve", "--data", str(data), "--port", str(port)],
@@ -84,7 +85,8 @@ def test_generate_train_serve_and_score(tmp_path: Path, env: dict[str, str]) -> 
         stderr=subprocess.DEVNULL,
     )
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+        headers = {"Authorization": f"Bearer {key}"}
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30, headers=headers) as client:
             deadline = time.time() + 90
             while time.time() < deadline:
                 try:
@@ -100,6 +102,13 @@ def test_generate_train_serve_and_score(tmp_path: Path, env: dict[str, str]) -> 
             assert [i["workplace_id"] for i in body["items"]] == batch["workplace_id"].tolist()
             np.testing.assert_allclose([i["score"] for i in body["items"]], batch["score"].to_numpy())
             assert body["model"]["version"] == "1"
+            assert isinstance(body["shortlist_id"], int)
+            assert (
+                client.post(
+                    "/shortlists", json={"candidate_id": candidate_id}, headers={"Authorization": "Bearer x"}
+                ).status_code
+                == 401
+            )
     finally:
         server.terminate()
         server.wait(timeout=30)

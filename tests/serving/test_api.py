@@ -12,7 +12,7 @@ from serving.batch import score_caseload
 
 @pytest.fixture(scope="module")
 def client(trained):
-    with TestClient(create_app(trained.settings())) as client:
+    with TestClient(create_app(trained.settings()), headers=trained.key("batch")) as client:
         yield client
 
 
@@ -114,8 +114,8 @@ def test_a_candidate_without_consent_is_never_scored(client, trained):
 
 
 def test_without_a_loadable_model_health_says_why_and_shortlists_are_503(trained):
-    settings = trained.settings().model_copy(update={"model_uri": "models:/jobmatch-ranker@missing"})
-    with TestClient(create_app(settings)) as client:
+    settings = trained.settings(model_uri="models:/jobmatch-ranker@missing")
+    with TestClient(create_app(settings), headers=trained.key("batch")) as client:
         health = client.get("/health")
         assert health.status_code == 503
         assert health.json()["status"] == "unavailable" and "missing" in health.json()["error"]

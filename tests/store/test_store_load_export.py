@@ -128,5 +128,7 @@ def test_load_and_export_commands(database_url, store_data, tmp_path, capsys):
 def test_load_command_reports_bad_data_like_validate(database_url, store_data, tmp_path, capsys):
     bad = copy_with(store_data, tmp_path / "bad", "workplaces", lambda f: f.assign(slots=f["slots"] - 1000))
     assert main(["db", "upgrade", "--database-url", database_url]) == 0
-    assert main(["load", "--data", str(bad), "--database-url", database_url]) == 1  # invalid data, as `jobmatch validate`
+    assert (
+        main(["load", "--data", str(bad), "--database-url", database_url]) == 1
+    )  # invalid data, as `jobmatch validate`
     assert "workplaces.slots row 0: must be >= 0" in capsys.readouterr().err

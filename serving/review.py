@@ -1,0 +1,251 @@
+"""The adviser's review of a recorded shortlist: see it again as it was, record the person's own
+answer to each suggestion, accept or reject each one (with a reason), correct decisions with the
+history kept. Every read of a candidate and every decision goes to the audit trail."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
+
+from matching.store.db import session_scope
+from matching.store.errors import NotFoundError, StoreError
+from matching.store.models import REASON_CODES, Candidate
+from matching.store.repository import (
+    StoredShortlist,
+    decision_history,
+    get_shortlist,
+    person_answer_history,
+    query_audit,
+    record_audit,
+    record_decision,
+    record_person_answer,
+)
+from serving.auth import Identity, check_caseload, require
+from serving.deps import State
+from serving.schemas import ErrorMessage
+
+router = APIRouter(tags=["review"])
+Adviser = Annotated[Identity, Depends(require("adviser"))]
+Officer = Annotated[Identity, Depends(require("data_protection_officer"))]
+ShortlistId = Annotated[int, Path(ge=1, le=2**62, description="the recorded shortlist's id")]
+ReasonCode = Literal[REASON_CODES]  # type: ignore[valid-type]
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorMessage, "description": "missing or unknown API key"},
+    403: {"model": ErrorMessage, "description": "not your caseload, or not your role"},
+    404: {"model": ErrorMessage, "description": "unknown shortlist or rank"},
+}
+
+
+class DecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    rank: int = Field(ge=1, le=100, strict=True, description="the suggestion's rank in the shortlist")
+    decision: Literal["accept", "reject"]
+    reason_code: ReasonCode | None = Field(None, description="required when rejecting")
+    reason_text: str | None = Field(None, max_length=2000, description="required with reason_code 'other'")
+
+
+class DecisionsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    decisions: list[DecisionIn] = Field(min_length=1, max_length=100)
+
+
+class AnswerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    rank: int = Field(ge=1, le=100, strict=True)
+    answer: Literal["interested", "not_interested", "unsure"]
+
+
+class AnswersIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    answers: list[AnswerIn] = Field(min_length=1, max_length=100)
+
+
+class DecisionOut(BaseModel):
+    decision: str
+    reason_code: str | None
+    reason_text: str | None
+    decided_by: str
+    decided_at: dt.datetime
+
+
+class AnswerOut(BaseModel):
+    answer: str
+    recorded_by: str
+    recorded_at: dt.datetime
+
+
+class ReviewItem(BaseModel):
+    rank: int
+    workplace_id: str
+    score: float
+    item: dict[str, Any] = Field(description="the suggestion as it was served")
+    decision: DecisionOut | None
+    decision_history: list[DecisionOut]
+    person_answer: AnswerOut | None
+    answer_history: list[AnswerOut]
+
+
+class ShortlistRecord(BaseModel):
+    shortlist_id: int
+    candidate_id: str
+    requested_by: str
+    created_at: dt.datetime
+    model_name: str
+    model_version: str
+    top_k: int
+    items: list[ReviewItem]
+
+
+class AuditEntry(BaseModel):
+    at: dt.datetime
+    actor: str
+    role: str
+    action: str
+    subject_type: str
+    subject_id: str
+    detail: dict[str, Any] | None
+
+
+def _load_own(session: Session, shortlist_id: int, caller: Identity) -> StoredShortlist:
+    try:
+        stored = get_shortlist(session, shortlist_id)
+    except NotFoundError as error:
+        raise HTTPException(status_code=404, detail=str(error)) from error
+    candidate = session.get(Candidate, stored.candidate_id)
+    check_caseload(caller, candidate.adviser_id if candidate is not None else None)
+    return stored
+
+
+def _record(session: Session, stored: StoredShortlist) -> ShortlistRecord:
+    items = []
+    for item, item_id in zip(stored.items, stored.item_ids, strict=True):
+        history = decision_history(session, item_id)
+        answers = person_answer_history(session, item_id)
+        items.append(
+            ReviewItem(
+                rank=item["rank"],
+                workplace_id=item["workplace_id"],
+                score=item["score"],
+                item=item,
+                decision=DecisionOut.model_validate(history[-1], from_attributes=True) if history else None,
+                decision_history=[DecisionOut.model_validate(d, from_attributes=True) for d in history],
+                person_answer=AnswerOut.model_validate(answers[-1], from_attributes=True) if answers else None,
+                answer_history=[AnswerOut.model_validate(a, from_attributes=True) for a in answers],
+            )
+        )
+    return ShortlistRecord(
+        shortlist_id=stored.id,
+        candidate_id=stored.candidate_id,
+        requested_by=stored.requested_by,
+        created_at=stored.created_at,
+        model_name=stored.model_name,
+        model_version=stored.model_version,
+        top_k=stored.top_k,
+        items=items,
+    )
+
+
+def _item_id(stored: StoredShortlist, rank: int) -> int:
+    try:
+        return stored.item_id(rank)
+    except NotFoundError as error:
+        raise HTTPException(status_code=404, detail=str(error)) from error
+
+
+def _unprocessable(error: StoreError, index: int, collection: str) -> HTTPException:
+    field = error.field or "body"
+    return HTTPException(
+        status_code=422,
+        detail=[{"loc": ["body", collection, index, field], "msg": str(error), "type": "value_error"}],
+    )
+
+
+@router.get("/shortlists/{shortlist_id}", response_model=ShortlistRecord, responses=RESPONSES)
+def read_shortlist(shortlist_id: ShortlistId, state: State, caller: Adviser) -> ShortlistRecord:
+    """A recorded shortlist as it was served, with each suggestion's decision and the person's
+    answer, and their histories."""
+    with session_scope(state.engine) as session:
+        stored = _load_own(session, shortlist_id, caller)
+        record_audit(
+            session,
+            caller.name,
+            caller.role,
+            "read_shortlist",
+            "candidate",
+            stored.candidate_id,
+            {"shortlist_id": shortlist_id},
+        )
+        return _record(session, stored)
+
+
+@router.post("/shortlists/{shortlist_id}/answers", response_model=ShortlistRecord, responses={**RESPONSES, 422: {}})
+def record_answers(shortlist_id: ShortlistId, body: AnswersIn, state: State, caller: Adviser) -> ShortlistRecord:
+    """Record the person's own answer to suggestions (interested, not interested, unsure): nothing
+    goes to an employer without the person's interest."""
+    with session_scope(state.engine) as session:
+        stored = _load_own(session, shortlist_id, caller)
+        for i, answer in enumerate(body.answers):
+            try:
+                record_person_answer(session, _item_id(stored, answer.rank), answer.answer, caller.name)
+            except StoreError as error:
+                raise _unprocessable(error, i, "answers") from error
+        record_audit(
+            session,
+            caller.name,
+            caller.role,
+            "answer",
+            "candidate",
+            stored.candidate_id,
+            {"shortlist_id": shortlist_id, "ranks": [a.rank for a in body.answers]},
+        )
+        return _record(session, stored)
+
+
+@router.post("/shortlists/{shortlist_id}/decisions", response_model=ShortlistRecord, responses={**RESPONSES, 422: {}})
+def record_decisions(shortlist_id: ShortlistId, body: DecisionsIn, state: State, caller: Adviser) -> ShortlistRecord:
+    """Accept or reject suggestions, with a reason code on rejection ('other' needs text). A
+    decision given again for the same rank is a correction: the earlier one stays in the history.
+    All decisions of one request are recorded together or not at all."""
+    with session_scope(state.engine) as session:
+        stored = _load_own(session, shortlist_id, caller)
+        for i, decision in enumerate(body.decisions):
+            try:
+                record_decision(
+                    session,
+                    _item_id(stored, decision.rank),
+                    decision.decision,
+                    caller.name,
+                    decision.reason_code,
+                    decision.reason_text,
+                )
+            except StoreError as error:
+                raise _unprocessable(error, i, "decisions") from error
+        record_audit(
+            session,
+            caller.name,
+            caller.role,
+            "decide",
+            "candidate",
+            stored.candidate_id,
+            {"shortlist_id": shortlist_id, "decisions": [[d.rank, d.decision, d.reason_code] for d in body.decisions]},
+        )
+        return _record(session, stored)
+
+
+@router.get("/audit", response_model=list[AuditEntry], responses=RESPONSES)
+def read_audit(
+    state: State,
+    caller: Officer,
+    subject_id: str | None = None,
+    actor: str | None = None,
+    since: dt.datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+) -> list[AuditEntry]:
+    """The audit trail (who read or decided what, when), for the data-protection officer."""
+    with session_scope(state.engine, readonly=True) as session:
+        rows = query_audit(session, subject_id=subject_id, actor=actor, since=since, limit=limit)
+        return [AuditEntry.model_validate(row, from_attributes=True) for row in rows]
