@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from matching.settings import Settings, get_settings
-from serving import review
+from serving import plans, review
 from serving.auth import load_keys
 from serving.deps import ServiceState
 from serving.routes import router
@@ -33,4 +33,5 @@ def create_app(settings: Settings | None = None, state: ServiceState | None = No
     app = FastAPI(title="jobmatch", version="1", description=DESCRIPTION, lifespan=lifespan)
     app.include_router(router)
     app.include_router(review.router)
+    app.include_router(plans.router)
     return app

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from matching.inclusion import PlanError
 from matching.store.db import session_scope
 from matching.store.errors import NotFoundError, StoreError
 from matching.store.models import REASON_CODES, Candidate
@@ -19,6 +20,7 @@ from matching.store.repository import (
     decision_history,
     get_shortlist,
     person_answer_history,
+    plan_for_item,
     query_audit,
     record_audit,
     record_decision,
@@ -26,6 +28,7 @@ from matching.store.repository import (
 )
 from serving.auth import Identity, check_caseload, require
 from serving.deps import State
+from serving.plans import open_plan_for
 from serving.schemas import ErrorMessage
 
 router = APIRouter(tags=["review"])
@@ -87,6 +90,7 @@ class ReviewItem(BaseModel):
     decision_history: list[DecisionOut]
     person_answer: AnswerOut | None
     answer_history: list[AnswerOut]
+    plan_id: int | None = Field(description="the inclusion plan opened when the suggestion was accepted")
 
 
 class ShortlistRecord(BaseModel):
@@ -135,6 +139,7 @@ def _record(session: Session, stored: StoredShortlist) -> ShortlistRecord:
                 decision_history=[DecisionOut.model_validate(d, from_attributes=True) for d in history],
                 person_answer=AnswerOut.model_validate(answers[-1], from_attributes=True) if answers else None,
                 answer_history=[AnswerOut.model_validate(a, from_attributes=True) for a in answers],
+                plan_id=plan_for_item(session, item_id),
             )
         )
     return ShortlistRecord(
@@ -224,6 +229,19 @@ def record_decisions(shortlist_id: ShortlistId, body: DecisionsIn, state: State,
                 )
             except StoreError as error:
                 raise _unprocessable(error, i, "decisions") from error
+        for i, decision in enumerate(body.decisions):
+            if decision.decision == "accept":  # accepting opens the inclusion plan, drafted from the match
+                item = {**stored.items[[it["rank"] for it in stored.items].index(decision.rank)]}
+                item["candidate_id"] = stored.candidate_id
+                try:
+                    open_plan_for(session, _item_id(stored, decision.rank), item, caller.name)
+                except PlanError as error:
+                    raise HTTPException(
+                        status_code=422,
+                        detail=[
+                            {"loc": ["body", "decisions", i, f], "msg": m, "type": "plan"} for f, m in error.problems
+                        ],
+                    ) from error
         record_audit(
             session,
             caller.name,
