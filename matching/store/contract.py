@@ -192,12 +192,19 @@ def sort_by_key(frame: pd.DataFrame, key: Sequence[str]) -> pd.DataFrame:
 
 
 def outcomes_frame(session: Session) -> pd.DataFrame:
-    """The outcomes an export writes: for now the stored `outcomes` table.
+    """The outcomes an export writes: the stored `outcomes` table, plus the outcomes the record
+    implies (decided suggestions graded by the furthest stage their placement reached). Where both
+    hold the same candidate, workplace and day, the record's grade wins."""
+    from matching.store.repository import stored_outcomes
 
-    This is the boundary where grades derived from stored decisions and placement events will be
-    merged in (issue 3, "Retraining from the record"); callers depend only on the contract form.
-    """
-    return table_frame(session, "outcomes")
+    loaded = table_frame(session, "outcomes")
+    derived = stored_outcomes(session)
+    if derived.empty:
+        return loaded
+    key = ["candidate_id", "workplace_id", "suggested_on"]
+    derived = derived[[c for c in loaded.columns if c in derived.columns]]
+    merged = pd.concat([loaded, derived], ignore_index=True).drop_duplicates(key, keep="last")
+    return sort_by_key(merged, key)
 
 
 def export_dataset(engine: Engine, out: Path, fmt: str = "parquet") -> dict[str, int]:
