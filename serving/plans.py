@@ -182,7 +182,10 @@ def _load_plan(session: Session, plan_id: int, caller: Identity) -> dict[str, An
 def read_plan(plan_id: Id, state: State, caller: Caller) -> PlanOut:
     """The inclusion plan now, its revisions, and who has approved the current one."""
     with session_scope_for(state) as session:
-        _load_plan(session, plan_id, caller)
+        stored = _load_plan(session, plan_id, caller)
+        record_audit(
+            session, caller.name, caller.role, "read_plan", "candidate", stored["candidate_id"], {"plan_id": plan_id}
+        )
         return _plan_out(session, plan_id)
 
 
@@ -294,7 +297,16 @@ def _load_placement(session: Session, placement_id: int, caller: Identity) -> An
 def read_placement(placement_id: Id, state: State, caller: Caller) -> PlacementOut:
     """A placement's stage, its events, and what may happen next."""
     with session_scope_for(state) as session:
-        _load_placement(session, placement_id, caller)
+        record = _load_placement(session, placement_id, caller)
+        record_audit(
+            session,
+            caller.name,
+            caller.role,
+            "read_placement",
+            "candidate",
+            record.candidate_id,
+            {"placement_id": placement_id},
+        )
         return _placement_out(session, placement_id)
 
 
