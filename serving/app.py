@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 
 from matching.settings import Settings, get_settings
 from serving import plans, review
 from serving.auth import load_keys
 from serving.deps import ServiceState
 from serving.routes import router
+
+log = logging.getLogger("jobmatch.serving")
 
 DESCRIPTION = """Ranked, explained shortlists of ordinary workplaces for job seekers with extensive
 support needs. The model suggests; the adviser decides. Every response names the model version."""
@@ -31,6 +36,17 @@ def create_app(settings: Settings | None = None, state: ServiceState | None = No
             service.engine.dispose()
 
     app = FastAPI(title="jobmatch", version="1", description=DESCRIPTION, lifespan=lifespan)
+
+    @app.exception_handler(OperationalError)
+    async def database_busy(request: Request, error: OperationalError) -> JSONResponse:
+        # a lost connection, a deadlock victim, a lock wait timeout: nothing was committed
+        log.warning("database error on %s %s: %s", request.method, request.url.path, type(error.orig).__name__)
+        return JSONResponse(
+            status_code=503,
+            content={"detail": "the database could not complete the request; nothing was saved; try again"},
+            headers={"Retry-After": "1"},
+        )
+
     app.include_router(router)
     app.include_router(review.router)
     app.include_router(plans.router)

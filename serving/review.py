@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from matching.inclusion import PlanError
 from matching.store.db import session_scope
 from matching.store.errors import NotFoundError, StoreError
-from matching.store.models import REASON_CODES, Candidate
+from matching.store.models import REASON_CODES, Candidate, Shortlist
 from matching.store.repository import (
     StoredShortlist,
     decision_history,
@@ -114,7 +114,11 @@ class AuditEntry(BaseModel):
     detail: dict[str, Any] | None
 
 
-def _load_own(session: Session, shortlist_id: int, caller: Identity) -> StoredShortlist:
+def _load_own(session: Session, shortlist_id: int, caller: Identity, for_update: bool = False) -> StoredShortlist:
+    if for_update:
+        # writers to one shortlist take its row lock first, so they queue instead of deadlocking
+        # on its items (PostgreSQL; SQLite's write transactions are serial already)
+        session.get(Shortlist, shortlist_id, with_for_update=True)
     try:
         stored = get_shortlist(session, shortlist_id)
     except NotFoundError as error:
@@ -192,7 +196,7 @@ def record_answers(shortlist_id: ShortlistId, body: AnswersIn, state: State, cal
     """Record the person's own answer to suggestions (interested, not interested, unsure): nothing
     goes to an employer without the person's interest."""
     with session_scope(state.engine) as session:
-        stored = _load_own(session, shortlist_id, caller)
+        stored = _load_own(session, shortlist_id, caller, for_update=True)
         for i, answer in enumerate(body.answers):
             try:
                 record_person_answer(session, _item_id(stored, answer.rank), answer.answer, caller.name)
@@ -216,7 +220,7 @@ def record_decisions(shortlist_id: ShortlistId, body: DecisionsIn, state: State,
     decision given again for the same rank is a correction: the earlier one stays in the history.
     All decisions of one request are recorded together or not at all."""
     with session_scope(state.engine) as session:
-        stored = _load_own(session, shortlist_id, caller)
+        stored = _load_own(session, shortlist_id, caller, for_update=True)
         for i, decision in enumerate(body.decisions):
             try:
                 record_decision(
@@ -229,19 +233,24 @@ def record_decisions(shortlist_id: ShortlistId, body: DecisionsIn, state: State,
                 )
             except StoreError as error:
                 raise _unprocessable(error, i, "decisions") from error
-        for i, decision in enumerate(body.decisions):
-            if decision.decision == "accept":  # accepting opens the inclusion plan, drafted from the match
-                item = {**stored.items[[it["rank"] for it in stored.items].index(decision.rank)]}
-                item["candidate_id"] = stored.candidate_id
-                try:
-                    open_plan_for(session, _item_id(stored, decision.rank), item, caller.name)
-                except PlanError as error:
-                    raise HTTPException(
-                        status_code=422,
-                        detail=[
-                            {"loc": ["body", "decisions", i, f], "msg": m, "type": "plan"} for f, m in error.problems
-                        ],
-                    ) from error
+        final = {d.rank: (i, d.decision) for i, d in enumerate(body.decisions)}  # the last word per rank
+        for rank, (i, verdict) in sorted(final.items()):
+            if verdict != "accept":
+                continue
+            # accepting opens the inclusion plan, drafted from the match
+            item = {
+                **stored.items[[it["rank"] for it in stored.items].index(rank)],
+                "candidate_id": stored.candidate_id,
+            }
+            try:
+                open_plan_for(session, _item_id(stored, rank), item, caller.name)
+            except PlanError as error:
+                raise HTTPException(
+                    status_code=422,
+                    detail=[{"loc": ["body", "decisions", i, f], "msg": m, "type": "plan"} for f, m in error.problems],
+                ) from error
+            except StoreError as error:
+                raise HTTPException(status_code=409, detail=str(error)) from error
         record_audit(
             session,
             caller.name,
