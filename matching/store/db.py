@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -113,8 +114,27 @@ def session_scope(engine: Engine, readonly: bool = False) -> Iterator[Session]:
         readonly: the block only reads (see `read_only`); on PostgreSQL this changes nothing.
     """
     bind = read_only(engine) if readonly else engine
-    with Session(bind, expire_on_commit=False) as session, session.begin():
+    with _writer_turn(engine, readonly), Session(bind, expire_on_commit=False) as session, session.begin():
         yield session
+
+
+_WRITER_LOCKS: dict[str, threading.Lock] = {}
+_WRITER_LOCKS_GUARD = threading.Lock()
+
+
+@contextmanager
+def _writer_turn(engine: Engine, readonly: bool) -> Iterator[None]:
+    """SQLite takes one writer at a time; other writers poll with growing sleeps (busy timeout),
+    which under load leaves some waiting seconds. Writers of this process queue on a lock first,
+    so they take turns at once; other processes still meet the busy timeout."""
+    if readonly or engine.dialect.name != "sqlite":
+        yield
+        return
+    key = str(engine.url)
+    with _WRITER_LOCKS_GUARD:
+        lock = _WRITER_LOCKS.setdefault(key, threading.Lock())
+    with lock:
+        yield
 
 
 @contextmanager
