@@ -118,7 +118,7 @@ def session_scope(engine: Engine, readonly: bool = False) -> Iterator[Session]:
         yield session
 
 
-_WRITER_LOCKS: dict[str, threading.Lock] = {}
+_WRITER_LOCKS: dict[str, threading.RLock] = {}
 _WRITER_LOCKS_GUARD = threading.Lock()
 
 
@@ -126,13 +126,14 @@ _WRITER_LOCKS_GUARD = threading.Lock()
 def _writer_turn(engine: Engine, readonly: bool) -> Iterator[None]:
     """SQLite takes one writer at a time; other writers poll with growing sleeps (busy timeout),
     which under load leaves some waiting seconds. Writers of this process queue on a lock first,
-    so they take turns at once; other processes still meet the busy timeout."""
+    so they take turns at once; other processes still meet the busy timeout. The lock is
+    reentrant: a writer may open a nested write session in the same thread, as before."""
     if readonly or engine.dialect.name != "sqlite":
         yield
         return
     key = str(engine.url)
     with _WRITER_LOCKS_GUARD:
-        lock = _WRITER_LOCKS.setdefault(key, threading.Lock())
+        lock = _WRITER_LOCKS.setdefault(key, threading.RLock())
     with lock:
         yield
 

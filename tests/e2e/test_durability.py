@@ -23,7 +23,6 @@ import datetime as dt
 import json
 import os
 import random
-import secrets
 import signal
 import socket
 import subprocess
@@ -40,9 +39,10 @@ import httpx
 import pandas as pd
 import pytest
 
+from tests.postgres import fresh_postgres_database
+
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
-PG_SERVER_URL = os.environ.get("JOBMATCH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 CLIENTS = 20
 SHORTLISTS = 4
 LOAD_SECONDS = 2.5
@@ -92,30 +92,8 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Trained:
 
 
 def _postgres_database() -> Iterator[str]:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    server_url = make_url(PG_SERVER_URL).set(drivername="postgresql+psycopg")
-    server = create_engine(server_url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
-    try:
-        with server.connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except Exception as error:  # any failure to connect means: no server to test against
-        server.dispose()
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        message = f"PostgreSQL at {server_url.render_as_string(hide_password=True)} does not answer: {reason}"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{message} (CI=true: the PostgreSQL durability test must run)")
-        pytest.skip(f"{message}; start one to run the PostgreSQL case")
-    name = f"jobmatch_durability_{secrets.token_hex(6)}"
-    with server.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server_url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with server.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        server.dispose()
+    with fresh_postgres_database("jobmatch_durability", "the PostgreSQL durability test") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -9,57 +9,24 @@ server (.ci/run), so a missing one is a broken run, not a reason to test less.
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
 
 from matching.store.db import make_engine
 from matching.store.schema import upgrade
+from tests.postgres import fresh_postgres_database
 
-SERVER_URL = os.environ.get("JOBMATCH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 BACKENDS = ("sqlite", "postgresql")
-
-
-def server_engine() -> Engine:
-    return create_engine(
-        make_url(SERVER_URL).set(drivername="postgresql+psycopg"),
-        isolation_level="AUTOCOMMIT",
-        connect_args={"connect_timeout": 3},
-    )
 
 
 @pytest.fixture(scope="session")
 def postgres_database() -> Iterator[str]:
     """The URL of a fresh PostgreSQL database for this test session (dropped afterwards)."""
-    server = server_engine()
-    try:
-        with server.connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except Exception as error:  # any failure to connect means: no server to test against
-        server.dispose()
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        message = f"PostgreSQL at {make_url(SERVER_URL).render_as_string(hide_password=True)} does not answer: {reason}"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{message} (CI=true: the PostgreSQL store tests must run, see .ci/run)")
-        pytest.skip(f"{message}; start one (e.g. .ci/run does) to run the PostgreSQL cases")
-    name = f"jobmatch_test_{secrets.token_hex(6)}"
-    with server.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield (
-            make_url(SERVER_URL)
-            .set(drivername="postgresql+psycopg", database=name)
-            .render_as_string(hide_password=False)
-        )
-    finally:
-        with server.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        server.dispose()
+    with fresh_postgres_database("jobmatch_test", "the PostgreSQL store tests") as url:
+        yield url
 
 
 def empty_postgres(url: str) -> None:
