@@ -10,12 +10,14 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from matching.inclusion import Approval, Plan, PlanDraft, PlanError, Revision, draft_plan, revise
 from matching.placements import Assessment, Event, EventKind, TransitionError, apply_event, replay
+from matching.store.db import session_scope
 from matching.store.errors import NotFoundError, StoreError
-from matching.store.models import Candidate, Workplace
+from matching.store.models import Candidate, Placement, Workplace
 from matching.store.repository import (
     add_plan_revision,
     append_event,
@@ -35,7 +37,7 @@ from matching.store.repository import (
 )
 from serving.auth import Identity, check_caseload, require
 from serving.deps import State
-from serving.schemas import ErrorMessage
+from serving.schemas import ErrorMessage, unprocessable
 
 router = APIRouter(tags=["plans and placements"])
 Caller = Annotated[Identity, Depends(require("adviser", "employer_contact"))]
@@ -164,9 +166,7 @@ def _plan_out(session: Session, plan_id: int) -> PlanOut:
 
 
 def _placement_of(session: Session, plan_id: int) -> int | None:
-    from matching.store.models import Placement
-
-    return session.query(Placement.id).filter(Placement.plan_id == plan_id).scalar()
+    return session.scalar(select(Placement.id).where(Placement.plan_id == plan_id))
 
 
 def _load_plan(session: Session, plan_id: int, caller: Identity) -> dict[str, Any]:
@@ -181,7 +181,7 @@ def _load_plan(session: Session, plan_id: int, caller: Identity) -> dict[str, An
 @router.get("/plans/{plan_id}", response_model=PlanOut, responses=RESPONSES)
 def read_plan(plan_id: Id, state: State, caller: Caller) -> PlanOut:
     """The inclusion plan now, its revisions, and who has approved the current one."""
-    with session_scope_for(state) as session:
+    with session_scope(state.engine) as session:
         stored = _load_plan(session, plan_id, caller)
         record_audit(
             session, caller.name, caller.role, "read_plan", "candidate", stored["candidate_id"], {"plan_id": plan_id}
@@ -192,18 +192,12 @@ def read_plan(plan_id: Id, state: State, caller: Caller) -> PlanOut:
 @router.post("/plans/{plan_id}/revisions", response_model=PlanOut, responses={**RESPONSES, 422: {}})
 def revise_plan(plan_id: Id, body: RevisionIn, state: State, caller: Adviser) -> PlanOut:
     """Change the plan: a new revision, which every party must approve again."""
-    with session_scope_for(state) as session:
+    with session_scope(state.engine) as session:
         stored = _load_plan(session, plan_id, caller)
         try:
             revised = revise(_domain_plan(stored), body.changes, caller.name, _now(), body.note)
         except PlanError as error:
-            raise HTTPException(
-                status_code=422,
-                detail=[
-                    {"loc": ["body", "changes", field], "msg": msg, "type": "value_error"}
-                    for field, msg in error.problems
-                ],
-            ) from error
+            raise unprocessable([(["changes", field], msg) for field, msg in error.problems]) from error
         body_json = revised.draft.model_dump(mode="json", exclude=set(PlanDraft.model_computed_fields))
         add_plan_revision(session, plan_id, body_json, caller.name)
         record_audit(
@@ -227,7 +221,7 @@ def approve(plan_id: Id, body: ApprovalIn, state: State, caller: Caller) -> Plan
     opens and its follow-ups are scheduled."""
     if (caller.role == "employer_contact") != (body.party == "employer"):
         raise HTTPException(status_code=403, detail=f"a {caller.role} cannot approve for the {body.party}")
-    with session_scope_for(state) as session:
+    with session_scope(state.engine) as session:
         stored = _load_plan(session, plan_id, caller)
         try:
             after = approve_plan(session, plan_id, body.revision, body.party, caller.name)
@@ -296,7 +290,7 @@ def _load_placement(session: Session, placement_id: int, caller: Identity) -> An
 @router.get("/placements/{placement_id}", response_model=PlacementOut, responses=RESPONSES)
 def read_placement(placement_id: Id, state: State, caller: Caller) -> PlacementOut:
     """A placement's stage, its events, and what may happen next."""
-    with session_scope_for(state) as session:
+    with session_scope(state.engine) as session:
         record = _load_placement(session, placement_id, caller)
         record_audit(
             session,
@@ -319,7 +313,7 @@ def record_event(placement_id: Id, body: EventIn, state: State, caller: Caller) 
     """Record what happened: contacted, trial_started, trial_completed, hired, ended (with a reason
     code), or an end-of-trial assessment from the employer or the person. The employer is
     contacted only once the person has said they are interested."""
-    with session_scope_for(state) as session:
+    with session_scope(state.engine) as session:
         record = _load_placement(session, placement_id, caller)
         history = _events(session, placement_id)
         before = replay(history)
@@ -333,9 +327,7 @@ def record_event(placement_id: Id, body: EventIn, state: State, caller: Caller) 
                 assessment=Assessment(**body.assessment) if body.assessment is not None else None,
             )
         except ValueError as error:
-            raise HTTPException(
-                status_code=422, detail=[{"loc": ["body"], "msg": str(error), "type": "value_error"}]
-            ) from error
+            raise unprocessable([([], str(error))]) from error
         if event.kind is EventKind.CONTACTED and not _person_interested(session, record.plan_id):
             return JSONResponse(
                 status_code=409,
@@ -383,7 +375,7 @@ def _person_interested(session: Session, plan_id: int) -> bool:
 @router.post("/placements/{placement_id}/followups", responses={**RESPONSES, 422: {}})
 def record_contact(placement_id: Id, body: FollowUpIn, state: State, caller: Adviser) -> dict[str, Any]:
     """Record that a scheduled follow-up with the person or the workplace took place."""
-    with session_scope_for(state) as session:
+    with session_scope(state.engine) as session:
         record = _load_placement(session, placement_id, caller)
         try:
             done = record_followup(
@@ -392,10 +384,7 @@ def record_contact(placement_id: Id, body: FollowUpIn, state: State, caller: Adv
         except NotFoundError as error:
             raise HTTPException(status_code=404, detail=str(error)) from error
         except StoreError as error:
-            raise HTTPException(
-                status_code=422,
-                detail=[{"loc": ["body", error.field or "body"], "msg": str(error), "type": "value_error"}],
-            ) from error
+            raise unprocessable([([error.field or "body"], str(error))]) from error
         record_audit(
             session,
             caller.name,
@@ -418,12 +407,6 @@ def due_follow_ups(
     """What follow-ups are due this week and which are overdue, for one contact person."""
     if adviser_id != caller.adviser_id:
         raise HTTPException(status_code=403, detail="you can only see your own follow-ups")
-    with session_scope_for(state) as session:
+    with session_scope(state.engine) as session:
         lists = followups_for_adviser(session, adviser_id, today or dt.date.today())
         return {name: [vars(r) for r in rows] for name, rows in lists.items()}
-
-
-def session_scope_for(state: Any) -> Any:
-    from matching.store.db import session_scope
-
-    return session_scope(state.engine)

@@ -29,7 +29,7 @@ from matching.store.repository import (
 from serving.auth import Identity, check_caseload, require
 from serving.deps import State
 from serving.plans import open_plan_for
-from serving.schemas import ErrorMessage
+from serving.schemas import ErrorMessage, unprocessable
 
 router = APIRouter(tags=["review"])
 Adviser = Annotated[Identity, Depends(require("adviser"))]
@@ -166,11 +166,7 @@ def _item_id(stored: StoredShortlist, rank: int) -> int:
 
 
 def _unprocessable(error: StoreError, index: int, collection: str) -> HTTPException:
-    field = error.field or "body"
-    return HTTPException(
-        status_code=422,
-        detail=[{"loc": ["body", collection, index, field], "msg": str(error), "type": "value_error"}],
-    )
+    return unprocessable([([collection, index, error.field or "body"], str(error))])
 
 
 @router.get("/shortlists/{shortlist_id}", response_model=ShortlistRecord, responses=RESPONSES)
@@ -245,10 +241,7 @@ def record_decisions(shortlist_id: ShortlistId, body: DecisionsIn, state: State,
             try:
                 open_plan_for(session, _item_id(stored, rank), item, caller.name)
             except PlanError as error:
-                raise HTTPException(
-                    status_code=422,
-                    detail=[{"loc": ["body", "decisions", i, f], "msg": m, "type": "plan"} for f, m in error.problems],
-                ) from error
+                raise unprocessable([(["decisions", i, f], m) for f, m in error.problems], "plan") from error
             except StoreError as error:
                 raise HTTPException(status_code=409, detail=str(error)) from error
         record_audit(

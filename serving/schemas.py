@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from fastapi import HTTPException
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
 from matching.records import load_catalogue
@@ -136,3 +137,10 @@ class Health(BaseModel):
 
 class ErrorMessage(BaseModel):
     detail: str
+
+
+def unprocessable(problems: list[tuple[list[str | int], str]], kind: str = "value_error") -> HTTPException:
+    """A 422 in FastAPI's own validation shape: one entry per (location, message)."""
+    return HTTPException(
+        status_code=422, detail=[{"loc": ["body", *loc], "msg": msg, "type": kind} for loc, msg in problems]
+    )
