@@ -98,6 +98,25 @@ class Ranker:
         trees = np.asarray(self.booster.predict(matrix, validate_features=False), dtype=np.float64)
         return self.base.score(matrix) + trees
 
+    def expected_success(self, scores: np.ndarray) -> np.ndarray:
+        """P(hired | score): the Platt calibration fitted at training, `1/(1+exp(-(slope*score+intercept)))`.
+
+        Unlike ranking scores, these compare across candidates and workplaces (for capacity-aware
+        allocation, congestion penalties). Fitted on logged (adviser-suggested) pairs, so it is
+        P(hired) for a pair like those advisers suggest; see `meta["calibration"]`.
+
+        Raises:
+            ModelMismatchError: when the model was trained before calibration existed.
+        """
+        calibration = self.meta.get("calibration")
+        if not isinstance(calibration, dict) or "slope" not in calibration or "intercept" not in calibration:
+            raise ModelMismatchError(
+                "the model predates calibration (no meta['calibration']): it has no expected success;"
+                " retrain it (jobmatch train) to use expected_success"
+            )
+        z = float(calibration["slope"]) * np.asarray(scores, dtype=np.float64) + float(calibration["intercept"])
+        return np.asarray(np.exp(-np.logaddexp(0.0, -z)), dtype=np.float64)
+
     def contributions(self, matrix: np.ndarray) -> np.ndarray:
         """Per-feature contributions (TreeSHAP), last column the bias. Costly: only served rows."""
         if len(matrix) == 0:

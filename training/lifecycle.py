@@ -83,6 +83,7 @@ def model_card(result: TrainResult, fingerprint: str, synthetic: bool) -> str:
     """The model card: data, metrics against baselines, intended use, limits."""
     counts = result.counts
     table = result.evaluation.frame()
+    group_by = result.ranker.meta.get("group_by", "candidate")
     lines = [
         f"# Model card: {MODEL_NAME}",
         "",
@@ -103,10 +104,11 @@ def model_card(result: TrainResult, fingerprint: str, synthetic: bool) -> str:
         "- never features: diagnoses, age, gender, national origin (the `audit` table is not read for training)",
         "",
         "## Model",
-        "A linear ranker fitted within candidates (least squares of grade on standardised features, each",
+        f"A linear ranker fitted within {group_by}s (least squares of grade on standardised features, each",
         "weight kept to its feature's declared direction), with a LightGBM lambdarank booster grouped by",
-        f"candidate fitted on top of it ({result.ranker.booster.num_trees()} trees, monotone constraints as",
+        f"{group_by} fitted on top of it ({result.ranker.booster.num_trees()} trees, monotone constraints as",
         "declared). Score = linear part + trees; contributions add up the same way.",
+        calibration_line(result),
         "Linear weights: "
         + ", ".join(
             f"{name} {weight:+.3f}"
@@ -117,6 +119,9 @@ def model_card(result: TrainResult, fingerprint: str, synthetic: bool) -> str:
         "`logged`: the held-out pairs advisers actually suggested (gain: recorded grade 0-4).",
         "`all_eligible`: every eligible workplace of each held-out candidate (gain: true expected grade;",
         "only where the dataset carries a synthetic truth file).",
+        "`logged_by_workplace`, `all_eligible_by_workplace`: the same held-out candidates' pairs grouped by",
+        "workplace (each workplace's held-out candidates ranked, as in an employer's shortlist); workplaces",
+        "with a single pair are left out. Promotion is decided in the candidate direction only.",
         "",
         "| protocol | method | NDCG@1 | NDCG@5 | NDCG@10 |",
         "| --- | --- | ---: | ---: | ---: |",
@@ -132,10 +137,36 @@ def model_card(result: TrainResult, fingerprint: str, synthetic: bool) -> str:
         "- Trained on logged suggestions, which carry advisers' selection bias (near, preferred occupations):",
         "  the logged metrics flatter the model; the all-eligible metrics are the honest ones where available.",
         "- Task and demand levels derive from O*NET (US occupation averages), not from the workplace itself.",
-        "- Scores rank workplaces for one person; they are not probabilities and do not compare across people.",
+        "- Scores rank workplaces for one person; they are not probabilities and do not compare across people:",
+        "  expected success (calibrated P(hired), above) is the value that does, within the logged pairs' range.",
         "- Not checked for fairness across groups in this version; do not use without human review.",
     ]
     return "\n".join(lines) + "\n"
+
+
+def calibration_line(result: TrainResult) -> str:
+    """The model card's line on expected success (Platt-calibrated P(hired | score))."""
+    calibration = result.ranker.meta.get("calibration")
+    if not calibration:
+        return "Expected success: not calibrated (this model has no P(hired))."
+    line = (
+        f"Expected success P(hired | score) = 1/(1+exp(-({calibration['slope']:.4f} * score"
+        f" {calibration['intercept']:+.4f}))), Platt-calibrated on {calibration['pairs']} logged"
+        f" {calibration.get('fitted_on', '')} pairs ({calibration['positives']} hires); it is P(hired) for pairs"
+        " like those advisers suggest."
+    )
+    check = result.calibration_check
+    if "held_out_logged.mean_p_hired" in check:
+        line += (
+            f" Held-out logged pairs: mean predicted {check['held_out_logged.mean_p_hired']:.4f},"
+            f" observed hire rate {check['held_out_logged.hire_rate']:.4f}."
+        )
+    if "held_out_eligible.mean_p_hired" in check:
+        line += (
+            f" All eligible held-out pairs: mean predicted {check['held_out_eligible.mean_p_hired']:.4f},"
+            f" true {check['held_out_eligible.true_p_hired']:.4f}."
+        )
+    return line
 
 
 def log_and_register(
@@ -165,6 +196,7 @@ def log_and_register(
     with mlflow.start_run(experiment_id=experiment_id) as run:
         mlflow.log_params({k: str(v) for k, v in result.params.items()})
         mlflow.log_params({f"data.{k}": v for k, v in result.counts.items()})
+        mlflow.log_param("group_by", result.ranker.meta.get("group_by", "candidate"))
         mlflow.set_tags(
             {
                 "dataset.fingerprint": fingerprint,
@@ -175,6 +207,16 @@ def log_and_register(
         )
         mlflow.log_metrics({k: v for k, v in result.evaluation.metrics().items() if v == v})
         mlflow.log_metric("train_seconds", result.seconds)
+        calibration = result.ranker.meta.get("calibration")
+        if calibration:
+            mlflow.log_params({f"calibration.{k}": v for k, v in calibration.items()})
+            mlflow.log_metrics(
+                {
+                    "calibration.slope": float(calibration["slope"]),
+                    "calibration.intercept": float(calibration["intercept"]),
+                    **{f"calibration.{k}": v for k, v in result.calibration_check.items() if v == v},
+                }
+            )
         figure = importance_figure(result)
         mlflow.log_figure(figure, "feature_importance.png")
         plt.close(figure)

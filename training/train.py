@@ -5,6 +5,10 @@ Evaluation is done two ways:
   chose to suggest, so this flatters a model trained on the same biased logs;
 - over every eligible workplace of each held-out candidate (the shortlist an adviser really gets),
   with the true expected grade as gain. Only synthetic data has that truth.
+
+Both are also measured grouped by workplace (`*_by_workplace`: each workplace's held-out
+candidates ranked, as an employer's shortlist would be), over the same held-out candidates' pairs.
+The candidate direction stays the one that decides promotion.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from typing import Any
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
-from sklearn.linear_model import LinearRegression
+from sklearn.linear_model import LinearRegression, LogisticRegression
 
 from features.registry import feature_names, monotone_constraints
 from matching.candidates import CandidateTable, WorkplacePool, eligible_candidates
@@ -28,6 +32,9 @@ from matching.model import LinearBase, Ranker
 from training.baselines import LogisticRanker, RandomRanker, RuleRanker
 from training.evaluate import ndcg_at_k
 from training.trainset import (
+    GROUP_BY,
+    HIRED_GRADE,
+    GroupBy,
     PairSet,
     attach_truth,
     held_out_mask,
@@ -65,6 +72,10 @@ DEFAULT_PARAMS: dict[str, Any] = {
 }
 MAX_ROUNDS = 600
 EARLY_STOPPING = 60
+# the early-stopping candidates' pairs calibrate P(hired) when they hold at least this many pairs
+# and hires (and non-hires); otherwise all training pairs do
+MIN_CALIBRATION_PAIRS = 500
+MIN_CALIBRATION_POSITIVES = 25
 
 
 class Progress:
@@ -90,9 +101,10 @@ def center_within_groups(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
 
 
 def fit_linear_base(matrix: np.ndarray, grade: np.ndarray, groups: np.ndarray, directions: list[int]) -> LinearBase:
-    """A linear ranker within candidates: least squares of grade on standardised features, both
-    centred per candidate (so a person's overall prospects do not leak into workplace weights),
-    each weight kept to its feature's declared direction; features without one get no weight.
+    """A linear ranker within groups: least squares of grade on standardised features, both
+    centred per group (per candidate, so a person's overall prospects do not leak into workplace
+    weights; or per workplace for a workplace-grouped ranker), each weight kept to its feature's
+    declared direction; features without one get no weight.
 
     Noisy, selection-biased logs are where a linear ranker holds up best; the booster then adds
     what is not linear. With the base, more of any `+1` feature never lowers a score.
@@ -169,6 +181,107 @@ def fit_ranker(
     return booster
 
 
+class CalibrationError(ValueError):
+    """P(hired) cannot be calibrated on the model's scores (no hires, or higher scores do not mean
+    more hires): training fails rather than register a model whose expected success would mislead."""
+
+
+def fit_calibration(scores: np.ndarray, grade: np.ndarray, fitted_on: str) -> dict[str, Any]:
+    """Platt calibration of P(hired | score): logistic regression of "grade reached hired" on the
+    1-D score (practically unpenalised).
+
+    Raises:
+        CalibrationError: when the pairs hold no hire or no non-hire, or the slope is not positive.
+    """
+    hired = (np.asarray(grade) >= HIRED_GRADE).astype(np.int64)
+    positives = int(hired.sum())
+    if positives == 0 or positives == len(hired):
+        raise CalibrationError(
+            f"cannot calibrate P(hired) on {len(hired)} {fitted_on} pairs with {positives} hires: need both outcomes"
+        )
+    x = np.asarray(scores, dtype=np.float64).reshape(-1, 1)
+    fit = LogisticRegression(C=1e6, max_iter=1000).fit(x, hired)
+    return {
+        "slope": float(fit.coef_[0, 0]),
+        "intercept": float(fit.intercept_[0]),
+        "target": "hired",
+        "pairs": len(hired),
+        "positives": positives,
+        "fitted_on": fitted_on,
+    }
+
+
+def calibrate(ranker: Ranker, fit_pairs: PairSet, stop_pairs: PairSet, say: Callable[[str], None]) -> dict[str, Any]:
+    """P(hired | score) on the early-stopping candidates' logged pairs (not fitted on) when there
+    are enough of them, else on all training pairs (the fitting ones are in-sample for the trees).
+
+    A non-positive slope on the early-stopping pairs falls back to all training pairs; if the
+    slope is not positive there either, training fails (`CalibrationError`).
+    """
+    assert fit_pairs.grade is not None and stop_pairs.grade is not None
+    attempts: list[tuple[str, np.ndarray, np.ndarray]] = []
+    stop_hires = int((stop_pairs.grade >= HIRED_GRADE).sum())
+    if (
+        len(stop_pairs) >= MIN_CALIBRATION_PAIRS
+        and MIN_CALIBRATION_POSITIVES <= stop_hires <= len(stop_pairs) - MIN_CALIBRATION_POSITIVES
+    ):
+        attempts.append(("validation", stop_pairs.matrix, stop_pairs.grade))
+    else:
+        say(
+            f"only {len(stop_pairs)} early-stopping pairs with {stop_hires} hires: calibrating P(hired) on all"
+            " training pairs"
+        )
+    matrix = np.concatenate([fit_pairs.matrix, stop_pairs.matrix])
+    attempts.append(("training", matrix, np.concatenate([fit_pairs.grade, stop_pairs.grade])))
+    calibration: dict[str, Any] = {}
+    for fitted_on, matrix, grade in attempts:
+        calibration = fit_calibration(ranker.score(matrix), grade, fitted_on)
+        if calibration["slope"] > 0:
+            say(
+                f"calibrated P(hired) on {calibration['pairs']} {fitted_on} pairs ({calibration['positives']} hires):"
+                f" slope {calibration['slope']:.4f}, intercept {calibration['intercept']:.4f}"
+            )
+            return calibration
+        say(f"P(hired) calibration on {fitted_on} pairs has slope {calibration['slope']:.4f} <= 0")
+    raise CalibrationError(
+        f"higher scores do not mean more hires (calibration slope {calibration['slope']:.4f} on"
+        f" {calibration['pairs']} {calibration['fitted_on']} pairs): the model must not be registered"
+    )
+
+
+def true_p_hired(pairs: PairSet, truth: pd.DataFrame | None) -> np.ndarray | None:
+    """The synthetic truth's P(hired) of each pair (None without a truth file or its column)."""
+    if truth is None or "p_hired" not in truth.columns:
+        return None
+    keys = pd.MultiIndex.from_arrays([pairs.candidate_ids, pairs.workplace_ids])
+    values = truth.set_index(["candidate_id", "workplace_id"])["p_hired"].reindex(keys).to_numpy(dtype=np.float64)
+    return None if np.isnan(values).all() else values
+
+
+def calibration_check(ranker: Ranker, held_out: HeldOut, truth: pd.DataFrame | None) -> dict[str, float]:
+    """Calibration-in-the-large on held-out candidates: mean predicted P(hired) against the observed
+    hire rate of the logged pairs and, with a truth file, against the true P(hired) of the logged
+    pairs and of every eligible pair (the calibration is fitted on logged pairs only, so the latter
+    shows how far it carries beyond the pairs advisers chose)."""
+    out: dict[str, float] = {}
+    logged = held_out.logged
+    if logged.grade is None or len(logged) == 0:
+        return out
+    predicted = ranker.expected_success(ranker.score(logged.matrix))
+    out["held_out_logged.mean_p_hired"] = float(predicted.mean())
+    out["held_out_logged.hire_rate"] = float((logged.grade >= HIRED_GRADE).mean())
+    true = true_p_hired(logged, truth)
+    if true is not None:
+        out["held_out_logged.true_p_hired"] = float(np.nanmean(true))
+    eligible = held_out.eligible
+    if eligible is not None and len(eligible):
+        true = true_p_hired(eligible, truth)
+        if true is not None:
+            out["held_out_eligible.mean_p_hired"] = float(ranker.expected_success(ranker.score(eligible.matrix)).mean())
+            out["held_out_eligible.true_p_hired"] = float(np.nanmean(true))
+    return out
+
+
 @dataclass
 class Evaluation:
     """NDCG@k per method and protocol on the held-out candidates."""
@@ -216,6 +329,8 @@ class Evaluation:
 
 LOGGED = "logged"
 ALL_ELIGIBLE = "all_eligible"
+LOGGED_BY_WORKPLACE = "logged_by_workplace"
+ALL_ELIGIBLE_BY_WORKPLACE = "all_eligible_by_workplace"
 
 
 @dataclass
@@ -244,6 +359,7 @@ class TrainResult:
     params: dict[str, Any]
     counts: dict[str, int]
     seconds: float
+    calibration_check: dict[str, float] = field(default_factory=dict)
 
 
 def build_held_out(
@@ -274,6 +390,7 @@ def train_ranker(
     num_rounds: int = MAX_ROUNDS,
     early_stopping: bool = True,
     stored: pd.DataFrame | None = None,
+    group_by: GroupBy = "candidate",
 ) -> TrainResult:
     """Load a dataset, fit the ranker on training candidates and evaluate it on held-out ones.
 
@@ -283,12 +400,18 @@ def train_ranker(
     With `early_stopping`, a fifth of the training candidates decide when boosting stops (at most
     `num_rounds`); without, all training candidates fit exactly `num_rounds` rounds.
 
+    `group_by="workplace"` fits the lambdarank groups and the linear base's centring per workplace
+    instead of per candidate (an employer-direction ranker, for comparison); the split into
+    training, early-stopping and held-out candidates stays by candidate.
+
     Raises:
         DataContractError: when the dataset breaks the contract or has no outcomes.
         ValueError: when the split leaves no training or no held-out candidates with outcomes.
     """
     say = progress or (lambda message: None)
     started = time.perf_counter()
+    if group_by not in GROUP_BY:
+        raise ValueError(f"group_by must be one of {GROUP_BY}, not {group_by!r}")
     if isinstance(data, Dataset):
         dataset = data
     else:
@@ -321,21 +444,24 @@ def train_ranker(
         f"split by candidate: {n_train} training candidates ({len(train_pairs)} pairs), "
         f"{n_test} held out ({len(test_pairs)} pairs)"
     )
+    if group_by == "workplace":
+        fit_pairs, stop_pairs = fit_pairs.grouped("workplace"), stop_pairs.grouped("workplace")
     assert fit_pairs.grade is not None and stop_pairs.grade is not None
-    say("fitting the linear base within candidates")
-    linear = fit_linear_base(fit_pairs.matrix, fit_pairs.grade, fit_pairs.c_idx, monotone_constraints())
-    say("fitting LightGBM lambdarank on top of it")
+    say(f"fitting the linear base within {group_by}s")
+    linear = fit_linear_base(fit_pairs.matrix, fit_pairs.grade, fit_pairs.group_keys(group_by), monotone_constraints())
+    say(f"fitting LightGBM lambdarank grouped by {group_by} on top of it")
     booster = fit_ranker(
-        (fit_pairs.matrix, fit_pairs.grade, fit_pairs.group_sizes()),
-        (stop_pairs.matrix, stop_pairs.grade, stop_pairs.group_sizes()) if len(stop_pairs) else None,
+        (fit_pairs.matrix, fit_pairs.grade, fit_pairs.group_sizes(group_by)),
+        (stop_pairs.matrix, stop_pairs.grade, stop_pairs.group_sizes(group_by)) if len(stop_pairs) else None,
         params=params,
         seed=seed,
         progress=say,
         num_rounds=num_rounds,
         init=(linear.score(fit_pairs.matrix), linear.score(stop_pairs.matrix) if len(stop_pairs) else None),
     )
-    ranker = Ranker.from_booster(booster, linear=linear)
+    ranker = Ranker.from_booster(booster, meta={"group_by": group_by}, linear=linear)
     say(f"fitted {booster.num_trees()} trees")
+    ranker.meta["calibration"] = calibrate(ranker, fit_pairs, stop_pairs, say)
     say("fitting baselines and evaluating on held-out candidates")
     assert train_pairs.grade is not None
     baselines: dict[str, Any] = {
@@ -356,19 +482,49 @@ def train_ranker(
         "trees": booster.num_trees(),
     }
     merged = {**DEFAULT_PARAMS, **(params or {}), "seed": seed}
-    return TrainResult(ranker, evaluation, held_out, dataset, merged, counts, time.perf_counter() - started)
+    return TrainResult(
+        ranker,
+        evaluation,
+        held_out,
+        dataset,
+        merged,
+        counts,
+        time.perf_counter() - started,
+        calibration_check(ranker, held_out, dataset.truth),
+    )
+
+
+def by_workplace(pairs: PairSet, gains: np.ndarray) -> tuple[PairSet, np.ndarray]:
+    """The pairs and gains regrouped by workplace, leaving out workplaces with a single pair.
+
+    A single pair has no order to judge: NDCG would be 1 for every method (random included), and
+    most workplaces have one logged held-out pair. As in `ndcg_at_k`, workplaces whose gains are
+    all zero are left out and all-equal positive gains score 1 for any order.
+    """
+    order = np.lexsort((pairs.c_idx, pairs.w_idx))
+    _, inverse, counts = np.unique(pairs.w_idx[order], return_inverse=True, return_counts=True)
+    keep = order[counts[inverse] >= 2]
+    return pairs.subset(keep), np.asarray(gains, dtype=np.float64)[keep]
 
 
 def evaluate_all(ranker: Ranker, baselines: dict[str, Any], held_out: HeldOut, seed: int) -> Evaluation:
-    """NDCG@k of the model, each baseline, random and (with a truth) the oracle, both protocols."""
+    """NDCG@k of the model, each baseline, random and (with a truth) the oracle: both protocols,
+    grouped by candidate and (`*_by_workplace`) by workplace."""
     evaluation = Evaluation()
-    protocols: list[tuple[str, PairSet, np.ndarray]] = []
+    protocols: list[tuple[str, PairSet, np.ndarray, GroupBy]] = []
     assert held_out.logged.grade is not None
-    protocols.append((LOGGED, held_out.logged, held_out.logged.grade.astype(np.float64)))
+    logged_gains = held_out.logged.grade.astype(np.float64)
+    protocols.append((LOGGED, held_out.logged, logged_gains, "candidate"))
     if held_out.eligible is not None and held_out.eligible.truth is not None:
-        protocols.append((ALL_ELIGIBLE, held_out.eligible, held_out.eligible.truth))
-    for protocol, pairs, gains in protocols:
-        groups = pairs.c_idx
+        protocols.append((ALL_ELIGIBLE, held_out.eligible, held_out.eligible.truth, "candidate"))
+    protocols.append((LOGGED_BY_WORKPLACE, *by_workplace(held_out.logged, logged_gains), "workplace"))
+    if held_out.eligible is not None and held_out.eligible.truth is not None:
+        eligible, gains = by_workplace(held_out.eligible, held_out.eligible.truth)
+        protocols.append((ALL_ELIGIBLE_BY_WORKPLACE, eligible, gains, "workplace"))
+    for protocol, pairs, gains, group_by in protocols:
+        if len(pairs) == 0:
+            continue
+        groups = pairs.group_keys(group_by)
         evaluation.add(protocol, "model", gains, ranker.score(pairs.matrix), groups)
         for name, baseline in baselines.items():
             evaluation.add(protocol, name, gains, baseline.score_pairs(pairs.matrix), groups)

@@ -1,9 +1,11 @@
-"""From outcomes to a training set: features, grades and query groups (one group per candidate)."""
+"""From outcomes to a training set: features, grades and query groups (one group per candidate,
+or per workplace for the employer direction)."""
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -17,6 +19,13 @@ from matching.records import DataContractError, Problem
 
 HELD_OUT_SHARE = 0.2
 VALID_SHARE = 0.2
+# data contract v1 grades: 0 not pursued, 1 employer contacted, 2 trial started, 3 trial completed, 4 hired
+HIRED_GRADE = 4
+
+# what a ranking group is: one candidate's workplaces (shortlists for advisers), or one
+# workplace's candidates (shortlists for employers)
+GroupBy = Literal["candidate", "workplace"]
+GROUP_BY: tuple[GroupBy, ...] = ("candidate", "workplace")
 
 
 @dataclass
@@ -48,12 +57,23 @@ class PairSet:
             take(self.truth),
         )
 
-    def group_sizes(self) -> np.ndarray:
-        """Rows per candidate, in order (for LightGBM's `group`)."""
-        if len(self.c_idx) == 0:
+    def group_keys(self, by: GroupBy = "candidate") -> np.ndarray:
+        """The group of each row: its candidate's or its workplace's position."""
+        return self.w_idx if by == "workplace" else self.c_idx
+
+    def grouped(self, by: GroupBy) -> PairSet:
+        """The pairs ordered by group (then by the other side), so each group's rows are contiguous."""
+        order = np.lexsort((self.c_idx, self.w_idx)) if by == "workplace" else np.lexsort((self.w_idx, self.c_idx))
+        return self.subset(order)
+
+    def group_sizes(self, by: GroupBy = "candidate") -> np.ndarray:
+        """Rows per run of equal group keys, in order (for LightGBM's `group`); rows must be grouped
+        (pairs are built grouped by candidate; see `grouped` for workplaces)."""
+        keys = self.group_keys(by)
+        if len(keys) == 0:
             return np.zeros(0, dtype=np.int64)
-        starts = np.flatnonzero(np.r_[True, self.c_idx[1:] != self.c_idx[:-1]])
-        return np.diff(np.r_[starts, len(self.c_idx)])
+        starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+        return np.diff(np.r_[starts, len(keys)])
 
 
 def split_share(candidate_ids: np.ndarray, salt: str) -> np.ndarray:
