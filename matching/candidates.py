@@ -3,6 +3,10 @@
 Before any scoring: only consenting, active persons; only active workplaces with a free slot,
 within the person's commute; and (by default) never a workplace that cannot give a support the
 person requires.
+
+Both directions apply the same rules: `WorkplacePool` finds the workplaces for some persons (the
+adviser's shortlist, batch), `CandidatePool` the persons for one workplace opening (the employer's
+side).
 """
 
 from __future__ import annotations
@@ -34,6 +38,32 @@ def eligible_candidates(candidates: pd.DataFrame) -> np.ndarray:
     return np.flatnonzero(mask)
 
 
+def open_workplaces(workplaces: pd.DataFrame, arrays: dict[str, np.ndarray]) -> np.ndarray:
+    """Whether each workplace takes trainees now: active, with a free slot."""
+    return np.asarray(workplaces["active"].to_numpy(dtype=bool) & (arrays["slots"] > 0), dtype=bool)
+
+
+def meets_required_supports(needs: np.ndarray, offers: np.ndarray, c_idx: np.ndarray, w_idx: np.ndarray) -> np.ndarray:
+    """For each pair, whether the workplace gives every support the person requires (needs level 2).
+
+    Args:
+        needs: per-candidate support needs (0, 1, 2), one row per candidate.
+        offers: per-workplace supports offered (0/1), one row per workplace.
+        c_idx: the pairs' candidate positions.
+        w_idx: the pairs' workplace positions.
+
+    Returns:
+        A boolean mask over the pairs.
+    """
+    keep = np.ones(len(c_idx), dtype=bool)
+    required = needs >= 2
+    if len(c_idx) and required.any():
+        offered = offers >= 0.5
+        for j in np.flatnonzero(required.any(axis=0)):
+            keep &= ~(required[c_idx, j] & ~offered[w_idx, j])
+    return keep
+
+
 @dataclass
 class CandidateTable:
     """Candidates with their per-candidate arrays, ready for pair features."""
@@ -59,8 +89,8 @@ class WorkplacePool:
         self.catalogue = catalogue or load_catalogue()
         self.frame = enrich_workplaces(workplaces.reset_index(drop=True), self.catalogue)
         self.arrays = workplace_arrays(self.frame, self.catalogue.vocabulary)
-        open_ = self.frame["active"].to_numpy(dtype=bool) & (self.arrays["slots"] > 0)
-        self.open_rows = np.flatnonzero(open_)
+        self.is_open = open_workplaces(self.frame, self.arrays)
+        self.open_rows = np.flatnonzero(self.is_open)
         points = np.radians(np.column_stack([self.arrays["lat"], self.arrays["lon"]])[self.open_rows])
         self.tree = BallTree(points if len(points) else np.zeros((1, 2)), metric="haversine")
         self._required = self.catalogue.vocabulary.supports
@@ -104,11 +134,57 @@ class WorkplacePool:
             order = np.lexsort((w_idx, np.repeat(np.arange(len(rows)), counts)))
             c_idx, w_idx = c_idx[order], w_idx[order]
         if exclude_unmet_required and len(c_idx):
-            keep = np.ones(len(c_idx), dtype=bool)
-            required = candidates["needs"] >= 2
-            if required.any():
-                offers = self.arrays["offers"] >= 0.5
-                for j in np.flatnonzero(required.any(axis=0)):
-                    keep &= ~(required[c_idx, j] & ~offers[w_idx, j])
+            keep = meets_required_supports(candidates["needs"], self.arrays["offers"], c_idx, w_idx)
+            c_idx, w_idx = c_idx[keep], w_idx[keep]
+        return c_idx, w_idx
+
+
+class CandidatePool:
+    """Candidates indexed for the reverse direction: who is worth scoring for one workplace opening.
+
+    A ball tree over the consenting, active candidates answers "who lives within the largest
+    commute anyone accepts"; each hit is then kept only within that person's own
+    `max_commute_km`, so the pairs are exactly those `WorkplacePool.generate_pairs` gives from the
+    candidates' side (same distance, same required-support rule).
+    """
+
+    def __init__(self, table: CandidateTable) -> None:
+        self.table = table
+        arrays = table.arrays
+        self.eligible_rows = eligible_candidates(table.frame)
+        points = np.radians(np.column_stack([arrays["lat"], arrays["lon"]])[self.eligible_rows])
+        self.tree = BallTree(points if len(points) else np.zeros((1, 2)), metric="haversine")
+        commutes = arrays["max_commute_km"][self.eligible_rows]
+        self.max_commute_km = float(commutes.max()) if len(commutes) else 0.0
+
+    def __len__(self) -> int:
+        return len(self.eligible_rows)
+
+    def generate_pairs(
+        self, pool: WorkplacePool, workplace: int, exclude_unmet_required: bool = True
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Every eligible (candidate, workplace) pair of the workplace at position `workplace` of `pool`.
+
+        Args:
+            pool: the workplaces (the same pool the candidates' side uses).
+            workplace: the workplace's position in `pool`.
+            exclude_unmet_required: drop persons who require a support (needs level 2) the
+                workplace cannot give.
+
+        Returns:
+            `(c_idx, w_idx)`: pair positions, candidates in ascending position, `w_idx` all
+            `workplace`. Empty when the workplace is inactive or has no free slot.
+        """
+        empty = np.zeros(0, dtype=np.int64)
+        if len(self.eligible_rows) == 0 or not bool(pool.is_open[workplace]):
+            return empty, empty
+        point = np.radians([[pool.arrays["lat"][workplace], pool.arrays["lon"][workplace]]])
+        hits, distances = self.tree.query_radius(point, r=self.max_commute_km / EARTH_RADIUS_KM, return_distance=True)
+        c_idx = self.eligible_rows[hits[0].astype(np.int64)]
+        within = distances[0] <= self.table.arrays["max_commute_km"][c_idx] / EARTH_RADIUS_KM
+        c_idx = np.sort(c_idx[within])
+        w_idx = np.full(len(c_idx), workplace, dtype=np.int64)
+        if exclude_unmet_required and len(c_idx):
+            keep = meets_required_supports(self.table.arrays["needs"], pool.arrays["offers"], c_idx, w_idx)
             c_idx, w_idx = c_idx[keep], w_idx[keep]
         return c_idx, w_idx

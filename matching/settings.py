@@ -36,6 +36,19 @@ class Settings(BaseSettings):
         default=True, description="never suggest a workplace that cannot give a support the person requires"
     )
     max_top_k: int = 100
+    suggestions_per_slot: float = Field(
+        default=3.0,
+        ge=0.0,
+        allow_inf_nan=False,
+        description="live suggestions a free slot carries before its suggestions are ranked lower "
+        "(POST /shortlists; batch allocation uses the same number); 0 turns the penalty off",
+    )
+    congestion_window_days: float = Field(
+        default=14.0,
+        gt=0.0,
+        allow_inf_nan=False,
+        description="a suggestion is live this many days after it was made, unless rejected",
+    )
     database_url: str | None = Field(
         default=None, description="the store; default JOBMATCH_DATABASE_URL, else SQLite in data/jobmatch.db"
     )

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 
 from matching.settings import Settings, get_settings
-from serving import plans, review
+from serving import employer, plans, review
 from serving.auth import load_keys
 from serving.deps import ServiceState
 from serving.routes import router
@@ -50,4 +50,5 @@ def create_app(settings: Settings | None = None, state: ServiceState | None = No
     app.include_router(router)
     app.include_router(review.router)
     app.include_router(plans.router)
+    app.include_router(employer.router)
     return app

@@ -1,4 +1,5 @@
-"""The service's loaded state (dataset, workplace index, model, store) and its FastAPI dependencies."""
+"""The service's loaded state (dataset, workplace and candidate indexes, model, store, live
+suggestions per workplace) and its FastAPI dependencies."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.engine import Engine
 
-from matching.candidates import CandidateTable, WorkplacePool
+from matching.candidates import CandidatePool, CandidateTable, WorkplacePool
+from matching.congestion import Congestion
 from matching.datasets import load_dataset
 from matching.settings import Settings
 from matching.shortlist import Matcher
@@ -32,6 +34,14 @@ class ServiceState:
     model: LoadedModel | None = None
     error: str | None = None
     positions: dict[str, int] = field(default_factory=dict)
+    workplace_positions: dict[str, int] = field(init=False)
+    candidate_pool: CandidatePool = field(init=False)
+    congestion: Congestion = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.workplace_positions = self.pool.positions()
+        self.candidate_pool = CandidatePool(self.candidates)
+        self.congestion = Congestion(self.settings.suggestions_per_slot, self.settings.congestion_window_days)
 
     @classmethod
     def load(cls, settings: Settings) -> ServiceState:

@@ -39,7 +39,13 @@ Scorer = Annotated[Identity, Depends(require("adviser", "batch"))]
 def create_shortlist(body: ShortlistRequest, state: State, caller: Scorer) -> ShortlistResponse:
     """Rank the eligible workplaces for a candidate of the loaded dataset, or for a full
     candidate record, explain each suggestion in an adviser's words, and record the shortlist
-    (who asked, when, which model, the feature values behind each suggestion)."""
+    (who asked, when, which model, the feature values behind each suggestion).
+
+    The list is ranked by the model's expected success times a congestion factor: a workplace
+    already suggested to many others for its free slots (live suggestions: made within
+    `congestion_window_days`, not rejected) moves down, so advisers do not all send their people
+    to the same few places. Each item shows its `expected_success` and `congestion`; `score`
+    is the model's score."""
     matcher = state.matcher()
     model = state.model
     if model is None:  # matcher() has answered 503 already
@@ -72,7 +78,8 @@ def create_shortlist(body: ShortlistRequest, state: State, caller: Scorer) -> Sh
     check_caseload(caller, str(candidate["adviser_id"]))
     if not bool(candidate["consent"]) or not bool(candidate["active"]):
         raise HTTPException(status_code=409, detail="the candidate has not consented to matching or is not active")
-    shortlist = matcher.shortlist(row, body.top_k, table)
+    congestion = state.congestion.view(state.engine, candidate_id)
+    shortlist = matcher.shortlist(row, body.top_k, table, congestion=congestion)
     with session_scope(state.engine) as session:
         if new_record is not None:
             upsert_table(session, "candidates", new_record)
@@ -88,6 +95,8 @@ def create_shortlist(body: ShortlistRequest, state: State, caller: Scorer) -> Sh
             candidate_id,
             {"shortlist_id": shortlist_id, "items": len(shortlist.items), "model_version": model.version},
         )
+    # recorded: the next request counts these suggestions at once, before the store is read again
+    state.congestion.record(candidate_id, [item["workplace_id"] for item in shortlist.items])
     return ShortlistResponse(
         shortlist_id=shortlist_id,
         model=ModelInfo(**model.info()),

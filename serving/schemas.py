@@ -95,6 +95,16 @@ class Explanation(BaseModel):
     tasks_needing_training: list[TaskGap]
 
 
+class CongestionInfo(BaseModel):
+    live_suggestions: int = Field(
+        description="other persons this workplace is a live suggestion for (suggested within the window, not rejected)"
+    )
+    free_slots: int
+    factor: float = Field(
+        description="min(1, suggestions_per_slot * free_slots / (live_suggestions + 1)); 1 when the penalty is off"
+    )
+
+
 class ShortlistItem(BaseModel):
     rank: int
     workplace_id: str
@@ -105,6 +115,12 @@ class ShortlistItem(BaseModel):
     score: float = Field(description="ranking score: higher is better, comparable within this list only")
     explanation: Explanation
     features: dict[str, float]
+    expected_success: float | None = Field(
+        None, description="the model's calibrated probability of a hire; the list is ranked by it times the factor"
+    )
+    congestion: CongestionInfo | None = Field(
+        None, description="how many live suggestions the workplace already carries for its free slots"
+    )
 
 
 class ModelInfo(BaseModel):
@@ -125,6 +141,68 @@ class ShortlistResponse(BaseModel):
     top_k: int
     eligible_workplaces: int = Field(description="workplaces that passed candidate generation")
     items: list[ShortlistItem]
+
+
+class CandidatesRequest(BaseModel):
+    """A shortlist of candidates for one workplace opening."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    top_k: int = Field(10, ge=1, le=100, strict=True, description="how many candidates to return")
+
+
+class Support(BaseModel):
+    support: str
+    description: str
+
+
+class TaskToTrain(BaseModel):
+    task: str
+    required_level: float
+
+
+class EmployerExplanation(BaseModel):
+    """What the workplace side needs to plan a trial, and no more: the reasons, the adaptations the
+    workplace gives or the support system must arrange, and the tasks to train. Not whether a need
+    is required or helpful, nor the person's skill levels."""
+
+    speaks_for: list[Reason]
+    speaks_against: list[Reason]
+    supports_the_workplace_gives: list[Support]
+    supports_to_arrange_elsewhere: list[Support]
+    tasks_to_train: list[TaskToTrain]
+
+    @classmethod
+    def from_explanation(cls, explanation: dict[str, Any]) -> EmployerExplanation:
+        def supports(entries: list[dict[str, Any]]) -> list[Support]:
+            return [Support(support=e["support"], description=e["description"]) for e in entries]
+
+        return cls(
+            speaks_for=explanation["speaks_for"],
+            speaks_against=explanation["speaks_against"],
+            supports_the_workplace_gives=supports(explanation["support_needs_met"]),
+            supports_to_arrange_elsewhere=supports(explanation["support_needs_unmet"]),
+            tasks_to_train=[
+                TaskToTrain(task=t["task"], required_level=t["required_level"])
+                for t in explanation["tasks_needing_training"]
+            ],
+        )
+
+
+class CandidateItem(BaseModel):
+    rank: int
+    candidate_id: str = Field(description="the person's pseudonymous id; no other record field is shown")
+    distance_km: float
+    score: float = Field(description="the pair's ranking score, the same the person's own shortlist gives it")
+    explanation: EmployerExplanation
+
+
+class CandidatesResponse(BaseModel):
+    model: ModelInfo
+    workplace_id: str
+    top_k: int
+    eligible_candidates: int = Field(description="consenting, active persons who passed candidate generation")
+    items: list[CandidateItem]
 
 
 class Health(BaseModel):

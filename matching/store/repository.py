@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import delete, func, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, delete, exists, func, insert, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from matching.store.errors import NotFoundError, StoreError
 from matching.store.models import (
@@ -352,6 +352,40 @@ def current_decision(session: Session, item_id: int) -> DecisionRecord | None:
     """
     history = decision_history(session, item_id)
     return history[-1] if history else None
+
+
+def live_suggestions(session: Session, since: dt.datetime) -> dict[str, set[str]]:
+    """Who each workplace is a live suggestion for: the persons it was suggested to in shortlists
+    recorded at or after `since`, leaving out suggestions whose current decision is a rejection.
+
+    One grouped query (by workplace and candidate): a person counts once per workplace however
+    often it was suggested to them, as long as one of those suggestions is not rejected.
+
+    Returns:
+        workplace_id -> the candidate ids it is live for.
+    """
+    since = _aware(since, "since")
+    later = aliased(Decision)
+    superseded = exists().where(
+        later.shortlist_item_id == Decision.shortlist_item_id,
+        or_(
+            later.decided_at > Decision.decided_at,
+            and_(later.decided_at == Decision.decided_at, later.id > Decision.id),
+        ),
+    )
+    rejected = exists().where(
+        Decision.shortlist_item_id == ShortlistItem.id, Decision.decision == "reject", ~superseded
+    )
+    rows = session.execute(
+        select(ShortlistItem.workplace_id, Shortlist.candidate_id)
+        .join(Shortlist, Shortlist.id == ShortlistItem.shortlist_id)
+        .where(Shortlist.created_at >= since, ~rejected)
+        .group_by(ShortlistItem.workplace_id, Shortlist.candidate_id)
+    )
+    live: dict[str, set[str]] = {}
+    for workplace_id, candidate_id in rows:
+        live.setdefault(workplace_id, set()).add(candidate_id)
+    return live
 
 
 def record_person_answer(

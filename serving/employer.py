@@ -1,0 +1,90 @@
+"""The employer's side: a ranked, explained shortlist of candidates for one workplace opening, from
+the same candidate generation rules, features, model and explanations as the adviser's shortlist.
+
+Items name a person only by their pseudonymous id; no contract field of the person (home, needs
+levels, skill levels, audit fields) is shown: the explanation says which adaptations the workplace
+gives or the support system must arrange and which tasks to train, not how strong a need is,
+nor skill levels. Nothing is recorded but an audit entry with counts and the model version."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Path
+
+from matching.store.db import session_scope
+from matching.store.repository import record_audit
+from serving.auth import Identity, require
+from serving.deps import State
+from serving.schemas import (
+    CandidateItem,
+    CandidatesRequest,
+    CandidatesResponse,
+    EmployerExplanation,
+    ErrorMessage,
+    ModelInfo,
+)
+
+router = APIRouter(tags=["employer"])
+EmployerSide = Annotated[Identity, Depends(require("employer_contact", "batch"))]
+WorkplaceId = Annotated[str, Path(min_length=1, max_length=100, description="the workplace opening")]
+
+
+@router.post(
+    "/workplaces/{workplace_id}/candidates",
+    response_model=CandidatesResponse,
+    responses={
+        401: {"model": ErrorMessage, "description": "missing or unknown API key"},
+        403: {"model": ErrorMessage, "description": "not your employer's workplace, or not your role"},
+        404: {"model": ErrorMessage, "description": "unknown workplace_id"},
+        409: {"model": ErrorMessage, "description": "the workplace is not active or has no free slot"},
+        503: {"model": ErrorMessage, "description": "no model is loaded"},
+    },
+    summary="A ranked, explained shortlist of candidates for one workplace opening",
+)
+def workplace_candidates(
+    workplace_id: WorkplaceId, body: CandidatesRequest, state: State, caller: EmployerSide
+) -> CandidatesResponse:
+    """Rank the consenting, active persons within their own commute of the workplace (and, by
+    default, whose required supports it gives) by the same model as the adviser's shortlist, and
+    explain each in the same words. An employer contact sees only their employer's workplaces."""
+    matcher = state.matcher()
+    model = state.model
+    if model is None:  # matcher() has answered 503 already
+        raise HTTPException(status_code=503, detail="no model is loaded")
+    position = state.workplace_positions.get(workplace_id)
+    if position is None:
+        raise HTTPException(status_code=404, detail=f"unknown workplace_id: {workplace_id}")
+    workplace = state.pool.frame.iloc[position]
+    if caller.role == "employer_contact" and str(workplace["employer_id"]) != caller.employer_id:
+        raise HTTPException(status_code=403, detail="this workplace is not your employer's")
+    if not bool(state.pool.is_open[position]):
+        raise HTTPException(status_code=409, detail="the workplace is not active or has no free trainee slot")
+    shortlist = matcher.workplace_shortlist(position, body.top_k, state.candidate_pool)
+    with session_scope(state.engine) as session:
+        record_audit(
+            session,
+            caller.name,
+            caller.role,
+            "workplace_candidates",
+            "workplace",
+            workplace_id,
+            {
+                "top_k": body.top_k,
+                "eligible_candidates": shortlist.eligible,
+                "items": len(shortlist.items),
+                "model_version": model.version,
+            },
+        )
+    return CandidatesResponse(
+        model=ModelInfo(**model.info()),
+        workplace_id=workplace_id,
+        top_k=body.top_k,
+        eligible_candidates=shortlist.eligible,
+        items=[
+            CandidateItem.model_validate(
+                {**item, "explanation": EmployerExplanation.from_explanation(item["explanation"])}
+            )
+            for item in shortlist.items
+        ],
+    )
