@@ -47,6 +47,16 @@ def positive_int(text: str) -> int:
     return value
 
 
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number: {text}")
+    return value
+
+
 def port_number(text: str) -> int:
     value = positive_int(text)
     if value > 65535:
@@ -162,23 +172,80 @@ def training_data_from_store(data: Path | None, url: str | None, progress: Calla
 def cmd_score(args: argparse.Namespace) -> int:
     from matching.datasets import load_dataset
     from matching.settings import get_settings
-    from serving.batch import score_caseload, write_shortlists
+    from serving.batch import BatchOptions, CaseloadScorer, score_to_file, write_shortlists
     from serving.loading import load_ranker
 
     settings = get_settings()
-    dataset = load_dataset(args.data)
-    model = load_ranker(args.model or settings.model_uri, settings.tracking_uri)
-    say(f"scoring with {model.name} version {model.version}")
-    frame, figures = score_caseload(
-        dataset, model, top_k=args.top_k, exclude_unmet_required=settings.exclude_unmet_required, progress=say
+    per_slot = args.per_slot if args.per_slot is not None else settings.suggestions_per_slot
+    options = BatchOptions(
+        top_k=args.top_k,
+        exclude_unmet_required=settings.exclude_unmet_required,
+        chunk_pairs=args.chunk_pairs,
+        allocate=args.allocate,
+        per_slot=per_slot,
+        pool=max(args.pool, args.top_k),
+        floor=min(args.floor, args.top_k),
     )
-    out = write_shortlists(frame, Path(args.out))
+    if args.engine == "spark" and args.allocate:
+        raise ValueError("--allocate runs on the local engine only (the allocation is one solve over the caseload)")
+    dataset = load_dataset(args.data, with_truth=False)
+    model_uri = args.model or settings.model_uri
+    if args.engine == "spark":
+        from serving.spark_engine import score_caseload_spark
+
+        say(f"scoring on Spark ({args.spark_master}) with {model_uri}")
+        frame, figures = score_caseload_spark(
+            dataset,
+            model_uri,
+            settings.tracking_uri,
+            top_k=args.top_k,
+            exclude_unmet_required=settings.exclude_unmet_required,
+            master=args.spark_master,
+            progress=say,
+        )
+        out = write_shortlists(frame, Path(args.out))
+    else:
+        model = load_ranker(model_uri, settings.tracking_uri)
+        say(f"scoring with {model.name} version {model.version}")
+        scorer = CaseloadScorer(dataset, model, options)
+        say(
+            f"{len(scorer.rows)} active, consenting candidates against {len(scorer.pool.open_rows)} open workplaces, "
+            f"in {len(scorer.bounds)} chunks of about {args.chunk_pairs:,} pairs"
+        )
+        frame, figures = score_to_file(scorer, Path(args.out), say=say, bar=not args.no_progress)
+        out = Path(args.out)
+    if "allocation" in figures:
+        print(allocation_report(figures["allocation"], args.top_k))
+    peak = f", peak memory {figures['peak_memory_mb']:,.0f} MB" if "peak_memory_mb" in figures else ""
     print(
         f"wrote {len(frame)} suggestions for {int(figures['candidates'])} candidates to {out} "
         f"({int(figures['pairs']):,} pairs scored in {figures['seconds']:.1f}s, "
-        f"{figures['pairs_per_second']:,.0f} pairs/s)"
+        f"{figures['pairs_per_second']:,.0f} pairs/s{peak})"
     )
     return 0
+
+
+def allocation_report(figures: dict[str, Any], top_k: int) -> str:
+    """Independent top-k against the capacity-aware allocation, as a small table."""
+    rows = [
+        ("suggestions", "suggestions", "{:,.0f}"),
+        ("expected success (sum of P(hired))", "expected_success", "{:,.1f}"),
+        ("expected hires within free slots", "expected_hires_within_slots", "{:,.1f}"),
+        (f"candidates with a full shortlist ({top_k})", "full_shortlists", "{:.1%}"),
+        ("candidates without any suggestion", "without_suggestions", "{:.1%}"),
+        ("open workplaces suggested at all", "workplaces_suggested", "{:.1%}"),
+        ("most suggestions per free slot", "max_per_slot", "{:,.1f}"),
+    ]
+    lines = [
+        f"allocation (at most {figures['per_slot']:g} suggestions per free slot, {figures['floor']} first for "
+        f"everyone; solved in "
+        f"{figures['solve_seconds']:.2f}s over {figures['arcs']:,} arcs):",
+        f"  {'':42} {'independent top-k':>18} {'allocated':>12}",
+    ]
+    for label, key, fmt in rows:
+        left, right = figures["independent"][key], figures["allocated"][key]
+        lines.append(f"  {label:42} {fmt.format(left):>18} {fmt.format(right):>12}")
+    return "\n".join(lines)
 
 
 def serve(data: Path | None, host: str, port: int) -> int:
@@ -353,6 +420,44 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, type=Path, help="parquet file to write")
     p.add_argument("--top-k", type=positive_int, default=10, help="workplaces per candidate (default 10)")
     p.add_argument("--model", help="model URI (default models:/jobmatch-ranker@champion)")
+    p.add_argument(
+        "--allocate",
+        action="store_true",
+        help="choose the shortlists for the whole caseload so no workplace is suggested to more than "
+        "--per-slot candidates per free slot, maximising total expected success",
+    )
+    p.add_argument(
+        "--per-slot",
+        type=positive_float,
+        default=None,
+        help="with --allocate: suggestions per free slot (default JOBMATCH_SUGGESTIONS_PER_SLOT, 3)",
+    )
+    p.add_argument(
+        "--pool",
+        type=positive_int,
+        default=50,
+        help="with --allocate: each candidate's best pairs the allocation chooses from (default 50)",
+    )
+    p.add_argument(
+        "--floor",
+        type=int,
+        default=3,
+        help="with --allocate: suggestions every candidate gets first where capacity allows, before total "
+        "expected success is maximised; 0 maximises the total alone (default 3)",
+    )
+    p.add_argument(
+        "--chunk-pairs",
+        type=positive_int,
+        default=500_000,
+        help="pairs scored at once; bounds memory (default 500000)",
+    )
+    p.add_argument("--engine", choices=("local", "spark"), default="local", help="where to score (default local)")
+    p.add_argument(
+        "--spark-master",
+        default="local[2]",
+        help="with --engine spark: the Spark master URL, e.g. local[2], spark://host:7077, yarn (default local[2])",
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(run=cmd_score)
 
     database_help = "database URL (default: JOBMATCH_DATABASE_URL, else sqlite:///<project>/data/jobmatch.db)"

@@ -9,7 +9,13 @@ calibrated P(hired), summed over all suggestions).
 That is a b-matching, solved exactly as a min-cost flow with OR-Tools:
 
     source --(top_k)--> candidate --(1, -value)--> workplace --(per_slot x slots)--> sink
-    candidate --(top_k, 0)--> sink      (a shortlist place left empty costs nothing)
+    source --(candidates x top_k, 0)--> sink      (a shortlist place left empty costs nothing)
+
+Maximising the sum alone would take suggestions from the people whose predicted success is
+lowest, often those with the most extensive support needs. So each candidate's first `floor`
+suggestions carry a large bonus (the source arc is split in two: `floor` places with the bonus,
+the rest without): the solver first gives as many people as it can at least `floor` suggestions,
+and only then maximises expected success.
 
 The constraint matrix is totally unimodular, so the optimal flow is integral: every pair arc
 carries 0 or 1, and its flow is the decision. Values are scaled to integers (1e-6 resolution).
@@ -26,6 +32,7 @@ import numpy as np
 from ortools.graph.python import min_cost_flow
 
 VALUE_SCALE = 1_000_000
+FLOOR_BONUS = 1_000 * VALUE_SCALE  # worth more than any exchange of values along a path
 
 
 @dataclass(frozen=True)
@@ -52,9 +59,10 @@ def allocate(
     value: np.ndarray,
     top_k: int,
     capacity: np.ndarray,
+    floor: int = 0,
 ) -> Allocation:
     """Choose at most `top_k` pairs per candidate and `capacity[w]` per workplace, maximising the
-    summed `value`.
+    summed `value` once as many candidates as possible have `floor` suggestions.
 
     Args:
         c_idx: candidate of each pair (any integer labels).
@@ -62,6 +70,7 @@ def allocate(
         value: the pair's expected success, in [0, 1].
         top_k: the most suggestions per candidate.
         capacity: the most suggestions per workplace.
+        floor: suggestions every candidate should get first, where capacity allows (0: none).
 
     Raises:
         ValueError: on mismatched lengths, values outside [0, 1], or a solver failure.
@@ -82,24 +91,28 @@ def allocate(
     cand = 1 + np.arange(n_c)
     work = 1 + n_c + np.arange(n_w)
     pair_tail, pair_head = 1 + c_node, 1 + n_c + w_node
-    tails = np.concatenate([np.full(n_c, source), pair_tail, work, cand])
-    heads = np.concatenate([cand, pair_head, np.full(n_w, sink), np.full(n_c, sink)])
+    floor = min(max(floor, 0), top_k)
+    tails = np.concatenate([np.full(n_c, source), np.full(n_c, source), pair_tail, work, [source]])
+    heads = np.concatenate([cand, cand, pair_head, np.full(n_w, sink), [sink]])
     caps = np.concatenate(
         [
-            np.full(n_c, top_k),
+            np.full(n_c, top_k - floor),
+            np.full(n_c, floor),
             np.ones(len(value), dtype=np.int64),
             np.asarray(capacity, dtype=np.int64)[workplaces],
-            np.full(n_c, top_k),
+            [n_c * top_k],
         ]
     )
     costs = np.concatenate(
         [
             np.zeros(n_c, dtype=np.int64),
+            np.zeros(n_c, dtype=np.int64),
             -np.rint(value * VALUE_SCALE).astype(np.int64),
             np.zeros(n_w, dtype=np.int64),
-            np.zeros(n_c, dtype=np.int64),
+            [0],
         ]
     )
+    costs[n_c : 2 * n_c] = -FLOOR_BONUS  # flow into a candidate can only leave as a suggestion
     solver = min_cost_flow.SimpleMinCostFlow()
     arcs = solver.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
     supply = n_c * top_k
@@ -107,7 +120,7 @@ def allocate(
     status = solver.solve()
     if status != solver.OPTIMAL:
         raise ValueError(f"the allocation solver did not find an optimum (status {status})")
-    flows = solver.flows(arcs[n_c : n_c + len(value)])
+    flows = solver.flows(arcs[2 * n_c : 2 * n_c + len(value)])
     chosen = flows > 0
     return Allocation(chosen, float(value[chosen].sum()), time.perf_counter() - started, len(arcs))
 
@@ -128,6 +141,7 @@ def summarise(
     - expected_hires_within_slots: per workplace at most its free slots, `sum_w min(slots_w,
       sum of P(hired) of its suggestions)`: what the suggestions can actually turn into;
     - full_shortlists: share of `candidates` with `top_k` suggestions;
+    - without_suggestions: share of `candidates` with none;
     - workplaces_suggested: share of `open_workplaces` suggested to anyone;
     - max_per_slot: the most suggestions any workplace carries per free slot.
     """
@@ -142,6 +156,7 @@ def summarise(
         "expected_success": float(v.sum()),
         "expected_hires_within_slots": float(np.minimum(slot, load).sum()),
         "full_shortlists": float((per_candidate >= top_k).sum() / max(candidates, 1)),
+        "without_suggestions": float(1 - len(per_candidate) / max(candidates, 1)),
         "workplaces_suggested": float(len(used) / max(open_workplaces, 1)),
         "max_per_slot": float((count / np.maximum(slot, 1)).max()) if len(used) else 0.0,
     }

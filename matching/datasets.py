@@ -95,13 +95,15 @@ def read_table(path: Path) -> pd.DataFrame:
         raise DataContractError([Problem(path.stem, "", None, f"cannot read {path.name}: {reason}")]) from error
 
 
-def load_dataset(folder: str | Path, catalogue: Catalogue | None = None) -> Dataset:
+def load_dataset(folder: str | Path, catalogue: Catalogue | None = None, with_truth: bool = True) -> Dataset:
     """Load and validate a dataset folder.
 
     Args:
         folder: a folder with `workplaces` and `candidates` tables and optionally `outcomes`
             and `audit`, each as `NAME.parquet` or `NAME.csv`.
         catalogue: the reference catalogue; defaults to the project's copy.
+        with_truth: read a synthetic dataset's truth file too (one row per eligible pair: tens
+            of millions of rows for a national caseload, so scoring leaves it unread).
 
     Returns:
         The dataset with contract types.
@@ -141,7 +143,7 @@ def load_dataset(folder: str | Path, catalogue: Catalogue | None = None) -> Data
         problems.extend(error.problems)
     if problems:
         raise DataContractError(problems)
-    truth = None if truth_path is None else read_truth(truth_path)
+    truth = None if truth_path is None or not with_truth else read_truth(truth_path)
     return Dataset(
         workplaces=tables["workplaces"],
         candidates=tables["candidates"],

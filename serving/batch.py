@@ -1,29 +1,196 @@
 """Overnight scoring: a shortlist for every active, consenting candidate, with the same model and
-functions as the API. Written to a temporary file and renamed only when complete.
+functions as the API.
+
+Candidates are scored in chunks of roughly `chunk_pairs` eligible pairs, so memory stays bounded
+whatever the caseload: a chunk's pairs, features and scores are dropped once its candidates'
+best pairs are kept. `score_to_file` writes each finished chunk to a folder beside the output
+(`.NAME.parts/`), writes the output through a temporary file renamed only when complete, and
+then removes the folder. A run killed midway and started again with the same data, model and
+options resumes from its finished chunks and writes the same file as an uninterrupted run.
 
 Scores are exactly the API's. The three reasons per suggestion come from decision-path
 contributions (`Ranker.path_contributions`), which add up to the score like the API's TreeSHAP
 values but cost one leaf lookup per tree instead of a TreeSHAP pass (tens of times slower), so a
 whole caseload can be explained overnight. The two agree on the strongest reason for most pairs;
-an adviser opening a suggestion in the API sees the TreeSHAP explanation."""
+an adviser opening a suggestion in the API sees the TreeSHAP explanation.
+
+With `allocate`, each candidate's `pool` best pairs are kept instead of `top_k`, and the final
+shortlists are chosen for the whole caseload at once so that no workplace is suggested to more
+than `per_slot x slots` candidates (`matching.allocation`).
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import resource
+import shutil
+import sys
 import time
 from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from features.pairs import PairFrame
+from matching.allocation import allocate, capacities, summarise
 from matching.candidates import CandidateTable, WorkplacePool, eligible_candidates
 from matching.datasets import Dataset
 from matching.explain import top_reasons
 from matching.shortlist import Matcher, top_k_per_candidate
 from serving.loading import LoadedModel
 
-DEFAULT_CHUNK_PAIRS = 2_000_000
+DEFAULT_CHUNK_PAIRS = 500_000
+DEFAULT_POOL = 50
+DEFAULT_FLOOR = 3
 REASONS = 3
+REASON_COLUMNS = [f"reason_{j + 1}" for j in range(REASONS)]
+COLUMNS = ["candidate_id", "rank", "workplace_id", "score", *REASON_COLUMNS, "model_version"]
+EXPLAIN_SLICE = 200_000  # pairs per slice when explaining the chosen suggestions
+PARTS_VERSION = 1
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    """How a caseload is scored.
+
+    top_k: suggestions per candidate.
+    exclude_unmet_required: as in candidate generation.
+    chunk_pairs: roughly how many pairs to score at once (bounds memory).
+    allocate: choose shortlists for the whole caseload under workplace capacity.
+    per_slot: with `allocate`, the most suggestions per free slot of a workplace.
+    pool: with `allocate`, how many of each candidate's best pairs the allocation chooses from.
+    floor: with `allocate`, suggestions every candidate gets first, where capacity allows.
+    """
+
+    top_k: int = 10
+    exclude_unmet_required: bool = True
+    chunk_pairs: int = DEFAULT_CHUNK_PAIRS
+    allocate: bool = False
+    per_slot: float = 3.0
+    pool: int = DEFAULT_POOL
+    floor: int = DEFAULT_FLOOR
+
+    def __post_init__(self) -> None:
+        if self.top_k < 1 or self.chunk_pairs < 1:
+            raise ValueError("top_k and chunk_pairs must be at least 1")
+        if self.allocate and (self.per_slot <= 0 or self.pool < self.top_k):
+            raise ValueError("allocation needs per_slot > 0 and a pool of at least top_k pairs per candidate")
+
+    @property
+    def keep(self) -> int:
+        """Pairs kept per candidate from each chunk."""
+        return self.pool if self.allocate else self.top_k
+
+
+class CaseloadScorer:
+    """One caseload, one model, one set of options: the chunks to score and how to finish."""
+
+    def __init__(self, dataset: Dataset, model: LoadedModel, options: BatchOptions) -> None:
+        self.dataset = dataset
+        self.model = model
+        self.options = options
+        self.candidates = CandidateTable.build(dataset.candidates)
+        self.pool = WorkplacePool(dataset.workplaces)
+        self.matcher = Matcher(model.ranker, self.candidates, self.pool, options.exclude_unmet_required)
+        self.rows = eligible_candidates(self.candidates.frame)
+        self.bounds = self._plan()
+
+    def _plan(self) -> list[tuple[int, int]]:
+        """Chunk boundaries over `rows`, sized from the pairs of an even sample of candidates."""
+        rows = self.rows
+        if len(rows) == 0:
+            return []
+        sample = rows[:: max(1, len(rows) // 50)][:50]
+        pairs = self.pool.generate_pairs(self.candidates.arrays, sample, self.options.exclude_unmet_required)[0]
+        per_candidate = max(len(pairs) / len(sample), 1.0)
+        size = max(1, int(self.options.chunk_pairs // per_candidate))
+        return [(start, min(start + size, len(rows))) for start in range(0, len(rows), size)]
+
+    def key(self) -> str:
+        """What a resumed run must share with the run it resumes."""
+        order = hashlib.sha256()
+        for column in (self.candidates.frame["candidate_id"], self.pool.frame["workplace_id"]):
+            order.update("\n".join(map(str, column)).encode())
+        content = {
+            "version": PARTS_VERSION,
+            "dataset": self.dataset.fingerprint(),
+            "row_order": order.hexdigest(),
+            "model": [self.model.uri, self.model.version, self.model.run_id],
+            "options": asdict(self.options),
+            "bounds": self.bounds,
+        }
+        return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+    def score_chunk(self, i: int) -> tuple[pd.DataFrame, int]:
+        """Each candidate's best pairs in chunk `i` (positions and scores), and the pairs scored."""
+        start, stop = self.bounds[i]
+        scored = self.matcher.score_rows(self.rows[start:stop])
+        chosen, _ = top_k_per_candidate(scored.c_idx, scored.scores, self.options.keep)
+        part = pd.DataFrame(
+            {
+                "c_pos": scored.c_idx[chosen].astype(np.int64),
+                "w_pos": scored.w_idx[chosen].astype(np.int64),
+                "score": scored.scores[chosen].astype(np.float64),
+            }
+        )
+        return part, len(scored.c_idx)
+
+    def finish(self, kept: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
+        """The shortlists from every chunk's kept pairs, explained; with figures on capacity."""
+        c_pos, w_pos = kept["c_pos"].to_numpy(np.int64), kept["w_pos"].to_numpy(np.int64)
+        score = kept["score"].to_numpy(np.float64)
+        top_k = self.options.top_k
+        independent, _ = top_k_per_candidate(c_pos, score, top_k)
+        figures: dict[str, Any] = {}
+        if self.options.allocate:
+            value = self.model.ranker.expected_success(score)
+            slots = self.pool.arrays["slots"]
+            solved = allocate(c_pos, w_pos, value, top_k, capacities(slots, self.options.per_slot), self.options.floor)
+            picked = np.zeros(len(score), dtype=bool)
+            picked[independent] = True
+            context = (top_k, slots, len(self.rows), len(self.pool.open_rows))
+            figures["allocation"] = {
+                "solve_seconds": solved.seconds,
+                "arcs": solved.arcs,
+                "per_slot": self.options.per_slot,
+                "floor": self.options.floor,
+                "independent": summarise(c_pos, w_pos, value, picked, *context),
+                "allocated": summarise(c_pos, w_pos, value, solved.chosen, *context),
+            }
+            final = np.flatnonzero(solved.chosen)
+        else:
+            final = independent
+        order, ranks = top_k_per_candidate(c_pos[final], score[final], top_k)
+        final = final[order]
+        frame = pd.DataFrame(
+            {
+                "candidate_id": self.candidates.frame["candidate_id"].to_numpy()[c_pos[final]],
+                "rank": ranks.astype(np.int32),
+                "workplace_id": self.pool.frame["workplace_id"].to_numpy()[w_pos[final]],
+                "score": score[final],
+            }
+        )
+        reasons = self._reasons(c_pos[final], w_pos[final])
+        for j, column in enumerate(REASON_COLUMNS):
+            frame[column] = reasons[j]
+        frame["model_version"] = self.model.version
+        return frame, figures
+
+    def _reasons(self, c_idx: np.ndarray, w_idx: np.ndarray) -> list[np.ndarray]:
+        """The three strongest reasons of each chosen pair, by decision-path contributions."""
+        out: list[list[np.ndarray]] = [[] for _ in range(REASONS)]
+        ranker, vocabulary = self.model.ranker, self.pool.catalogue.vocabulary
+        for start in range(0, len(c_idx), EXPLAIN_SLICE):
+            window = slice(start, start + EXPLAIN_SLICE)
+            pairs = PairFrame(self.candidates.arrays, self.pool.arrays, c_idx[window], w_idx[window], vocabulary)
+            matrix = ranker.features_of(pairs)
+            for j, values in enumerate(top_reasons(matrix, ranker.path_contributions(matrix), REASONS)):
+                out[j].append(np.asarray(values, dtype=object))
+        return [np.concatenate(parts) if parts else np.zeros(0, dtype=object) for parts in out]
 
 
 def score_caseload(
@@ -33,68 +200,153 @@ def score_caseload(
     exclude_unmet_required: bool = True,
     chunk_pairs: int = DEFAULT_CHUNK_PAIRS,
     progress: Callable[[str], None] | None = None,
-) -> tuple[pd.DataFrame, dict[str, float]]:
-    """Shortlists for the whole caseload.
-
-    Args:
-        dataset: the validated dataset.
-        model: the loaded ranker.
-        top_k: workplaces per candidate.
-        exclude_unmet_required: as in candidate generation.
-        chunk_pairs: roughly how many pairs to score at once (bounds memory).
-        progress: called after each chunk.
+    allocate: bool = False,
+    per_slot: float = 3.0,
+    pool: int = DEFAULT_POOL,
+    floor: int = DEFAULT_FLOOR,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Shortlists for the whole caseload, in memory (see `score_to_file` for the resumable run).
 
     Returns:
         The shortlists (candidate_id, rank, workplace_id, score, reason_1..3, model_version) and
-        run figures (candidates, pairs, seconds, pairs_per_second).
+        run figures (candidates, pairs, seconds, pairs_per_second, and with `allocate` the
+        allocation's figures).
     """
+    options = BatchOptions(top_k, exclude_unmet_required, chunk_pairs, allocate, per_slot, pool, floor)
+    scorer = CaseloadScorer(dataset, model, options)
     started = time.perf_counter()
-    candidates = CandidateTable.build(dataset.candidates)
-    pool = WorkplacePool(dataset.workplaces)
-    matcher = Matcher(model.ranker, candidates, pool, exclude_unmet_required)
-    rows = eligible_candidates(candidates.frame)
-    sample = rows[:: max(1, len(rows) // 50)][:50]
-    per_candidate = len(pool.generate_pairs(candidates.arrays, sample, exclude_unmet_required)[0]) / max(1, len(sample))
-    chunk = max(1, int(chunk_pairs // max(per_candidate, 1.0)))
-    ids = candidates.frame["candidate_id"].to_numpy()
-    workplace_ids = pool.frame["workplace_id"].to_numpy()
-    parts: list[pd.DataFrame] = []
-    pairs_scored = 0
-    for start in range(0, len(rows), chunk):
-        scored = matcher.score_rows(rows[start : start + chunk])
-        chosen, ranks = top_k_per_candidate(scored.c_idx, scored.scores, top_k)
-        contributions = model.ranker.path_contributions(scored.matrix[chosen])
-        reasons = top_reasons(scored.matrix[chosen], contributions, REASONS)
-        part = pd.DataFrame(
-            {
-                "candidate_id": ids[scored.c_idx[chosen]],
-                "rank": ranks.astype(np.int32),
-                "workplace_id": workplace_ids[scored.w_idx[chosen]],
-                "score": scored.scores[chosen],
-            }
-        )
-        for j in range(REASONS):
-            part[f"reason_{j + 1}"] = reasons[j]
-        parts.append(part)
-        pairs_scored += len(scored.c_idx)
+    kept, pairs = [], 0
+    for i, (_, stop) in enumerate(scorer.bounds):
+        part, n = scorer.score_chunk(i)
+        kept.append(part)
+        pairs += n
         if progress:
-            done = min(start + chunk, len(rows))
-            elapsed = time.perf_counter() - started
-            progress(
-                f"scored {done}/{len(rows)} candidates, {pairs_scored:,} pairs "
-                f"({pairs_scored / max(elapsed, 1e-9):,.0f} pairs/s)"
-            )
-    columns = ["candidate_id", "rank", "workplace_id", "score"] + [f"reason_{j + 1}" for j in range(REASONS)]
-    result = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
-    result["model_version"] = model.version
+            rate = pairs / max(time.perf_counter() - started, 1e-9)
+            progress(f"scored {stop}/{len(scorer.rows)} candidates, {pairs:,} pairs ({rate:,.0f} pairs/s)")
+    return _finish(scorer, kept, pairs, started)
+
+
+def _finish(
+    scorer: CaseloadScorer, kept: list[pd.DataFrame], pairs: int, started: float
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    empty = pd.DataFrame({"c_pos": np.zeros(0, np.int64), "w_pos": np.zeros(0, np.int64), "score": np.zeros(0)})
+    frame, extra = scorer.finish(pd.concat(kept, ignore_index=True) if kept else empty)
     seconds = time.perf_counter() - started
-    figures = {
-        "candidates": float(len(rows)),
-        "pairs": float(pairs_scored),
+    figures: dict[str, Any] = {
+        "candidates": float(len(scorer.rows)),
+        "pairs": float(pairs),
         "seconds": seconds,
-        "pairs_per_second": pairs_scored / max(seconds, 1e-9),
+        "pairs_per_second": pairs / max(seconds, 1e-9),
+        "peak_memory_mb": peak_memory_mb(),
+        **extra,
     }
-    return result, figures
+    return frame[COLUMNS], figures
+
+
+def peak_memory_mb() -> float:
+    """This process's peak resident memory so far, in MB."""
+    kilobytes = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return kilobytes / 1024 if sys.platform != "darwin" else kilobytes / 1024 / 1024
+
+
+def parts_folder(out: Path) -> Path:
+    """Where a run keeps its finished chunks until the output is complete."""
+    return out.with_name(f".{out.name}.parts")
+
+
+def score_to_file(
+    scorer: CaseloadScorer,
+    out: Path,
+    say: Callable[[str], None] = print,
+    bar: bool = True,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Score every chunk not already finished, then write the shortlists to `out`.
+
+    Each finished chunk is saved under `parts_folder(out)` with a manifest naming the run's data,
+    model and options; a later run with the same key skips those chunks, one with another key
+    starts over. The output goes through a temporary file renamed when complete, and the parts
+    folder is removed after.
+    """
+    out = Path(out)
+    parts = parts_folder(out)
+    manifest_path = parts / "manifest.json"
+    key = scorer.key()
+    done: dict[str, int] = {}
+    if manifest_path.exists():
+        try:
+            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            manifest = {}
+        if manifest.get("key") == key:
+            done = {i: n for i, n in manifest.get("done", {}).items() if (parts / chunk_name(int(i))).exists()}
+            say(f"resuming: {len(done)} of {len(scorer.bounds)} chunks already finished in {parts}")
+        else:
+            say(f"{parts} holds chunks of another run (data, model or options differ): starting over")
+    if not done and parts.exists():
+        shutil.rmtree(parts)
+    parts.mkdir(parents=True, exist_ok=True)
+
+    def save_manifest() -> None:
+        _write_atomic(manifest_path, json.dumps({"key": key, "chunks": len(scorer.bounds), "done": done}).encode())
+
+    save_manifest()
+    started = time.perf_counter()
+    todo = [i for i in range(len(scorer.bounds)) if str(i) not in done]
+    new_pairs = 0
+    with _progress(len(scorer.rows), bar) as progress:
+        progress.update(sum(stop - start for i, (start, stop) in enumerate(scorer.bounds) if str(i) in done))
+        for i in todo:
+            part, n = scorer.score_chunk(i)
+            tmp = parts / f".{chunk_name(i)}.tmp"
+            part.to_parquet(tmp, index=False)
+            tmp.replace(parts / chunk_name(i))
+            done[str(i)] = n
+            save_manifest()
+            new_pairs += n
+            start, stop = scorer.bounds[i]
+            progress.update(stop - start)
+            rate = new_pairs / max(time.perf_counter() - started, 1e-9)
+            progress.set_postfix_str(f"{sum(done.values()):,} pairs, {rate:,.0f} pairs/s", refresh=False)
+    kept = [pd.read_parquet(parts / chunk_name(i)) for i in range(len(scorer.bounds))]
+    frame, figures = _finish(scorer, kept, sum(done.values()), started)
+    figures["pairs_this_run"] = float(new_pairs)
+    figures["pairs_per_second"] = new_pairs / max(figures["seconds"], 1e-9)
+    write_shortlists(frame, out)
+    shutil.rmtree(parts, ignore_errors=True)
+    return frame, figures
+
+
+def chunk_name(i: int) -> str:
+    return f"chunk-{i:06d}.parquet"
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+
+
+class _NoBar:
+    def update(self, n: int) -> None:
+        pass
+
+    def set_postfix_str(self, text: str, refresh: bool = True) -> None:
+        pass
+
+    def __enter__(self) -> _NoBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
+def _progress(total: int, bar: bool) -> Any:
+    """A progress bar over candidates on stderr (none when `bar` is False)."""
+    if not bar:
+        return _NoBar()
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="cand", desc="scoring", file=sys.stderr, mininterval=1.0, dynamic_ncols=True)
 
 
 def write_shortlists(frame: pd.DataFrame, out: Path) -> Path:

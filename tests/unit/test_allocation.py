@@ -57,6 +57,20 @@ def test_a_congested_workplace_is_shared_out() -> None:
     assert result.objective == pytest.approx(2 * 0.9 + 3 * 0.5)
 
 
+def test_the_floor_shares_suggestions_before_maximising() -> None:
+    # candidates 0-2 have high values everywhere, 3-5 low; two workplaces with room for 4 in all
+    c = np.repeat(np.arange(6), 2)
+    w = np.tile([0, 1], 6)
+    value = np.where(c < 3, 0.9, 0.1)
+    plain = allocate(c, w, value, top_k=2, capacity=np.array([2, 2]))
+    assert set(c[plain.chosen]) <= {0, 1, 2} and len(set(c[plain.chosen])) == 2, "two people get both places"
+    shared = allocate(c, w, value, top_k=2, capacity=np.array([2, 2]), floor=1)
+    counts = np.bincount(c[shared.chosen], minlength=6)
+    assert counts.sum() == 4 and (counts <= 1).all(), "4 places, one each for 4 people"
+    assert counts[:3].tolist() == [1, 1, 1], "then the most expected success"
+    assert shared.objective == pytest.approx(3 * 0.9 + 0.1)
+
+
 def test_capacities_follow_the_slots() -> None:
     assert capacities(np.array([0, 1, 2, 5]), 1.5).tolist() == [0, 1, 3, 7]
     assert capacities(np.array([1]), 0.4).tolist() == [1]  # a free slot can always be suggested once
@@ -78,5 +92,6 @@ def test_summary_counts_what_slots_can_take_up() -> None:
     assert figures["expected_success"] == pytest.approx(1.5)
     assert figures["expected_hires_within_slots"] == pytest.approx(1.0)  # one slot, three suggestions
     assert figures["full_shortlists"] == pytest.approx(3 / 4)
+    assert figures["without_suggestions"] == pytest.approx(1 / 4)
     assert figures["workplaces_suggested"] == pytest.approx(1 / 3)
     assert figures["max_per_slot"] == pytest.approx(3.0)
