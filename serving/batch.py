@@ -244,7 +244,16 @@ def _finish(
 
 
 def peak_memory_mb() -> float:
-    """This process's peak resident memory so far, in MB."""
+    """This process's peak resident memory so far, in MB.
+
+    On Linux from `VmHWM` (the peak of this program's own address space; `ru_maxrss` would carry
+    over the peak of a parent that forked it), elsewhere from `getrusage`."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     kilobytes = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return kilobytes / 1024 if sys.platform != "darwin" else kilobytes / 1024 / 1024
 
