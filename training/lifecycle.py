@@ -23,11 +23,13 @@ from mlflow.models import infer_signature  # noqa: E402
 
 from features.registry import FEATURES, registry_fingerprint  # noqa: E402
 from matching import servable  # noqa: E402
+from matching.datasets import Dataset  # noqa: E402
 from matching.model import pair_records  # noqa: E402
 from matching.paths import reference_dir  # noqa: E402
 from matching.settings import CHAMPION, MODEL_NAME  # noqa: E402
 from matching.tracking import artifact_location, configure_tracking  # noqa: E402
 from training.evaluate import ndcg_at_k  # noqa: E402
+from training.fairness import SMALL_GROUP  # noqa: E402
 from training.train import TrainResult  # noqa: E402
 
 EXPERIMENT = "jobmatch-ranker"
@@ -79,49 +81,94 @@ def importance_figure(result: TrainResult) -> plt.Figure:
     return figure
 
 
-def model_card(result: TrainResult, fingerprint: str, synthetic: bool) -> str:
-    """The model card: data, metrics against baselines, intended use, limits."""
+def is_synthetic(dataset: Dataset) -> bool:
+    """Whether a dataset is the project generator's synthetic data (a truth file, or its README)."""
+    if dataset.truth is not None:
+        return True
+    if dataset.path is None:
+        return False
+    readme = Path(dataset.path) / "README.md"
+    return readme.exists() and "SYNTHETIC" in readme.read_text(encoding="utf-8", errors="ignore")
+
+
+def model_card(result: TrainResult, fingerprint: str | None = None, synthetic: bool | None = None) -> str:
+    """The model card (markdown): intended use and users, data, model, metrics against baselines
+    in both directions, fairness by audit group, calibration, drift reference, limits, oversight.
+
+    Logged as `model_card.md` with every run and kept in the model's own metadata
+    (`ranker.meta["model_card"]`), so a served model can show it.
+
+    Args:
+        result: the training run.
+        fingerprint: the dataset fingerprint (default: the model's meta, else computed).
+        synthetic: whether the data are synthetic (default: `is_synthetic`).
+    """
+    ranker = result.ranker
+    if fingerprint is None:
+        fingerprint = str(ranker.meta.get("dataset_fingerprint") or result.dataset.fingerprint())
+    if synthetic is None:
+        synthetic = is_synthetic(result.dataset)
     counts = result.counts
     table = result.evaluation.frame()
-    group_by = result.ranker.meta.get("group_by", "candidate")
+    group_by = ranker.meta.get("group_by", "candidate")
+    run_id = ranker.meta.get("run_id")
+    source = "SYNTHETIC data made by the project generator (no real person)" if synthetic else "contract dataset"
     lines = [
         f"# Model card: {MODEL_NAME}",
         "",
+        f"MLflow run `{run_id}`." if run_id else "Not yet logged to MLflow.",
+        "",
         "## Intended use",
-        "Ranks ordinary workplaces for a job seeker with extensive support needs, so that an employment",
-        "adviser can review an explained shortlist and decide whom to contact. The model suggests; the",
-        "adviser decides. It never places anyone automatically. Users: employment advisers (shortlists),",
-        "data scientists (retraining), overnight batch jobs (whole caseloads).",
+        "Ranked suggestions of ordinary workplaces for work trials, for job seekers with extensive support",
+        "needs (for example severe mental illness). Each suggestion is explained (what speaks for and",
+        "against it, which support needs the workplace meets, which tasks need training), so that a person",
+        "reviews it. **The model suggests; an adviser decides.** It never places anyone automatically.",
+        "",
+        "Not for: automated decisions about people; screening people out of services, trials or jobs;",
+        "ranking or comparing job seekers against each other for an employer without an adviser; any",
+        "use on people who have not consented. Ranking people for jobs is a high-risk use (EU AI Act,",
+        "Annex III): human oversight, the fairness report below and its monitoring are part of the use.",
+        "",
+        "## Users",
+        "- Employment advisers: shortlists of workplaces for a person in their caseload; they decide",
+        "  whom to contact, together with the person.",
+        "- Employer contacts (job specialists working with employers): the reverse direction, a",
+        "  workplace's suitable persons, also reviewed by an adviser.",
+        "- Data scientists: retraining, evaluation, promotion, fairness and drift checks.",
+        "- Overnight batch jobs: shortlists for a whole caseload, for advisers to review.",
         "",
         "## Data",
         f"- dataset fingerprint (sha256 of the contract tables): `{fingerprint}`",
-        f"- {'SYNTHETIC data made by the project generator' if synthetic else 'contract dataset'}: "
-        f"{counts['candidates']} candidates, {counts['workplaces']} workplaces, {counts['logged_pairs']} logged pairs",
+        f"- {source}: {counts['candidates']} candidates, {counts['workplaces']} workplaces,"
+        f" {counts['logged_pairs']} logged pairs",
+        "- data contract v1 (`workplaces`, `candidates`, `outcomes`, optional `audit`): see the project README",
         f"- split by candidate (stable hash of the id): {counts['train_candidates']} training and "
         f"{counts['held_out_candidates']} held-out candidates; no one is in both",
         "- features (name: direction): " + ", ".join(f"{f.name}: {f.direction:+d}" for f in FEATURES),
         f"- feature registry fingerprint: `{registry_fingerprint()}`",
-        "- never features: diagnoses, age, gender, national origin (the `audit` table is not read for training)",
+        "- never features: diagnoses, age, gender, national origin. Support needs are functional (what",
+        "  helps at work), never diagnoses. The `audit` table (age band, gender) is read only for the",
+        "  fairness report below, never for training or scoring.",
         "",
         "## Model",
         f"A linear ranker fitted within {group_by}s (least squares of grade on standardised features, each",
         "weight kept to its feature's declared direction), with a LightGBM lambdarank booster grouped by",
-        f"{group_by} fitted on top of it ({result.ranker.booster.num_trees()} trees, monotone constraints as",
+        f"{group_by} fitted on top of it ({ranker.booster.num_trees()} trees, monotone constraints as",
         "declared). Score = linear part + trees; contributions add up the same way.",
-        calibration_line(result),
         "Linear weights: "
-        + ", ".join(
-            f"{name} {weight:+.3f}"
-            for name, weight in zip(result.ranker.features, result.ranker.base.weight, strict=True)
-        ),
+        + ", ".join(f"{name} {weight:+.3f}" for name, weight in zip(ranker.features, ranker.base.weight, strict=True)),
         "",
-        "## Metrics on held-out candidates (NDCG, linear gains)",
+        "## Metrics against baselines (held-out candidates, NDCG, linear gains)",
         "`logged`: the held-out pairs advisers actually suggested (gain: recorded grade 0-4).",
         "`all_eligible`: every eligible workplace of each held-out candidate (gain: true expected grade;",
-        "only where the dataset carries a synthetic truth file).",
-        "`logged_by_workplace`, `all_eligible_by_workplace`: the same held-out candidates' pairs grouped by",
-        "workplace (each workplace's held-out candidates ranked, as in an employer's shortlist); workplaces",
-        "with a single pair are left out. Promotion is decided in the candidate direction only.",
+        "only where the dataset carries a synthetic truth file): the shortlist an adviser really gets.",
+        "`logged_by_workplace`, `all_eligible_by_workplace`: the other direction, the same held-out",
+        "candidates' pairs grouped by workplace (each workplace's held-out candidates ranked, as in an",
+        "employer's shortlist); workplaces with a single pair are left out. Promotion is decided in the",
+        "candidate direction only. Baselines: `rule` (hand-weighted score), `logistic` (pointwise",
+        "logistic regression), `random` (mean of 5 seeds), `oracle` (the true expected grade).",
+        "",
+        *metric_summary(result),
         "",
         "| protocol | method | NDCG@1 | NDCG@5 | NDCG@10 |",
         "| --- | --- | ---: | ---: | ---: |",
@@ -131,17 +178,110 @@ def model_card(result: TrainResult, fingerprint: str, synthetic: bool) -> str:
             f"| {values['protocol']} | {values['method']} | {values['ndcg@1']:.4f} | {values['ndcg@5']:.4f} "
             f"| {values['ndcg@10']:.4f} |"
         )
+    lines += ["", "## Fairness by audit group", *fairness_section(result, synthetic), ""]
     lines += [
+        "## Calibration",
+        calibration_line(result),
         "",
-        "## Limits",
+        "## Drift reference",
+        drift_line(result),
+        "",
+        "## Known limits",
         "- Trained on logged suggestions, which carry advisers' selection bias (near, preferred occupations):",
         "  the logged metrics flatter the model; the all-eligible metrics are the honest ones where available.",
+        "- Where the data are synthetic, every figure here describes the generator's world, not real",
+        "  people: the metrics and fairness figures must be measured again on real outcomes.",
         "- Task and demand levels derive from O*NET (US occupation averages), not from the workplace itself.",
         "- Scores rank workplaces for one person; they are not probabilities and do not compare across people:",
         "  expected success (calibrated P(hired), above) is the value that does, within the logged pairs' range.",
-        "- Not checked for fairness across groups in this version; do not use without human review.",
+        "- Outcomes depend on things the records do not hold (a person's readiness, an employer's",
+        "  inclusion competence); where those differ between groups, so do the expected grades of the",
+        "  best suggestions (see the fairness section), however well the model ranks.",
+        "- Fairness is checked only for the audit table's attributes (age band, gender), with small groups",
+        "  noisy; other groups (origin, disability type) are not checked.",
+        "- Feature drift (PSI against the reference) does not show a changed relation between features",
+        "  and outcomes: retrain and compare on recent outcomes for that.",
+        "",
+        "## Human oversight",
+        "An adviser reviews every suggestion with the person and decides; nothing is placed automatically.",
+        "A suggestion's explanation, the person's own wishes and the adviser's knowledge outweigh the",
+        "score. Scores must not be used to deny anyone a service or a trial.",
     ]
     return "\n".join(lines) + "\n"
+
+
+def metric_summary(result: TrainResult) -> list[str]:
+    """One line per protocol: the model's NDCG@10 against each baseline's."""
+    evaluation = result.evaluation
+    out = []
+    for protocol in dict.fromkeys(row["protocol"] for row in evaluation.rows):
+        model = evaluation.value(protocol, "model")
+        others = ", ".join(
+            f"{method} {evaluation.value(protocol, method):.4f}"
+            for method in ("rule", "logistic", "random", "oracle")
+            if evaluation.value(protocol, method) == evaluation.value(protocol, method)
+        )
+        out.append(f"- `{protocol}`: model NDCG@10 {model:.4f} (baselines: {others})")
+    return out
+
+
+def fairness_section(result: TrainResult, synthetic: bool = False) -> list[str]:
+    """The model card's fairness section: what was measured, the group table with flags."""
+    report = result.fairness
+    if report is None:
+        return [
+            "Not measured: the training data had no `audit` table (age band, gender). Measure it before",
+            "use; ranking people for jobs is a high-risk use.",
+        ]
+    lines = [f"- {line}" for line in report.describe()]
+    lines += [
+        "- NDCG@10 says how well each group's own list is ordered; the full list share how many get",
+        "  ten eligible workplaces at all; the top-10 grade how good their suggestions are.",
+        "",
+        *report.markdown(),
+        "",
+    ]
+    flagged = report.flagged
+    if len(flagged):
+        lines.append(
+            "Flagged: "
+            + "; ".join(f"{r['attribute']} {r['group']} on {r['flagged_on']}" for r in flagged.to_dict("records"))
+            + ". A flag asks for review before and during use, with advisers told of it."
+        )
+        if "top10_of_oracle" in report.frame.columns:
+            lines.append(
+                "Where a flagged group's share of the oracle is close to the others', the model ranks its"
+                " options as well as anyone's: the gap is in the expected outcomes themselves (fewer good"
+                " matches, or outcomes that were historically worse), which ranking alone cannot close."
+            )
+    else:
+        lines.append(f"No group is under {report.threshold:g} of the best group on any metric.")
+    small = report.frame[report.frame["n_candidates"] < SMALL_GROUP]
+    if len(small):
+        lines.append(
+            f"Groups with fewer than {SMALL_GROUP} held-out candidates are too small to judge: "
+            + ", ".join(f"{r['attribute']} {r['group']} (n={r['n_candidates']})" for r in small.to_dict("records"))
+            + "."
+        )
+    if synthetic:
+        lines.append(
+            "The synthetic generator gives each person a latent readiness (not in the records) that is lower in"
+            " older age bands, following NAV's age gradient of hire rates (50-59 and above all 60+), so their"
+            " expected grades are lower whatever is suggested (the generator's documented gap)."
+        )
+    return lines
+
+
+def drift_line(result: TrainResult) -> str:
+    """The model card's line on the drift reference kept in the model."""
+    reference = result.ranker.meta.get("feature_reference")
+    if not reference:
+        return "None: this model cannot be checked for feature drift."
+    return (
+        f"The model keeps the feature distribution of {reference.get('pairs', 0)} {reference.get('source', '')}"
+        " (deciles, or values for features with few), so new data can be checked for drift with the"
+        " population stability index per feature (under 0.1 stable, 0.1-0.25 moderate, 0.25 and over drifted)."
+    )
 
 
 def calibration_line(result: TrainResult) -> str:
@@ -187,11 +327,7 @@ def log_and_register(
         experiment_id = experiment.experiment_id
     dataset = result.dataset
     fingerprint = dataset.fingerprint()
-    synthetic = bool(dataset.truth is not None) or (
-        dataset.path is not None
-        and (Path(dataset.path) / "README.md").exists()
-        and "SYNTHETIC" in (Path(dataset.path) / "README.md").read_text(encoding="utf-8", errors="ignore")
-    )
+    synthetic = is_synthetic(dataset)
     say(f"logging to MLflow at {uri}")
     with mlflow.start_run(experiment_id=experiment_id) as run:
         mlflow.log_params({k: str(v) for k, v in result.params.items()})
@@ -220,10 +356,18 @@ def log_and_register(
         figure = importance_figure(result)
         mlflow.log_figure(figure, "feature_importance.png")
         plt.close(figure)
-        mlflow.log_text(model_card(result, fingerprint, synthetic), "model_card.md")
         mlflow.log_text(result.evaluation.frame().to_csv(index=False), "evaluation.csv")
+        if result.fairness is not None:
+            mlflow.log_text(result.fairness.frame.to_csv(index=False), "fairness.csv")
+            mlflow.log_metrics({k: v for k, v in result.fairness.metrics().items() if v == v})
         ranker = result.ranker
+        if "feature_reference" in ranker.meta:
+            mlflow.log_dict(ranker.meta["feature_reference"], "feature_reference.json")
         ranker.meta.update({"dataset_fingerprint": fingerprint, "run_id": run.info.run_id})
+        # the card goes with the model itself, so a served model can show it
+        card = model_card(result, fingerprint, synthetic)
+        ranker.meta["model_card"] = card
+        mlflow.log_text(card, "model_card.md")
         with tempfile.TemporaryDirectory() as tmp:
             artifacts = ranker.save(Path(tmp))
             artifacts["catalogue"] = str(reference_dir() / "catalogue")

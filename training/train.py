@@ -9,6 +9,11 @@ Evaluation is done two ways:
 Both are also measured grouped by workplace (`*_by_workplace`: each workplace's held-out
 candidates ranked, as an employer's shortlist would be), over the same held-out candidates' pairs.
 The candidate direction stays the one that decides promotion.
+
+With an `audit` table, the run also reports fairness by age band and gender over the held-out
+candidates (`training.fairness`; the audit table is never a feature). The ranker keeps a drift
+reference (`meta["feature_reference"]`, see `matching.drift`): the feature distribution of the
+training candidates' eligible pairs.
 """
 
 from __future__ import annotations
@@ -28,9 +33,11 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 from features.registry import feature_names, monotone_constraints
 from matching.candidates import CandidateTable, WorkplacePool, eligible_candidates
 from matching.datasets import Dataset, load_dataset
+from matching.drift import EligiblePairs, feature_reference
 from matching.model import LinearBase, Ranker
 from training.baselines import LogisticRanker, RandomRanker, RuleRanker
 from training.evaluate import ndcg_at_k
+from training.fairness import FairnessReport, fairness_report
 from training.trainset import (
     GROUP_BY,
     HIRED_GRADE,
@@ -76,6 +83,9 @@ EARLY_STOPPING = 60
 # and hires (and non-hires); otherwise all training pairs do
 MIN_CALIBRATION_PAIRS = 500
 MIN_CALIBRATION_POSITIVES = 25
+# the drift reference describes the eligible pairs of (a seeded sample of) the training candidates
+REFERENCE_MAX_PAIRS = 500_000
+REFERENCE_SOURCE = "eligible pairs of the training candidates"
 
 
 class Progress:
@@ -360,6 +370,14 @@ class TrainResult:
     counts: dict[str, int]
     seconds: float
     calibration_check: dict[str, float] = field(default_factory=dict)
+    fairness: FairnessReport | None = None
+
+    def report_lines(self) -> list[str]:
+        """What training prints: the evaluation table and (with an audit table) the fairness report."""
+        lines = ["NDCG on held-out candidates (linear gains):", self.evaluation.table()]
+        if self.fairness is not None:
+            lines += ["", *self.fairness.lines()]
+        return lines
 
 
 def build_held_out(
@@ -372,13 +390,45 @@ def build_held_out(
     """Held-out pairs: logged ones, and (with a truth file) every eligible workplace of each."""
     eligible = None
     if dataset.truth is not None:
-        ids = candidates.frame["candidate_id"].to_numpy()
-        rows = eligible_candidates(candidates.frame)
-        rows = rows[held_out_mask(ids[rows])] if len(rows) else rows
-        c_idx, w_idx = pool.generate_pairs(candidates.arrays, rows, exclude_unmet_required)
-        eligible = pair_set(candidates, pool, c_idx, w_idx)
+        eligible = held_out_eligible(candidates, pool, exclude_unmet_required)
         attach_truth(eligible, dataset.truth)
     return HeldOut(logged, eligible)
+
+
+def held_out_eligible(candidates: CandidateTable, pool: WorkplacePool, exclude_unmet_required: bool) -> PairSet:
+    """Every eligible pair of the held-out candidates who may be matched (consenting, active)."""
+    ids = candidates.frame["candidate_id"].to_numpy()
+    rows = eligible_candidates(candidates.frame)
+    rows = rows[held_out_mask(ids[rows])] if len(rows) else rows
+    c_idx, w_idx = pool.generate_pairs(candidates.arrays, rows, exclude_unmet_required)
+    return pair_set(candidates, pool, c_idx, w_idx)
+
+
+def training_reference(
+    candidates: CandidateTable,
+    pool: WorkplacePool,
+    exclude_unmet_required: bool,
+    seed: int = 0,
+    max_pairs: int = REFERENCE_MAX_PAIRS,
+) -> dict[str, Any]:
+    """The drift reference (`meta["feature_reference"]`, see `matching.drift`): the feature
+    distribution of the eligible pairs of the training candidates (consenting, active, not held
+    out), the pairs the model is meant to score, rather than the logged pairs advisers picked; a
+    seeded sample of candidates when their pairs exceed `max_pairs`."""
+    ids = candidates.frame["candidate_id"].to_numpy()
+    rows = eligible_candidates(candidates.frame)
+    rows = rows[~held_out_mask(ids[rows])] if len(rows) else rows
+    sample = EligiblePairs(candidates, pool, rows, exclude_unmet_required, max_pairs, seed)
+    matrices = [pair_set(candidates, pool, c_idx, w_idx).matrix for c_idx, w_idx in sample]
+    matrix = np.concatenate(matrices) if matrices else np.zeros((0, len(feature_names())), dtype=np.float32)
+    return feature_reference(
+        matrix,
+        feature_names(),
+        REFERENCE_SOURCE + (" (a random sample of candidates)" if sample.sampled else ""),
+        candidates=len(rows),
+        sampled=sample.sampled,
+        exclude_unmet_required=exclude_unmet_required,
+    )
 
 
 def train_ranker(
@@ -470,6 +520,14 @@ def train_ranker(
     }
     held_out = build_held_out(dataset, candidates, pool, test_pairs, exclude_unmet_required)
     evaluation = evaluate_all(ranker, baselines, held_out, seed)
+    fairness = None
+    if dataset.audit is not None and len(dataset.audit):
+        eligible = held_out.eligible
+        if eligible is None:
+            eligible = held_out_eligible(candidates, pool, exclude_unmet_required)
+        fairness = fairness_report(ranker, dataset.audit, candidates, test_pairs, eligible, progress=say)
+    say("describing the eligible pairs of the training candidates (drift reference)")
+    ranker.meta["feature_reference"] = training_reference(candidates, pool, exclude_unmet_required, seed)
     counts = {
         "candidates": len(dataset.candidates),
         "workplaces": len(dataset.workplaces),
@@ -491,6 +549,7 @@ def train_ranker(
         counts,
         time.perf_counter() - started,
         calibration_check(ranker, held_out, dataset.truth),
+        fairness,
     )
 
 
