@@ -4,7 +4,7 @@ identity with one role. Only the keys' SHA-256 hashes are kept, in a JSON file o
 
 Roles: `adviser` (only candidates whose `adviser_id` is theirs), `employer_contact` (the workplace
 side), `data_scientist` (models, exports), `batch` (scoring any candidate, no decisions),
-`data_protection_officer` (the audit trail).
+`data_protection_officer` (the audit trail), `admin` (oversight: may switch the model off and on).
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from typing import Annotated, Literal
 from fastapi import Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 
-Role = Literal["adviser", "employer_contact", "data_scientist", "batch", "data_protection_officer"]
-ROLES: tuple[str, ...] = ("adviser", "employer_contact", "data_scientist", "batch", "data_protection_officer")
+Role = Literal["adviser", "employer_contact", "data_scientist", "batch", "data_protection_officer", "admin"]
+ROLES: tuple[str, ...] = ("adviser", "employer_contact", "data_scientist", "batch", "data_protection_officer", "admin")
 
 
 class Identity(BaseModel):

@@ -2,24 +2,46 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import mlflow
+import numpy as np
 from mlflow import MlflowClient
 
-from matching.errors import ModelLoadError
+from features.registry import feature_names, registry_fingerprint
+from matching.errors import ModelLoadError, ModelMismatchError
 from matching.model import Ranker, RankerModel
+from matching.records import Catalogue
+from matching.rules import RULE_WEIGHTS, rule_score
 from matching.tracking import configure_tracking
 
-__all__ = ["LoadedModel", "ModelLoadError", "load_ranker"]
+__all__ = [
+    "RULE_NAME",
+    "RULE_VERSION",
+    "LoadedModel",
+    "ModelLoadError",
+    "ModelMismatchError",
+    "RuleRanker",
+    "alias_version",
+    "load_ranker",
+    "rule_model",
+]
+
+RULE_NAME = "rule-score"
+# the weights' own fingerprint: a recorded shortlist names exactly the weights that ranked it
+RULE_VERSION = "rules-" + hashlib.sha256(json.dumps(RULE_WEIGHTS, sort_keys=True).encode()).hexdigest()[:12]
 
 
 @dataclass(frozen=True)
 class LoadedModel:
-    """A servable ranker and where it came from."""
+    """A servable ranker and where it came from. `scored_by` is "rule" for the transparent rule
+    score that serves while the model is switched off (`serving.modelops.rule_model`); `note` is
+    the sentence a response shows about what scored it."""
 
     ranker: Ranker
     uri: str
@@ -27,6 +49,14 @@ class LoadedModel:
     version: str
     run_id: str
     loaded_at: float
+    scored_by: Literal["model", "rule"] = "model"
+    note: str = ""
+
+    @property
+    def card(self) -> str | None:
+        """The model card saved with the model at training (`meta["model_card"]`), if any."""
+        card = self.ranker.meta.get("model_card")
+        return card if isinstance(card, str) and card.strip() else None
 
     def info(self) -> dict[str, Any]:
         return {
@@ -38,6 +68,8 @@ class LoadedModel:
             "features": self.ranker.features,
             "dataset_fingerprint": self.ranker.meta.get("dataset_fingerprint", ""),
             "loaded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.loaded_at)),
+            "scored_by": self.scored_by,
+            "scoring_note": self.note or f"ranked by the model {self.name} version {self.version}; the adviser decides",
         }
 
 
@@ -75,6 +107,96 @@ def load_ranker(model_uri: str, tracking_uri: str) -> LoadedModel:
     except ModelLoadError:
         raise
     except Exception as error:  # every way a load can fail is reported the same way
+        mismatch = _mismatch_in(error)
+        if mismatch is not None:  # raised inside MLflow's loader: still a model for other features
+            raise ModelMismatchError(f"{model_uri}: {mismatch}") from error
         text = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise ModelLoadError(f"cannot load {model_uri} from {uri}: {text}") from error
     return LoadedModel(ranker, model_uri, name, version, run_id or ranker.meta.get("run_id", ""), time.time())
+
+
+def _mismatch_in(error: BaseException) -> ModelMismatchError | None:
+    """The `ModelMismatchError` behind `error` (its cause or context chain), if any."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, ModelMismatchError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def alias_version(model_uri: str, tracking_uri: str) -> str | None:
+    """The registered version `model_uri` points at now (`models:/NAME@ALIAS` or
+    `models:/NAME/VERSION`); None for other URIs, which have no version to watch.
+
+    Raises:
+        ModelLoadError: when the registry cannot be asked or the alias does not exist.
+    """
+    match = MODELS_URI.match(model_uri)
+    if not match:
+        return None
+    uri = configure_tracking(tracking_uri)
+    if match["version"]:
+        return str(match["version"])
+    try:
+        entry = MlflowClient(uri, uri).get_model_version_by_alias(match["name"], match["alias"])
+    except Exception as error:
+        text = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise ModelLoadError(f"cannot resolve {model_uri} in {uri}: {text}") from error
+    return str(entry.version)
+
+
+class RuleRanker(Ranker):
+    """The transparent rule score (`matching.rules`) in the ranker's shape, so the one shortlist
+    path serves it while the model is switched off: the same features, the score is the weighted
+    sum `RULE_WEIGHTS . x`, and each feature's contribution is its weight times its value (so the
+    reasons add up to the score, like the model's). It has no calibrated probability, so
+    `expected_success` refuses and shortlists are ranked by the rule score alone."""
+
+    def __init__(self, catalogue: Catalogue) -> None:
+        super().__init__(
+            booster=None,  # type: ignore[arg-type]  # no trees: the score is the weighted sum
+            features=feature_names(),
+            registry=registry_fingerprint(),
+            catalogue=catalogue,
+            meta={"rule_weights": dict(RULE_WEIGHTS), "rule_version": RULE_VERSION},
+        )
+        self.weights = np.array([RULE_WEIGHTS.get(name, 0.0) for name in self.features])
+
+    def check_compatible(self) -> None:
+        """Always compatible: the rule is defined over the code's own feature names."""
+
+    def score(self, matrix: np.ndarray) -> np.ndarray:
+        if len(matrix) == 0:
+            return np.zeros(0)
+        return rule_score(matrix)
+
+    def contributions(self, matrix: np.ndarray) -> np.ndarray:
+        """weight x value per feature, and a zero bias column."""
+        matrix = np.asarray(matrix, dtype=np.float64).reshape(-1, len(self.features))
+        return np.column_stack([matrix * self.weights, np.zeros(len(matrix))])
+
+    def path_contributions(self, matrix: np.ndarray) -> np.ndarray:
+        return self.contributions(matrix)
+
+    def expected_success(self, scores: np.ndarray) -> np.ndarray:
+        raise ModelMismatchError(
+            "the rule score is a hand-weighted sum, not a calibrated probability: it has no expected success"
+        )
+
+
+def rule_model(catalogue: Catalogue, note: str = "", since: float | None = None) -> LoadedModel:
+    """The rule score as a servable `LoadedModel` (`scored_by="rule"`), named `rule-score` with
+    version `RULE_VERSION` in responses and in the recorded shortlists."""
+    return LoadedModel(
+        ranker=RuleRanker(catalogue),
+        uri="rules:matching.rules.RULE_WEIGHTS",
+        name=RULE_NAME,
+        version=RULE_VERSION,
+        run_id="",
+        loaded_at=time.time() if since is None else since,
+        scored_by="rule",
+        note=note,
+    )

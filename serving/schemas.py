@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Literal
 
 from fastapi import HTTPException
-from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
 from matching.records import load_catalogue
 
@@ -124,14 +125,20 @@ class ShortlistItem(BaseModel):
 
 
 class ModelInfo(BaseModel):
-    name: str
-    version: str
+    name: str = Field(description="the registered model, or `rule-score` while the model is switched off")
+    version: str = Field(description="its version (for the rule score: `rules-` and the weights' fingerprint)")
     uri: str
     run_id: str
     feature_registry: str
     features: list[str]
     dataset_fingerprint: str
-    loaded_at: str
+    loaded_at: str = Field(
+        description="when the model was loaded (for the rule score: when the model was switched off)"
+    )
+    scored_by: Literal["model", "rule"] = Field(
+        "model", description="`model`, or `rule` while people overseeing the service have switched the model off"
+    )
+    scoring_note: str = Field("", description="what ranked this response, in a sentence")
 
 
 class ShortlistResponse(BaseModel):
@@ -206,11 +213,58 @@ class CandidatesResponse(BaseModel):
 
 
 class Health(BaseModel):
-    status: Literal["ok", "unavailable"]
-    model_version: str | None
+    status: Literal["ok", "unavailable"] = Field(
+        description="ok when shortlists can be scored (by the model or the rule)"
+    )
+    model_version: str | None = Field(description="the model loaded (it scores unless `scoring` is `rule`)")
+    scoring: Literal["model", "rule"] = Field("model", description="what ranks shortlists now")
     candidates: int
     workplaces: int
-    error: str | None = None
+    error: str | None = Field(None, description="why no model is loaded")
+    last_reload_error: str | None = Field(
+        None, description="why the last reload was refused (the model above kept serving); null after a good one"
+    )
+    last_reload_at: dt.datetime | None = None
+
+
+class ReloadIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str | None = Field(None, max_length=2000, description="why (kept in the audit trail)")
+
+
+class ReloadOut(BaseModel):
+    uri: str = Field(description="the configured model URI that was loaded again")
+    previous_version: str | None
+    version: str | None = Field(description="the version in service now")
+    changed: bool
+    at: dt.datetime
+    scoring: Literal["model", "rule"] = Field(description="a reloaded model serves only while scoring is `model`")
+
+
+class SwitchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=3, max_length=2000, description="why (kept in the audit trail with who and when)")
+
+    @field_validator("reason")
+    @classmethod
+    def not_blank(cls, value: str) -> str:
+        if len(value.strip()) < 3:
+            raise ValueError("give the reason in words")
+        return value.strip()
+
+
+class ScoringState(BaseModel):
+    scoring: Literal["model", "rule"] = Field(description="what ranks shortlists now")
+    changed: bool | None = Field(None, description="whether this request changed it (switch requests only)")
+    model_version: str | None = Field(description="the model loaded (scoring or not)")
+    rule_version: str = Field(description="the rule score's version, as recorded on the shortlists it ranks")
+    switched_by: str | None = None
+    switched_role: str | None = None
+    switched_at: dt.datetime | None = None
+    reason: str | None = None
+    last_reload_at: dt.datetime | None = None
+    last_reload_outcome: Literal["loaded", "refused"] | None = None
+    last_reload_error: str | None = None
 
 
 class ErrorMessage(BaseModel):
