@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
+import secrets
 from functools import cache
 from pathlib import Path
+from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, BeforeValidator, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from matching.paths import mlruns_dir, project_root, sample_dir
 
 MODEL_NAME = "jobmatch-ranker"
 CHAMPION = "champion"
+# audit records are kept at least six months by default (the issue: "at least six months")
+MIN_AUDIT_RETENTION_DAYS = 183
+
+
+LogLevel = Annotated[
+    Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"],
+    BeforeValidator(lambda value: value.upper() if isinstance(value, str) else value),
+]
 
 
 def default_tracking_uri() -> str:
@@ -58,6 +70,84 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = 8000
+    model_poll_seconds: float = Field(
+        default=0.0,
+        ge=0.0,
+        allow_inf_nan=False,
+        description="the API checks every this many seconds which version model_uri's alias points at, and "
+        "reloads on a change (and picks up the scoring switch other processes set); 0 turns polling off",
+    )
+    log_level: LogLevel = Field(
+        default="INFO", description="level of the API's own JSON logs (the jobmatch.* loggers); any case"
+    )
+    audit_retention_days: int = Field(
+        default=MIN_AUDIT_RETENTION_DAYS,
+        ge=1,
+        description="audit entries older than this many days are deleted by `jobmatch audit purge`; "
+        f"at least {MIN_AUDIT_RETENTION_DAYS} (six months) unless allow_short_audit_retention is set",
+    )
+    allow_short_audit_retention: bool = Field(
+        default=False,
+        description="accept an audit_retention_days below the six-month minimum (a deliberate, documented choice)",
+    )
+    pseudonym_key: SecretStr | None = Field(
+        default=None,
+        description="the secret behind erased persons' pseudonyms and the erasure register (HMAC-SHA256); "
+        "default: the key in pseudonym_key_file",
+    )
+    pseudonym_key_file: Path = Field(
+        default_factory=lambda: project_root() / "data" / "pseudonym.key",
+        description="where the pseudonym key is kept when JOBMATCH_PSEUDONYM_KEY is not set (made on first "
+        "erasure, never in the repo); losing it stops `jobmatch load` until it is restored",
+    )
+
+    @model_validator(mode="after")
+    def _retention_at_least_six_months(self) -> Settings:
+        if self.audit_retention_days < MIN_AUDIT_RETENTION_DAYS and not self.allow_short_audit_retention:
+            raise ValueError(
+                f"JOBMATCH_AUDIT_RETENTION_DAYS={self.audit_retention_days} is shorter than the minimum of "
+                f"{MIN_AUDIT_RETENTION_DAYS} days (six months) the audit trail must be kept; use a longer period, "
+                "or set JOBMATCH_ALLOW_SHORT_AUDIT_RETENTION=true (jobmatch audit purge --allow-short-retention) "
+                "if a shorter one is a deliberate, documented decision"
+            )
+        return self
+
+    def pseudonym_secret(self, create: bool = False) -> bytes | None:
+        """The pseudonym key: JOBMATCH_PSEUDONYM_KEY, else the key file's contents.
+
+        Args:
+            create: make a new random key file when there is none (on the first erasure).
+
+        Returns:
+            The key, or None when there is none and `create` is false.
+
+        Raises:
+            OSError: when the key file cannot be read or written.
+        """
+        if self.pseudonym_key is not None and self.pseudonym_key.get_secret_value().strip():
+            return self.pseudonym_key.get_secret_value().strip().encode()
+        path = self.pseudonym_key_file
+        if not path.exists():
+            if not create:
+                return None
+            path.parent.mkdir(parents=True, exist_ok=True)
+            try:  # exclusive create: two first erasures at once end up with one key
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                pass
+            else:
+                with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                    handle.write(secrets.token_hex(32) + "\n")
+        key = path.read_text(encoding="utf-8").strip()
+        if not key:
+            raise OSError(f"the pseudonym key file {path} is empty")
+        return key.encode()
+
+
+def key_id(key: bytes) -> str:
+    """A short fingerprint of a pseudonym key (not the key): stored with each erasure, so a later
+    load notices a different key instead of letting erased persons back in."""
+    return hashlib.sha256(b"jobmatch-pseudonym-key:" + key).hexdigest()[:16]
 
 
 @cache

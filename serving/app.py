@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 
 from matching.settings import Settings, get_settings
-from serving import employer, plans, review
+from serving import employer, modelops, observability, plans, review, rights
 from serving.auth import load_keys
 from serving.deps import ServiceState
 from serving.routes import router
@@ -27,15 +27,20 @@ def create_app(settings: Settings | None = None, state: ServiceState | None = No
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # JSON logs: set here, after uvicorn has configured its own loggers, so its lines are JSON too
+        observability.configure_logging((settings or (state.settings if state else get_settings())).log_level)
         service = state or ServiceState.load(settings or get_settings())
         app.state.service = service
         app.state.api_keys = load_keys(service.settings.api_keys_file)
+        service.start_polling()
         try:
             yield
         finally:
+            service.stop_polling()
             service.engine.dispose()
 
     app = FastAPI(title="jobmatch", version="1", description=DESCRIPTION, lifespan=lifespan)
+    app.add_middleware(observability.RequestLogMiddleware)  # request id, one JSON line and metrics per request
 
     @app.exception_handler(OperationalError)
     async def database_busy(request: Request, error: OperationalError) -> JSONResponse:
@@ -51,4 +56,7 @@ def create_app(settings: Settings | None = None, state: ServiceState | None = No
     app.include_router(review.router)
     app.include_router(plans.router)
     app.include_router(employer.router)
+    app.include_router(modelops.router)
+    app.include_router(observability.router)
+    app.include_router(rights.router)
     return app

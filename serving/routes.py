@@ -32,6 +32,7 @@ Scorer = Annotated[Identity, Depends(require("adviser", "batch"))]
         **AUTH_RESPONSES,
         404: {"model": ErrorMessage, "description": "unknown candidate_id"},
         409: {"model": ErrorMessage, "description": "the candidate has not consented or is not active"},
+        410: {"model": ErrorMessage, "description": "the person's data was erased at their request"},
         503: {"model": ErrorMessage, "description": "no model is loaded"},
     },
     summary="A ranked, explained shortlist of workplaces for one candidate, recorded",
@@ -45,11 +46,14 @@ def create_shortlist(body: ShortlistRequest, state: State, caller: Scorer) -> Sh
     already suggested to many others for its free slots (live suggestions: made within
     `congestion_window_days`, not rejected) moves down, so advisers do not all send their people
     to the same few places. Each item shows its `expected_success` and `congestion`; `score`
-    is the model's score."""
-    matcher = state.matcher()
-    model = state.model
-    if model is None:  # matcher() has answered 503 already
-        raise HTTPException(status_code=503, detail="no model is loaded")
+    is the model's score.
+
+    While the model is switched off (`POST /model/off`), the transparent rule score ranks instead
+    (`model.scored_by` is `rule`, `model.scoring_note` says so; reasons are weight times value; no
+    congestion penalty, as the rule score is not a probability) and the shortlist is recorded as
+    scored by `rule-score`. `model` always names what scored this response."""
+    scoring = state.scoring()  # one model (or, switched off, the rule) for the whole request
+    model, matcher = scoring.model, scoring.matcher
     new_record = None
     if body.candidate is not None:
         record = body.candidate.model_dump()
@@ -78,11 +82,14 @@ def create_shortlist(body: ShortlistRequest, state: State, caller: Scorer) -> Sh
     check_caseload(caller, str(candidate["adviser_id"]))
     if not bool(candidate["consent"]) or not bool(candidate["active"]):
         raise HTTPException(status_code=409, detail="the candidate has not consented to matching or is not active")
-    congestion = state.congestion.view(state.engine, candidate_id)
+    # the congestion penalty discounts a calibrated probability: the rule score has none
+    congestion = state.congestion.view(state.engine, candidate_id) if scoring.scored_by == "model" else None
     shortlist = matcher.shortlist(row, body.top_k, table, congestion=congestion)
     with session_scope(state.engine) as session:
         if new_record is not None:
-            upsert_table(session, "candidates", new_record)
+            counts = upsert_table(session, "candidates", new_record, state.settings.pseudonym_secret())
+            if counts.skipped_erased:
+                raise HTTPException(status_code=410, detail="this person's data was erased at their request")
         shortlist_id = save_shortlist(
             session, candidate_id, caller.name, model.name, model.version, body.top_k, shortlist.items
         )
@@ -93,7 +100,12 @@ def create_shortlist(body: ShortlistRequest, state: State, caller: Scorer) -> Sh
             "create_shortlist",
             "candidate",
             candidate_id,
-            {"shortlist_id": shortlist_id, "items": len(shortlist.items), "model_version": model.version},
+            {
+                "shortlist_id": shortlist_id,
+                "items": len(shortlist.items),
+                "model_version": model.version,
+                "scored_by": scoring.scored_by,
+            },
         )
     # recorded: the next request counts these suggestions at once, before the store is read again
     state.congestion.record(candidate_id, [item["workplace_id"] for item in shortlist.items])
@@ -109,22 +121,28 @@ def create_shortlist(body: ShortlistRequest, state: State, caller: Scorer) -> Sh
 
 @router.get("/health", response_model=Health, responses={503: {"model": Health}})
 def health(state: State, response: Response) -> Health:
-    """Whether a model is serving, and how much data is loaded."""
+    """Whether shortlists can be scored and by what (the model loaded, or the rule score while
+    the model is switched off), how much data is loaded, and why the last reload was refused."""
+    model = state.loaded
+    last = state.last_reload
+    can_score = model is not None or state.scoring_mode == "rule"
     body = Health(
-        status="ok" if state.model else "unavailable",
-        model_version=state.model.version if state.model else None,
+        status="ok" if can_score else "unavailable",
+        model_version=model.version if model else None,
+        scoring=state.scoring_mode,
         candidates=len(state.candidates.frame),
         workplaces=len(state.pool),
         error=state.error,
+        last_reload_error=last.error if last is not None and last.outcome == "refused" else None,
+        last_reload_at=last.at if last is not None else None,
     )
-    if state.model is None:
+    if not can_score:
         response.status_code = 503
     return body
 
 
 @router.get("/model", response_model=ModelInfo, responses={**AUTH_RESPONSES, 503: {"model": ErrorMessage}})
 def model_info(state: State, caller: Caller) -> ModelInfo:
-    """The model in service: name, version, run, features."""
-    if state.model is None:
-        raise HTTPException(status_code=503, detail=f"no model is loaded: {state.error}")
-    return ModelInfo(**state.model.info())
+    """What scores shortlists now: the model's name, version, run and features, or the rule score
+    (`scored_by: rule`) while the model is switched off."""
+    return ModelInfo(**state.scoring().model.info())
