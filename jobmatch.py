@@ -133,8 +133,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         progress=progress,
         stored=stored,
     )
-    print("NDCG on held-out candidates (linear gains):")
-    print(result.evaluation.table())
+    print("\n".join(result.report_lines()))
     if args.no_register:
         return 0
     registration = log_and_register(result, settings.tracking_uri, settings.model_name, progress)
@@ -246,6 +245,21 @@ def allocation_report(figures: dict[str, Any], top_k: int) -> str:
         left, right = figures["independent"][key], figures["allocated"][key]
         lines.append(f"  {label:42} {fmt.format(left):>18} {fmt.format(right):>12}")
     return "\n".join(lines)
+
+
+def cmd_drift(args: argparse.Namespace) -> int:
+    from matching.datasets import load_dataset
+    from matching.drift import drift_report
+    from matching.settings import get_settings
+    from serving.loading import load_ranker
+
+    settings = get_settings()
+    model = load_ranker(args.model or settings.model_uri, settings.tracking_uri)
+    dataset = load_dataset(args.data, with_truth=False)
+    say(f"comparing {args.data} with what {model.name} version {model.version} was trained on")
+    report = drift_report(dataset, model.ranker, exclude_unmet_required=settings.exclude_unmet_required)
+    print("\n".join(report.lines()))
+    return 0
 
 
 def serve(data: Path | None, host: str, port: int) -> int:
@@ -370,7 +384,98 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cli_actor(name: str | None) -> str:
+    """Who runs a command, for the audit trail: --actor, else the login name."""
+    import getpass
+
+    return name or f"cli:{getpass.getuser()}"
+
+
+def cmd_export_person(args: argparse.Namespace) -> int:
+    from matching.store.db import make_engine, session_scope, shown
+    from matching.store.repository import person_record, record_audit
+    from matching.store.schema import require_current
+
+    engine = make_engine(args.database_url)
+    try:
+        require_current(engine)
+        with session_scope(engine) as session:
+            record_audit(session, cli_actor(args.actor), "cli", "export_person", "candidate", args.candidate_id)
+            record = person_record(session, args.candidate_id)  # unknown: NotFoundError, nothing recorded
+    finally:
+        engine.dispose()
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    tmp.write_text(json.dumps(record, indent=2, ensure_ascii=False), encoding="utf-8")
+    os.chmod(tmp, 0o600)  # personal data: readable by the owner only
+    tmp.replace(out)
+    counts = ", ".join(
+        f"{len(record[k])} {k}" for k in ("shortlists", "plans", "placements", "outcomes", "audit_trail")
+    )
+    print(f"exported everything {shown(engine.url)} holds about {args.candidate_id} to {out}: {counts}")
+    return 0
+
+
+def cmd_erase(args: argparse.Namespace) -> int:
+    from matching.settings import get_settings
+    from matching.store.db import make_engine, session_scope, shown
+    from matching.store.repository import erase_person
+    from matching.store.schema import require_current
+
+    key = get_settings().pseudonym_secret(create=True)
+    assert key is not None  # create=True makes one
+    engine = make_engine(args.database_url)
+    try:
+        require_current(engine)
+        with session_scope(engine) as session:
+            report = erase_person(session, args.candidate_id, key, cli_actor(args.actor), "cli", args.reason)
+    finally:
+        engine.dispose()
+    deleted = ", ".join(f"{n} {table}" for table, n in report.deleted.items())
+    print(f"erased {args.candidate_id} from {shown(engine.url)} (erasure {report.erasure_id}): deleted {deleted}")
+    print(f"  {report.audit_pseudonymised} audit entries now name {report.pseudonym} instead")
+    say(
+        "note: a running API keeps this person in memory until restarted (DELETE /candidates/ID forgets them "
+        "at once); erase them from the source dataset too: a later `jobmatch load` skips them, batch scoring "
+        "and training from files do not"
+    )
+    return 0
+
+
+def cmd_audit_purge(args: argparse.Namespace) -> int:
+    from matching.settings import Settings, get_settings
+    from matching.store.db import make_engine, session_scope, shown
+    from matching.store.repository import apply_audit_retention
+    from matching.store.schema import require_current
+
+    settings = Settings(allow_short_audit_retention=True) if args.allow_short_retention else get_settings()
+    engine = make_engine(args.database_url)
+    try:
+        require_current(engine)
+        with session_scope(engine) as session:
+            report = apply_audit_retention(
+                session,
+                settings.audit_retention_days,
+                cli_actor(args.actor),
+                "cli",
+                dry_run=args.dry_run,
+                allow_short=settings.allow_short_audit_retention,
+            )
+    finally:
+        engine.dispose()
+    verb = "would delete" if report.dry_run else "deleted"
+    print(
+        f"{shown(engine.url)}: {verb} {report.entries} audit entries older than {report.retention_days} days "
+        f"(before {report.cutoff.isoformat(timespec='seconds')})"
+        + (" (dry run: nothing deleted)" if args.dry_run else "")
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from serving.auth import ROLES
+
     parser = argparse.ArgumentParser(
         prog="jobmatch",
         description="Ranked, explained shortlists of workplaces for job seekers with extensive support needs. "
@@ -460,6 +565,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(run=cmd_score)
 
+    p = sub.add_parser(
+        "drift",
+        help="compare new data's feature distributions with the champion's training data (PSI per feature)",
+    )
+    p.add_argument("--data", required=True, type=Path, help="dataset folder with the new data")
+    p.add_argument("--model", help="model URI (default models:/jobmatch-ranker@champion)")
+    p.set_defaults(run=cmd_drift)
+
     database_help = "database URL (default: JOBMATCH_DATABASE_URL, else sqlite:///<project>/data/jobmatch.db)"
     p = sub.add_parser("db", help="manage the database store")
     db_sub = p.add_subparsers(dest="db_command", required=True, metavar="ACTION")
@@ -474,7 +587,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--role",
         required=True,
-        choices=("adviser", "employer_contact", "data_scientist", "batch", "data_protection_officer"),
+        choices=ROLES,
+        help="adviser, employer_contact, data_scientist, batch, data_protection_officer, or admin "
+        "(switches the model off and on)",
     )
     p.add_argument("--adviser-id", default=None, help="an adviser's id: the caseload they may see")
     p.add_argument("--employer-id", default=None, help="an employer contact's employer")
@@ -493,6 +608,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--database-url", default=None, help=database_help)
     p.add_argument("--format", choices=("parquet", "csv"), default="parquet", help="table file format")
     p.set_defaults(run=cmd_export)
+
+    p = sub.add_parser("export-person", help="write everything the store holds about one person as JSON (access)")
+    p.add_argument("--candidate-id", required=True, help="the person's candidate_id")
+    p.add_argument("--out", required=True, type=Path, help="JSON file to write (personal data: mode 0600)")
+    p.add_argument("--database-url", default=None, help=database_help)
+    p.add_argument("--actor", default=None, help="who asks, for the audit trail (default: cli:<login name>)")
+    p.set_defaults(run=cmd_export_person)
+
+    p = sub.add_parser("erase", help="erase one person's personal data from the store; later loads skip them (erasure)")
+    p.add_argument("--candidate-id", required=True, help="the person's candidate_id")
+    p.add_argument("--reason", required=True, help="why (kept in the erasure register: no personal details)")
+    p.add_argument("--database-url", default=None, help=database_help)
+    p.add_argument("--actor", default=None, help="who erases, for the audit trail (default: cli:<login name>)")
+    p.set_defaults(run=cmd_erase)
+
+    p = sub.add_parser("audit", help="the audit trail")
+    audit_sub = p.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+    p = audit_sub.add_parser(
+        "purge",
+        help="delete audit entries older than JOBMATCH_AUDIT_RETENTION_DAYS (default 183) and record that it ran",
+    )
+    p.add_argument("--dry-run", action="store_true", help="only count what would be deleted")
+    p.add_argument(
+        "--allow-short-retention",
+        action="store_true",
+        help="accept a retention period under six months (183 days): a deliberate, documented decision",
+    )
+    p.add_argument("--database-url", default=None, help=database_help)
+    p.add_argument("--actor", default=None, help="who purges, for the audit trail (default: cli:<login name>)")
+    p.set_defaults(run=cmd_audit_purge)
 
     for name, helptext, run in (
         ("serve", "serve the API for a dataset with the champion model", cmd_serve),

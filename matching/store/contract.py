@@ -5,6 +5,11 @@ The store holds the contract columns only (extra columns of a dataset are not ke
 never deletes on load: a record missing from a later dataset stays. Exports are sorted by each
 table's key (code-point order, the same on every backend) and always carry the optional
 `outcomes.reason` column (empty where no reason was stored).
+
+A person in the erasure register (`matching.store.repository.erase_person`) is never loaded again:
+their `candidates`, `outcomes` and `audit` rows are skipped and counted, so the same source data
+does not bring them back. Recognising them takes the pseudonym key; when the register holds
+anyone and the key is missing or another one, the load fails and writes nothing.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from matching.datasets import TABLES, Dataset, load_dataset, write_table
 from matching.records import Column, table_schemas
 from matching.store.db import database_errors, session_scope
 from matching.store.models import CONTRACT_MODELS, Base
+from matching.store.repository import erased_among, has_erasures
 from matching.store.schema import require_current
 
 # Natural key of each contract table: what a reload matches rows on.
@@ -41,6 +47,7 @@ class TableCounts:
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
+    skipped_erased: int = 0
 
 
 @dataclass
@@ -48,6 +55,7 @@ class LoadReport:
     """What a load did, table by table (in load order)."""
 
     tables: dict[str, TableCounts] = field(default_factory=dict)
+    erased_ids: set[str] = field(default_factory=set)
 
     @property
     def changed(self) -> int:
@@ -56,16 +64,19 @@ class LoadReport:
     def lines(self) -> list[str]:
         return [
             f"{name}: {c.inserted} inserted, {c.updated} updated, {c.unchanged} unchanged"
+            + (f", {c.skipped_erased} skipped (erased persons)" if c.skipped_erased else "")
             for name, c in self.tables.items()
         ]
 
 
-def load_folder(engine: Engine, folder: str | Path) -> LoadReport:
+def load_folder(engine: Engine, folder: str | Path, pseudonym_key: bytes | None = None) -> LoadReport:
     """Validate a dataset folder, then upsert it into the store in one transaction.
 
     Args:
         engine: the store (at the newest schema revision).
         folder: a contract dataset folder.
+        pseudonym_key: the key of the erasure register; default the settings' (read only when the
+            register holds anyone).
 
     Returns:
         Counts of inserted, updated and unchanged rows per table.
@@ -76,19 +87,23 @@ def load_folder(engine: Engine, folder: str | Path) -> LoadReport:
         DatabaseUnavailableError: when the database cannot be reached.
     """
     dataset = load_dataset(folder)
-    return load_dataset_into(engine, dataset)
+    return load_dataset_into(engine, dataset, pseudonym_key)
 
 
-def load_dataset_into(engine: Engine, dataset: Dataset) -> LoadReport:
+def load_dataset_into(engine: Engine, dataset: Dataset, pseudonym_key: bytes | None = None) -> LoadReport:
     """Upsert a validated dataset: new rows are inserted, changed rows updated, equal rows left alone.
 
     Everything happens in one transaction, so a failure leaves the store as it was. Loading the
     same dataset twice changes nothing the second time. Rows are compared and written in bulk
     (one read and at most two batched statements per table), not one ORM object at a time.
+    Erased persons are skipped (`LoadReport.erased_ids` names them, for the caller's own
+    in-memory copy of the dataset; they are not written anywhere).
 
     Raises:
         SchemaError: when the database has no schema or an old one.
         DatabaseUnavailableError: when the database cannot be reached.
+        StoreError: (field `pseudonym_key`) when the erasure register holds anyone and the
+            pseudonym key is missing or not the one it was written with; nothing is written.
     """
     require_current(engine)
     report = LoadReport()
@@ -99,16 +114,73 @@ def load_dataset_into(engine: Engine, dataset: Dataset) -> LoadReport:
             session.execute(text(f"LOCK TABLE {', '.join(TABLES)} IN SHARE ROW EXCLUSIVE MODE"))
         for name in TABLES:  # parents first: workplaces, candidates, then outcomes and audit
             frame = getattr(dataset, name)
-            report.tables[name] = TableCounts() if frame is None else upsert_table(session, name, frame)
+            if frame is None:
+                report.tables[name] = TableCounts()
+                continue
+            frame, skipped = without_erased(session, frame, pseudonym_key, report.erased_ids)
+            # upsert_table checks the register again (for its other callers): with the same key
+            counts = (
+                upsert_table(session, name, frame)
+                if pseudonym_key is None
+                else upsert_table(session, name, frame, pseudonym_key)
+            )
+            counts.skipped_erased += skipped
+            report.tables[name] = counts
     return report
 
 
-def upsert_table(session: Session, name: str, frame: pd.DataFrame) -> TableCounts:
-    """Upsert one validated contract table, matching rows on the table's natural key."""
+def _register_key(pseudonym_key: bytes | None) -> bytes | None:
+    if pseudonym_key is not None:
+        return pseudonym_key
+    from matching.settings import get_settings
+
+    return get_settings().pseudonym_secret()
+
+
+def without_erased(
+    session: Session, frame: pd.DataFrame, pseudonym_key: bytes | None = None, erased: set[str] | None = None
+) -> tuple[pd.DataFrame, int]:
+    """`frame` without the rows of erased persons (by its `candidate_id` column), and how many were dropped.
+
+    Args:
+        session: the transaction (reads the erasure register).
+        frame: a contract table; one without `candidate_id` comes back as it is.
+        pseudonym_key: the register's key; default the settings' (read only when the register
+            holds anyone).
+        erased: a set to add the erased persons' ids to (in memory only).
+
+    Raises:
+        StoreError: (field `pseudonym_key`) when the register holds anyone and the key is
+            missing or another one.
+    """
+    if "candidate_id" not in frame.columns or not len(frame) or not has_erasures(session):
+        return frame, 0
+    ids = frame["candidate_id"].astype(str)
+    gone = erased_among(session, ids.unique().tolist(), _register_key(pseudonym_key))
+    if not gone:
+        return frame, 0
+    keep = ~ids.isin(gone).to_numpy()
+    if erased is not None:
+        erased.update(gone)
+    return frame[keep], int((~keep).sum())
+
+
+def upsert_table(session: Session, name: str, frame: pd.DataFrame, pseudonym_key: bytes | None = None) -> TableCounts:
+    """Upsert one validated contract table, matching rows on the table's natural key.
+
+    Rows of erased persons (`candidates`, `outcomes` and `audit` rows whose candidate is in the
+    erasure register) are skipped and counted in `skipped_erased`: an upsert never brings an
+    erased person back.
+
+    Raises:
+        StoreError: (field `pseudonym_key`) when the register holds anyone and the key is
+            missing or another one.
+    """
     model = CONTRACT_MODELS[name]
     schema = table_schemas()[name]
     columns = [c.name for c in schema]
     key = KEYS[name]
+    frame, skipped = without_erased(session, frame, pseudonym_key)
     incoming = records_of(frame, schema)
     has_id = "id" in model.__table__.c
     selected = [model.__table__.c[c] for c in columns] + ([model.__table__.c["id"]] if has_id else [])
@@ -136,6 +208,7 @@ def upsert_table(session: Session, name: str, frame: pd.DataFrame) -> TableCount
     if updates:
         session.execute(update(model), updates)
     counts.inserted, counts.updated = len(inserts), len(updates)
+    counts.skipped_erased = skipped
     return counts
 
 

@@ -11,6 +11,10 @@ without knowing their rules: an inclusion plan's revisions keep the whole draft 
 revision is kept, approvals name the revision they approve), a placement keeps its current state as
 text next to its append-only events, and follow-ups name the adviser who must do them. The
 `audit_events` trail says who did what to which record, never the personal fields themselves.
+
+The erasure register (revision 0003) remembers that a person's data was erased, by a keyed hash
+of their id only (`matching.store.repository.erase_person`), so a later load of the same source
+data leaves them out.
 """
 
 from __future__ import annotations
@@ -396,6 +400,21 @@ class AuditEvent(Base):
     subject_type: Mapped[str]
     subject_id: Mapped[str]
     detail: Mapped[dict[str, Any] | None]
+
+
+class Erasure(Base):
+    """A person whose personal data was erased: only a keyed one-way hash of their id (HMAC-SHA256,
+    `subject_hash`), the fingerprint of the key it was made with, who erased it, when and why.
+    Loads and upserts skip a candidate whose hash is here."""
+
+    __tablename__ = "erasures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject_hash: Mapped[str] = mapped_column(unique=True)
+    key_id: Mapped[str]
+    erased_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+    erased_by: Mapped[str]
+    reason: Mapped[str] = mapped_column(Text)
 
 
 CONTRACT_MODELS: dict[str, type[Base]] = {

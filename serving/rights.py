@@ -1,0 +1,367 @@
+"""The person's rights (GDPR articles 13-15, 17 and 22; EU AI Act transparency): a plain-language
+explanation of their suggestions, access to everything held about them, and erasure.
+
+- `GET /candidates/{id}/explanation?lang=no|en`: for the person themself, read out by their
+  adviser (own caseload only) or the data-protection officer: why each suggestion of their latest
+  shortlist was made, in plain sentences (`matching.plain`), what the workplace gives and what is
+  arranged elsewhere, which of their data was used (with the values) and what was not, who made
+  the shortlist (which model, or the rule score while the model was switched off, and when) and
+  that an adviser decides; their rights. The read is audited.
+- `GET /candidates/{id}/export` (data-protection officer): everything the store holds about the
+  person, as JSON (`matching.store.repository.person_record`). Audited.
+- `DELETE /candidates/{id}` (data-protection officer, body `{"reason": ...}`): erasure, in one
+  transaction (`matching.store.repository.erase_person`), then the running API stops serving them.
+
+What erasure keeps, and why
+---------------------------
+Deleted, not anonymised: the candidate record, their `outcomes` and `audit` (age band, gender)
+contract rows, every shortlist made for them with its items (feature values, explanations), the
+decisions and the person's answers on those items, inclusion plans with every revision and
+approval (free text: tutor, needs outside work), placements with their events (assessments,
+free-text reasons) and follow-ups (notes).
+
+Decisions and placements are deleted too, not kept as "anonymous" outcome rows for retraining.
+A decision or placement row names a workplace, a day and an adviser; for a small caseload at a
+small employer that identifies the person as surely as their id, and the feature values stored
+with it (derived from their skills, needs, home and hours) are a fingerprint of them. Without
+those feature values and the person's record, a row cannot be used for training at all (the ranker
+learns from feature vectors grouped by person), so keeping it would keep personal data for no
+benefit. What retraining needs in aggregate survives elsewhere: each workplace's
+`past_placements` and `past_hires` (employer-level counts kept by the source system, not derived
+from the person) and the records of everyone else. A model trained before the erasure holds no
+records of anyone (MLflow keeps parameters, metrics and a dataset fingerprint); the next training
+run no longer sees the person. No per-person statistics are kept under a pseudonym either: with
+one erased person an aggregate is that person's data.
+
+Kept: the audit trail (who read or changed what, when), because security logging and
+accountability (GDPR articles 5(2) and 32) require it for the retention period
+(`audit_retention_days`, then purged). The person's id in it is replaced by a one-way pseudonym,
+`erased:` + HMAC-SHA256(key, id): keyed, because ids are enumerable and a plain hash of one can
+be reversed by trying them all; the key lives outside the database (`JOBMATCH_PSEUDONYM_KEY`, or
+the file `data/pseudonym.key` made on the first erasure), so a reader of the database cannot
+confirm that a given person was ever here. Audit details of entries about the person are cut to
+ids of deleted records, counts and the model version (no decisions, reason codes, answers or
+changed fields). The erasure register keeps the same keyed hash, the key's fingerprint, who erased,
+when and why, so `jobmatch load` of the same source data leaves the person out (and refuses to
+run with another key rather than let them back in). The reason text is for accountability and
+must not itself hold personal data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
+
+from matching import plain
+from matching.candidates import CandidatePool
+from matching.plain import Lang
+from matching.records import table_schemas
+from matching.store.db import session_scope
+from matching.store.errors import NotFoundError, StoreError
+from matching.store.repository import (
+    MAX_REASON_LENGTH,
+    StoredShortlist,
+    candidate_record,
+    erase_person,
+    get_plan,
+    has_fairness_record,
+    latest_shortlist,
+    person_record,
+    plan_for_item,
+    record_audit,
+)
+from serving.auth import Identity, check_caseload, require
+from serving.deps import ServiceState, State
+from serving.loading import RULE_NAME
+from serving.schemas import ErrorMessage
+
+router = APIRouter(tags=["the person's rights"])
+Reader = Annotated[Identity, Depends(require("adviser", "data_protection_officer"))]
+Officer = Annotated[Identity, Depends(require("data_protection_officer"))]
+CandidateId = Annotated[str, Path(min_length=1, max_length=100, description="the person's candidate_id")]
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorMessage, "description": "missing or unknown API key"},
+    403: {"model": ErrorMessage, "description": "not your caseload, or not your role"},
+    404: {"model": ErrorMessage, "description": "the store holds no such person (or no shortlist for them)"},
+}
+
+
+class PlainReason(BaseModel):
+    feature: str = Field(description="the registry feature behind the sentence (for the adviser)")
+    sentence: str
+
+
+class PlainSuggestion(BaseModel):
+    rank: int
+    workplace_id: str
+    occupation: str = Field(description="the occupation's title in the chosen language")
+    distance_km: float | None
+    summary: str
+    speaks_for: list[PlainReason]
+    speaks_against: list[PlainReason]
+    workplace_gives: list[str] = Field(description="the support the person needs that the workplace gives")
+    training: list[str] = Field(description="tasks the person will be trained in")
+    arranged_elsewhere: list[str] = Field(description="support the workplace cannot give: arranged by others")
+    needs_outside_work: list[str] = Field(description="help outside work agreed in the inclusion plan, if any")
+
+
+class DataField(BaseModel):
+    field: str = Field(description="the contract column")
+    label: str
+    value: Any = Field(description="the value as stored: the person's own data")
+    text: str = Field(description="the value in words")
+
+
+class DataGroup(BaseModel):
+    group: str
+    label: str
+    purpose: str
+    fields: list[DataField]
+
+
+class MadeBy(BaseModel):
+    model_name: str
+    model_version: str
+    scored_by: Literal["model", "rule"] = Field(description="the model, or the rule score while it was switched off")
+    made_at: dt.datetime
+    requested_by: str
+    sentence: str
+
+
+class Explanation(BaseModel):
+    candidate_id: str
+    lang: Lang
+    title: str
+    shortlist_id: int
+    made_by: MadeBy
+    suggestions: list[PlainSuggestion]
+    no_suggestions: str | None
+    data_used_heading: str
+    data_used: list[DataGroup]
+    not_used_heading: str
+    not_used: list[str]
+    kept_not_used: list[str] = Field(description="data kept about the person that never feeds a suggestion")
+    notes: list[str]
+    adviser_decides: str
+    rights: str
+
+
+class ErasureIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(
+        min_length=1,
+        max_length=MAX_REASON_LENGTH,
+        description="why (e.g. 'request from the person, 2026-12-01'); kept in the erasure register, "
+        "so write no personal details in it",
+    )
+
+
+class ErasureOut(BaseModel):
+    erasure_id: int
+    pseudonym: str = Field(description="what now stands for the person in the audit trail")
+    erased_at: dt.datetime
+    rows_deleted: dict[str, int]
+    audit_entries_pseudonymised: int
+    served: bool = Field(description="whether the running API held the person in memory (now forgotten)")
+
+
+def _person(session: Session, candidate_id: str, caller: Identity) -> dict[str, Any]:
+    record = candidate_record(session, candidate_id)
+    if record is None:
+        raise HTTPException(status_code=404, detail=f"unknown candidate_id: {candidate_id}")
+    check_caseload(caller, record["adviser_id"])
+    return record
+
+
+def _needs_outside_work(session: Session, item_id: int, lang: Lang) -> tuple[list[str], list[dict[str, Any]]]:
+    """The plan's help outside work and its unmet support needs, when the suggestion has a plan."""
+    plan_id = plan_for_item(session, item_id)
+    if plan_id is None:
+        return [], []
+    support = get_plan(session, plan_id)["body"].get("support_system") or {}
+    outside = [
+        f"{plain.area_text(str(n.get('area', '')), lang)}: {n.get('description', '')}"
+        for n in support.get("needs_outside_work") or []
+    ]
+    return outside, list(support.get("unmet_support_needs") or [])
+
+
+def _suggestion(
+    session: Session, state: ServiceState, stored: StoredShortlist, index: int, lang: Lang
+) -> PlainSuggestion:
+    item = stored.items[index]
+    explanation = item.get("explanation") or {}
+    code = str(item.get("occupation_code", ""))
+    title = state.pool.catalogue.title(code, lang) if code else item.get("occupation_title", "")
+    distance = item.get("distance_km")
+    outside, plan_unmet = _needs_outside_work(session, stored.item_ids[index], lang)
+    unmet = {s["support"]: s for s in [*explanation.get("support_needs_unmet", []), *plan_unmet] if "support" in s}
+    km = plain.number(float(distance), lang) if distance is not None else "?"
+    return PlainSuggestion(
+        rank=item["rank"],
+        workplace_id=item["workplace_id"],
+        occupation=title,
+        distance_km=distance,
+        summary=plain.text("suggestion", lang, rank=item["rank"], title=title, km=km),
+        speaks_for=[
+            PlainReason(feature=r["feature"], sentence=plain.reason_sentence(r["feature"], True, lang))
+            for r in explanation.get("speaks_for", [])
+        ],
+        speaks_against=[
+            PlainReason(feature=r["feature"], sentence=plain.reason_sentence(r["feature"], False, lang))
+            for r in explanation.get("speaks_against", [])
+        ],
+        workplace_gives=[plain.support_text(s["support"], lang) for s in explanation.get("support_needs_met", [])],
+        training=[plain.task_text(t["task"], lang) for t in explanation.get("tasks_needing_training", [])],
+        arranged_elsewhere=[plain.support_text(support, lang) for support in unmet],
+        needs_outside_work=outside,
+    )
+
+
+@router.get(
+    "/candidates/{candidate_id}/explanation",
+    response_model=Explanation,
+    responses=RESPONSES,
+    summary="The person's latest suggestions explained in plain language, for them",
+)
+def explain_to_person(
+    candidate_id: CandidateId,
+    state: State,
+    caller: Reader,
+    lang: Annotated[Lang, Query(description="no: Norwegian bokmål (default); en: English")] = "no",
+) -> Explanation:
+    """For the person themself, to be read out by their adviser: why each suggestion of their
+    latest shortlist was made, what the workplace gives and what is arranged elsewhere, which of
+    their data was used (with its values) and what was not, which model made the shortlist and
+    when, that an adviser decides, and their rights to correction and erasure."""
+    with session_scope(state.engine) as session:
+        record = _person(session, candidate_id, caller)
+        stored = latest_shortlist(session, candidate_id)
+        if stored is None:
+            raise HTTPException(status_code=404, detail="no shortlist has been made for this person yet")
+        suggestions = [_suggestion(session, state, stored, i, lang) for i in range(len(stored.items))]
+        fairness = has_fairness_record(session, candidate_id)
+        record_audit(
+            session,
+            caller.name,
+            caller.role,
+            "read_explanation",
+            "candidate",
+            candidate_id,
+            {"shortlist_id": stored.id, "lang": lang},
+        )
+    columns = [c.name for c in table_schemas()["candidates"]]
+    rule = stored.model_name == RULE_NAME
+    notes = [plain.text("support_needs_are_functional", lang)]
+    if fairness:
+        notes.append(plain.text("fairness_data", lang))
+    return Explanation(
+        candidate_id=candidate_id,
+        lang=lang,
+        title=plain.text("title", lang),
+        shortlist_id=stored.id,
+        made_by=MadeBy(
+            model_name=stored.model_name,
+            model_version=stored.model_version,
+            scored_by="rule" if rule else "model",
+            made_at=stored.created_at,
+            requested_by=stored.requested_by,
+            sentence=plain.text(
+                "made_by_rule" if rule else "made_by",
+                lang,
+                date=plain.day(stored.created_at, lang),
+                model=stored.model_name,
+                version=stored.model_version,
+                who=stored.requested_by,
+            ),
+        ),
+        suggestions=suggestions,
+        no_suggestions=None if suggestions else plain.text("no_suggestions", lang),
+        data_used_heading=plain.text("data_used", lang),
+        data_used=[
+            DataGroup.model_validate(group)
+            for group in plain.data_used(record, lang, lambda code: state.pool.catalogue.title(code, lang), columns)
+        ],
+        not_used_heading=plain.text("not_used", lang),
+        not_used=plain.not_used(lang),
+        kept_not_used=plain.kept_not_used(lang),
+        notes=notes,
+        adviser_decides=plain.text("adviser_decides", lang),
+        rights=plain.text("rights", lang),
+    )
+
+
+@router.get(
+    "/candidates/{candidate_id}/export",
+    response_model=dict[str, Any],
+    responses=RESPONSES,
+    summary="Everything the store holds about one person (right of access)",
+)
+def export_person(candidate_id: CandidateId, state: State, caller: Officer) -> dict[str, Any]:
+    """The person's contract record, fairness audit fields, outcomes, shortlists with their items,
+    decisions and answers, plans with revisions and approvals, placements with events and
+    follow-ups, and the audit entries about them (this export's own entry included)."""
+    with session_scope(state.engine) as session:
+        if candidate_record(session, candidate_id) is None:
+            raise HTTPException(status_code=404, detail=f"unknown candidate_id: {candidate_id}")
+        record_audit(session, caller.name, caller.role, "export_person", "candidate", candidate_id)
+        return person_record(session, candidate_id)
+
+
+def forget(state: ServiceState, candidate_id: str) -> bool:
+    """Stop the running API serving an erased person: no shortlist by id (`positions`), and not
+    eligible on the employer's side (`candidate_pool` rebuilt without them). Their row stays in
+    the in-memory table until restart, unreachable. Returns whether they were being served."""
+    row = state.positions.pop(candidate_id, None)
+    if row is None:
+        return False
+    frame = state.candidates.frame
+    frame.loc[row, ["consent", "active"]] = False
+    state.candidate_pool = CandidatePool(state.candidates)
+    return True
+
+
+@router.delete(
+    "/candidates/{candidate_id}",
+    response_model=ErasureOut,
+    responses={
+        **RESPONSES,
+        409: {"model": ErrorMessage, "description": "the person was already erased"},
+        500: {"model": ErrorMessage, "description": "the pseudonym key is missing or not the register's"},
+    },
+    summary="Erase a person's personal data (right to erasure)",
+)
+def erase(
+    candidate_id: CandidateId,
+    body: Annotated[ErasureIn, Body()],
+    state: State,
+    caller: Officer,
+) -> ErasureOut:
+    """Delete everything the store holds about the person in one transaction, keep the audit
+    trail with their id replaced by a pseudonym, record the erasure so a later load of the same
+    source data leaves them out, and stop serving them. See the module documentation for what
+    is kept and why."""
+    key = state.settings.pseudonym_secret(create=True)
+    assert key is not None  # create=True makes one
+    with session_scope(state.engine) as session:
+        try:
+            report = erase_person(session, candidate_id, key, caller.name, caller.role, body.reason)
+        except NotFoundError as error:
+            raise HTTPException(status_code=404, detail=str(error)) from error
+        except StoreError as error:
+            status = 500 if error.field == "pseudonym_key" else 409 if error.field == "candidate_id" else 422
+            raise HTTPException(status_code=status, detail=str(error)) from error
+    served = forget(state, candidate_id)
+    state.congestion.refresh(state.engine)  # their suggestions no longer count against workplaces
+    return ErasureOut(
+        erasure_id=report.erasure_id,
+        pseudonym=report.pseudonym,
+        erased_at=report.erased_at,
+        rows_deleted=report.deleted,
+        audit_entries_pseudonymised=report.audit_pseudonymised,
+        served=served,
+    )
