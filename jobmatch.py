@@ -187,6 +187,8 @@ def cmd_score(args: argparse.Namespace) -> int:
     )
     if args.engine == "spark" and args.allocate:
         raise ValueError("--allocate runs on the local engine only (the allocation is one solve over the caseload)")
+    if not args.ignore_off_switch:
+        refuse_if_switched_off(settings.database_url)
     dataset = load_dataset(args.data, with_truth=False)
     model_uri = args.model or settings.model_uri
     if args.engine == "spark":
@@ -222,6 +224,33 @@ def cmd_score(args: argparse.Namespace) -> int:
         f"{figures['pairs_per_second']:,.0f} pairs/s{peak})"
     )
     return 0
+
+
+def refuse_if_switched_off(database_url: str | None) -> None:
+    """Batch scoring follows the people's off-switch: a model switched off in the store (POST
+    /model/off) scores no caseload either, until it is switched on again."""
+    from matching.errors import ModelLoadError
+    from matching.store.db import make_engine
+    from matching.store.errors import StoreError
+    from matching.store.schema import require_current
+    from serving.deps import read_switch
+
+    engine = make_engine(database_url)
+    database = engine.url.database
+    if engine.url.get_backend_name() == "sqlite" and (not database or not Path(database).exists()):
+        return  # no store yet: nobody has switched anything off
+    try:
+        require_current(engine)
+        switch = read_switch(engine)
+    except StoreError:
+        return  # no store, or not yet created: nobody has switched anything off
+    finally:
+        engine.dispose()
+    if switch is not None and switch.mode == "rule":
+        raise ModelLoadError(
+            f"the model is switched off (by {switch.by} at {switch.at:%Y-%m-%d %H:%M}, reason: {switch.reason}); "
+            "switch it on (POST /model/on) or pass --ignore-off-switch"
+        )
 
 
 def allocation_report(figures: dict[str, Any], top_k: int) -> str:
@@ -563,6 +592,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --engine spark: the Spark master URL, e.g. local[2], spark://host:7077, yarn (default local[2])",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--ignore-off-switch",
+        action="store_true",
+        help="score even when the model is switched off in the store (JOBMATCH_DATABASE_URL)",
+    )
     p.set_defaults(run=cmd_score)
 
     p = sub.add_parser(

@@ -89,3 +89,25 @@ def test_allocation_respects_capacity_and_reports_both(trained, env, tmp_path: P
     assert (shortlists.groupby("candidate_id")["rank"].max() <= 10).all()
     ranks = shortlists.groupby("candidate_id")["rank"].apply(lambda r: list(r) == list(range(1, len(r) + 1)))
     assert ranks.all(), "ranks run 1..n within each allocated shortlist"
+
+
+def test_batch_follows_the_off_switch(trained, env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from matching.store.db import make_engine, session_scope
+    from matching.store.repository import record_audit
+    from matching.store.schema import upgrade
+
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    with session_scope(engine) as session:
+        record_audit(
+            session, "test-scientist", "data_scientist", "scoring_off", "service", "scoring", {"reason": "review"}
+        )
+    engine.dispose()
+    switched = {**env, "JOBMATCH_DATABASE_URL": url}
+    out = tmp_path / "off.parquet"
+    refused = jobmatch(*score_args(trained, out), env=switched, check=False)
+    assert refused.returncode == 3 and "switched off" in refused.stderr and "Traceback" not in refused.stderr
+    assert not out.exists()
+    jobmatch(*score_args(trained, out, "--ignore-off-switch", "--top-k", "2"), env=switched)
+    assert out.exists()
