@@ -48,6 +48,11 @@ class Settings(BaseSettings):
         default=True, description="never suggest a workplace that cannot give a support the person requires"
     )
     max_top_k: int = 100
+    max_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="the largest request body the API reads; a larger one is answered 413 (serving/limits.py)",
+    )
     suggestions_per_slot: float = Field(
         default=3.0,
         ge=0.0,

@@ -25,7 +25,7 @@ from fastapi.responses import PlainTextResponse
 from serving.auth import Caller, Identity, require
 from serving.deps import ReloadRefused, ServiceState, State
 from serving.loading import RULE_VERSION
-from serving.schemas import ErrorMessage, ReloadIn, ReloadOut, ScoringState, SwitchIn
+from serving.schemas import ErrorMessage, ReloadIn, ReloadOut, ScoringState, SwitchIn, ValidationErrors
 
 router = APIRouter(tags=["model operations"])
 Scientist = Annotated[Identity, Depends(require("data_scientist"))]
@@ -62,7 +62,10 @@ def scoring_state(state: ServiceState, changed: bool | None = None) -> ScoringSt
             "model": ErrorMessage,
             "description": "the model cannot load or failed its trial scoring; the old one serves",
         },
-        422: {"model": ErrorMessage, "description": "the model's features differ from the code's; the old one serves"},
+        422: {
+            "model": ErrorMessage | ValidationErrors,
+            "description": "the model's features differ from the code's (the old one serves), or a malformed body",
+        },
     },
     summary="Load the configured model URI again (a new champion) without a restart",
 )

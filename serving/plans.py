@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -42,8 +42,16 @@ from serving.schemas import ErrorMessage, unprocessable
 router = APIRouter(tags=["plans and placements"])
 Caller = Annotated[Identity, Depends(require("adviser", "employer_contact"))]
 Adviser = Annotated[Identity, Depends(require("adviser"))]
-Id = Annotated[int, Path(ge=1, le=2**62)]
+Id = Annotated[int, Path(ge=1, le=2**31 - 1)]  # ids are 32-bit integers in the store (PostgreSQL)
 TRIAL_STARTS_AFTER_DAYS = 7
+# what a plan may hold through the API (422 naming the field beyond these): dates within a window
+# (the follow-up schedule is counted from them, and a day past 9999-12-31 does not exist), a trial
+# of at most three years (its schedule stays a few thousand entries), bounded texts and lists
+EARLIEST_DAY = dt.date(2000, 1, 1)
+LATEST_DAY = dt.date(2100, 12, 31)
+MAX_PLAN_DAYS = 3 * 366
+MAX_TEXT = 2000
+MAX_ITEMS = 50
 RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorMessage, "description": "missing or unknown API key"},
     403: {"model": ErrorMessage, "description": "not your caseload or workplace, or not your role"},
@@ -101,8 +109,14 @@ class PlanOut(BaseModel):
 
 class RevisionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    changes: dict[str, Any] = Field(min_length=1, max_length=50, description="field (dotted for nested) -> value")
-    note: str = Field("", max_length=2000)
+    changes: dict[Annotated[str, StringConstraints(max_length=100)], Any] = Field(
+        min_length=1,
+        max_length=50,
+        description=f"field (dotted for nested) -> value; texts up to {MAX_TEXT} characters, lists up to "
+        f"{MAX_ITEMS} entries, dates from {EARLIEST_DAY} to {LATEST_DAY}, at most {MAX_PLAN_DAYS} days from "
+        "start_date to end_date",
+    )
+    note: str = Field("", max_length=MAX_TEXT)
 
 
 class ApprovalIn(BaseModel):
@@ -115,8 +129,10 @@ class EventIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     kind: EventKind
     reason: str | None = Field(None, max_length=50)
-    reason_text: str | None = Field(None, max_length=2000)
-    assessment: dict[str, Any] | None = None
+    reason_text: str | None = Field(None, max_length=MAX_TEXT)
+    assessment: dict[str, Any] | None = Field(
+        None, max_length=10, description=f"source, tasks_mastered, would_continue; texts up to {MAX_TEXT} characters"
+    )
 
 
 class PlacementOut(BaseModel):
@@ -135,6 +151,36 @@ class FollowUpIn(BaseModel):
     party: Literal["person", "workplace"]
     due_on: dt.date = Field(description="the scheduled day this contact answers")
     note: str | None = Field(None, max_length=2000)
+
+
+def _day_problem(day: dt.date) -> str | None:
+    if EARLIEST_DAY <= day <= LATEST_DAY:
+        return None
+    return f"must be a day from {EARLIEST_DAY} to {LATEST_DAY}, got {day}"
+
+
+def _size_problems(value: Any, path: str) -> list[tuple[str, str]]:
+    """Texts longer than MAX_TEXT and lists longer than MAX_ITEMS anywhere in `value`, by dotted path."""
+    if isinstance(value, str):
+        return [(path, f"at most {MAX_TEXT} characters, got {len(value)}")] if len(value) > MAX_TEXT else []
+    problems: list[tuple[str, str]] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            problems += _size_problems(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list | tuple):
+        if len(value) > MAX_ITEMS:
+            return [(path, f"at most {MAX_ITEMS} entries, got {len(value)}")]
+        for i, item in enumerate(value):
+            problems += _size_problems(item, f"{path}.{i}")
+    return problems
+
+
+def plan_limit_problems(draft: PlanDraft) -> list[tuple[str, str]]:
+    """What in `draft` is beyond what the API keeps (field, message); empty when nothing is."""
+    problems = [(name, p) for name in ("start_date", "end_date") if (p := _day_problem(getattr(draft, name)))]
+    if not problems and (draft.end_date - draft.start_date).days > MAX_PLAN_DAYS:
+        problems.append(("end_date", f"at most {MAX_PLAN_DAYS} days after start_date ({draft.start_date})"))
+    return problems + _size_problems(draft.stored(), "")
 
 
 def _check_access(session: Session, caller: Identity, candidate_id: str, workplace_id: str) -> None:
@@ -198,6 +244,9 @@ def revise_plan(plan_id: Id, body: RevisionIn, state: State, caller: Adviser) ->
             revised = revise(_domain_plan(stored), body.changes, caller.name, _now(), body.note)
         except PlanError as error:
             raise unprocessable([(["changes", field], msg) for field, msg in error.problems]) from error
+        too_much = plan_limit_problems(revised.draft)
+        if too_much:
+            raise unprocessable([(["changes", field], msg) for field, msg in too_much])
         body_json = revised.draft.model_dump(mode="json", exclude=set(PlanDraft.model_computed_fields))
         add_plan_revision(session, plan_id, body_json, caller.name)
         record_audit(
@@ -317,6 +366,9 @@ def record_event(placement_id: Id, body: EventIn, state: State, caller: Caller) 
         record = _load_placement(session, placement_id, caller)
         history = _events(session, placement_id)
         before = replay(history)
+        too_much = _size_problems(body.assessment, "assessment") if body.assessment is not None else []
+        if too_much:
+            raise unprocessable([([*path.split(".")], msg) for path, msg in too_much])
         try:
             event = Event(
                 kind=body.kind,
@@ -407,6 +459,11 @@ def due_follow_ups(
     """What follow-ups are due this week and which are overdue, for one contact person."""
     if adviser_id != caller.adviser_id:
         raise HTTPException(status_code=403, detail="you can only see your own follow-ups")
+    problem = _day_problem(today) if today is not None else None
+    if problem:  # the week ahead of 9999-12-31 does not exist
+        raise HTTPException(
+            status_code=422, detail=[{"loc": ["query", "today"], "msg": problem, "type": "value_error"}]
+        )
     with session_scope(state.engine) as session:
         lists = followups_for_adviser(session, adviser_id, today or dt.date.today())
         return {name: [vars(r) for r in rows] for name, rows in lists.items()}

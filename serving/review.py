@@ -34,7 +34,9 @@ from serving.schemas import ErrorMessage, unprocessable
 router = APIRouter(tags=["review"])
 Adviser = Annotated[Identity, Depends(require("adviser"))]
 Officer = Annotated[Identity, Depends(require("data_protection_officer"))]
-ShortlistId = Annotated[int, Path(ge=1, le=2**62, description="the recorded shortlist's id")]
+ShortlistId = Annotated[
+    int, Path(ge=1, le=2**31 - 1, description="the recorded shortlist's id (ids are 32-bit in the store)")
+]
 ReasonCode = Literal[REASON_CODES]  # type: ignore[valid-type]
 RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorMessage, "description": "missing or unknown API key"},
@@ -260,8 +262,8 @@ def record_decisions(shortlist_id: ShortlistId, body: DecisionsIn, state: State,
 def read_audit(
     state: State,
     caller: Officer,
-    subject_id: str | None = None,
-    actor: str | None = None,
+    subject_id: Annotated[str | None, Query(max_length=200)] = None,
+    actor: Annotated[str | None, Query(max_length=200)] = None,
     since: dt.datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
 ) -> list[AuditEntry]:

@@ -73,7 +73,8 @@ def create_shortlist(body: ShortlistRequest, state: State, caller: Scorer) -> Sh
                 ]
             )
         table = CandidateTable.build(frame, state.pool.catalogue)
-        row, candidate_id, new_record = 0, str(record["candidate_id"]), frame
+        # the id as the contract keeps it (stripped of surrounding whitespace), as it is stored
+        row, candidate_id, new_record = 0, str(frame["candidate_id"].iloc[0]), frame
     else:
         if body.candidate_id not in state.positions:
             raise HTTPException(status_code=404, detail=f"unknown candidate_id: {body.candidate_id}")

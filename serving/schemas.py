@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import HTTPException
-from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model, field_validator, model_validator
 
 from matching.records import load_catalogue
 
@@ -23,13 +23,20 @@ def build_candidate_record() -> type[BaseModel]:
             str,
             Field(min_length=1, max_length=100, description="the person's id (the shortlist is recorded under it)"),
         ),
-        "adviser_id": (str | None, Field(None, max_length=100)),
+        "adviser_id": (
+            str | None,
+            Field(
+                None,
+                max_length=100,
+                description="the person's adviser: required, but an adviser may leave out their own",
+            ),
+        ),
         "lat": (float, Field(ge=-90, le=90, strict=True, allow_inf_nan=False, description="home, WGS84")),
         "lon": (float, Field(ge=-180, le=180, strict=True, allow_inf_nan=False, description="home, WGS84")),
         "max_commute_km": (float, Field(gt=0, le=500, strict=True, allow_inf_nan=False)),
         "desired_hours": (float, Field(ge=1, le=40, strict=True, allow_inf_nan=False)),
         "preferred_occupations": (
-            list[str],
+            list[Annotated[str, StringConstraints(max_length=10)]],
             Field(default_factory=list, max_length=20, description="STYRK-08 codes from the catalogue"),
         ),
         "consent": (bool, Field(strict=True, description="agreed to be matched; required to be scored")),
@@ -269,6 +276,18 @@ class ScoringState(BaseModel):
 
 class ErrorMessage(BaseModel):
     detail: str
+
+
+class ValidationProblem(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationErrors(BaseModel):
+    """FastAPI's 422 for a request that does not match its declared parameters or body."""
+
+    detail: list[ValidationProblem]
 
 
 def unprocessable(problems: list[tuple[list[str | int], str]], kind: str = "value_error") -> HTTPException:
