@@ -8,13 +8,16 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import OperationalError
 
 from matching.settings import Settings, get_settings
-from serving import employer, modelops, observability, plans, review, rights
+from serving import employer, limits, modelops, observability, plans, review, rights
 from serving.auth import load_keys
 from serving.deps import ServiceState
 from serving.routes import router
+from serving.web import STATIC_DIR
+from serving.web import router as web_router
 
 log = logging.getLogger("jobmatch.serving")
 
@@ -40,6 +43,7 @@ def create_app(settings: Settings | None = None, state: ServiceState | None = No
             service.engine.dispose()
 
     app = FastAPI(title="jobmatch", version="1", description=DESCRIPTION, lifespan=lifespan)
+    limits.install(app)  # 413 for a body over max_body_bytes (inside the request log, so it is logged)
     app.add_middleware(observability.RequestLogMiddleware)  # request id, one JSON line and metrics per request
 
     @app.exception_handler(OperationalError)
@@ -59,4 +63,6 @@ def create_app(settings: Settings | None = None, state: ServiceState | None = No
     app.include_router(modelops.router)
     app.include_router(observability.router)
     app.include_router(rights.router)
+    app.include_router(web_router)  # the adviser's and employer contact's page, /app
+    app.mount("/app/static", StaticFiles(directory=STATIC_DIR), name="web-static")
     return app
