@@ -233,6 +233,11 @@ def build_spark_session(
     elif shuffle_partitions:
         settings["spark.sql.shuffle.partitions"] = str(shuffle_partitions)
     settings.update(conf or {})
+    if cores is not None:
+        # local workers start with PYSPARK_PYTHON (else whatever `python3` is on the PATH, which
+        # need not have this project's packages); the conf keys above serve clusters
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     builder = SparkSession.builder.master(master).appName(app_name)
     for key, value in settings.items():
         builder = builder.config(key, value)
