@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,6 +29,9 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from common import free_port, log  # noqa: E402
 
 from features.pairs import PairFrame  # noqa: E402
 from matching.candidates import CandidateTable, WorkplacePool, eligible_candidates  # noqa: E402
@@ -39,10 +41,6 @@ from serving.loading import LoadedModel, load_ranker  # noqa: E402
 from training.synthetic import generate_dataset  # noqa: E402
 from training.train import DEFAULT_PARAMS, fit_ranker, train_ranker  # noqa: E402
 from training.trainset import held_out_mask, logged_pairs  # noqa: E402
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 def labelled_dataset(folder: Path, n_pairs: int, seed: int) -> Path:
@@ -92,12 +90,6 @@ def bench_training(folder: Path, seed: int) -> tuple[dict[str, float], Ranker]:
         "bare_lgb_train_seconds": bare,
         "ratio_pipeline_over_bare": pipeline / bare,
     }, result.ranker
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def register(folder: Path, store: Path, seed: int) -> str:

@@ -22,7 +22,6 @@ import json
 import os
 import platform
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
@@ -40,12 +39,12 @@ import httpx
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+
+from common import log, percentile, running_server  # noqa: E402
+
 PG_SERVER_URL = os.environ.get("JOBMATCH_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 CANDIDATES, WORKPLACES, SEED, TOP_K = 300, 500, 13, 5
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 def jobmatch(*args: str, env: dict[str, str]) -> str:
@@ -55,12 +54,6 @@ def jobmatch(*args: str, env: dict[str, str]) -> str:
     if result.returncode != 0:
         raise SystemExit(f"jobmatch {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result.stdout
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager
@@ -88,40 +81,6 @@ def postgres_database() -> Iterator[str | None]:
         with server.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         server.dispose()
-
-
-@contextmanager
-def running_server(data: Path, env: dict[str, str], log_file: Path) -> Iterator[str]:
-    """`jobmatch serve` on a free loopback port until /health answers 200; always killed after."""
-    port = free_port()
-    with open(log_file, "ab") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "jobmatch", "serve", "--data", str(data), "--port", str(port)],
-            env=env,
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        with httpx.Client(base_url=url, timeout=5) as client:
-            while True:
-                if process.poll() is not None:
-                    raise SystemExit(f"the server exited with {process.returncode}; see {log_file}")
-                if time.monotonic() > deadline:
-                    raise SystemExit(f"the server did not answer /health in 120 s; see {log_file}")
-                try:
-                    if client.get("/health").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                time.sleep(0.2)
-        yield url
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=30)
 
 
 @dataclass
@@ -155,13 +114,6 @@ def run_client(url: str, key: str, shortlist_id: int, ranks: list[int], until: f
                 result.finished.append(time.monotonic())
             else:
                 result.errors[f"HTTP {response.status_code}"] += 1
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
 def bench_backend(

@@ -42,15 +42,11 @@ import json
 import os
 import platform
 import random
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,6 +55,10 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from common import log, percentile, running_server  # noqa: E402
+
 CANDIDATES, WORKPLACES, SEED, ADVISERS, TOP_K = 2000, 3000, 7, 10, 10
 MIX: dict[str, int] = {
     "POST /shortlists": 20,
@@ -70,16 +70,6 @@ MIX: dict[str, int] = {
     "GET /model": 5,
 }
 ANSWERS = ("interested", "not_interested", "unsure")
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -120,44 +110,6 @@ def prepare(home: Path) -> tuple[Path, dict[str, str], list[Adviser]]:
         "PYTHONWARNINGS": "ignore",
     }
     return data, env, advisers
-
-
-@contextmanager
-def running_server(data: Path, env: dict[str, str], log_file: Path) -> Iterator[str]:
-    """`jobmatch serve` on a free loopback port until /health answers 200; always stopped after."""
-    port = free_port()
-    with open(log_file, "ab") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "jobmatch", "serve", "--data", str(data), "--port", str(port)],
-            env=env,
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        with httpx.Client(base_url=url, timeout=5) as client:
-            while True:
-                if process.poll() is not None:
-                    raise SystemExit(f"the server exited with {process.returncode}; see {log_file}")
-                if time.monotonic() > deadline:
-                    raise SystemExit(f"the server did not answer /health in 180 s; see {log_file}")
-                try:
-                    if client.get("/health").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                time.sleep(0.2)
-        yield url
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=30)
 
 
 @dataclass
@@ -238,13 +190,6 @@ async def run_client(url: str, adviser: Adviser, seed: int, until: float, result
                 if served["items"]:
                     shortlists.append((served["shortlist_id"], [item["rank"] for item in served["items"]]))
                     del shortlists[:-5]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
 def summarise(latencies: list[float], errors: int, wall: float) -> dict[str, Any]:
