@@ -4,7 +4,6 @@ uninterrupted run; the output appears only when complete."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -15,15 +14,15 @@ import pandas as pd
 import pytest
 
 from serving.batch import parts_folder
-from tests.e2e.test_end_to_end import ROOT, jobmatch
+from tests.e2e.test_end_to_end import ROOT, isolated_env, jobmatch
 
 pytestmark = pytest.mark.slow
 CHUNK_PAIRS = "4000"  # about 40 candidates per chunk on the test data: dozens of chunks
 
 
 @pytest.fixture(scope="module")
-def env(trained) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    return {**os.environ, "MLFLOW_TRACKING_URI": trained.tracking_uri, "PYTHONWARNINGS": "ignore"}
+def env(trained, tmp_path_factory) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return isolated_env(tmp_path_factory.mktemp("batch"), MLFLOW_TRACKING_URI=trained.tracking_uri)
 
 
 def score_args(trained, out: Path, *extra: str) -> list[str]:  # type: ignore[no-untyped-def]

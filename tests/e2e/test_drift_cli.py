@@ -3,19 +3,18 @@ features named on shifted data."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from matching.datasets import write_table
-from tests.e2e.test_end_to_end import jobmatch
+from tests.e2e.test_end_to_end import isolated_env, jobmatch
 
 pytestmark = pytest.mark.slow
 
 
 def test_drift_names_the_shifted_features(trained, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    env = {**os.environ, "MLFLOW_TRACKING_URI": trained.tracking_uri, "PYTHONWARNINGS": "ignore"}
+    env = isolated_env(tmp_path, MLFLOW_TRACKING_URI=trained.tracking_uri)
     same = jobmatch("drift", "--data", str(trained.data_dir), env=env)
     assert "no feature drifted" in same.stdout
 

@@ -42,10 +42,19 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     store = tmp_path_factory.mktemp("store")
+    return isolated_env(store, MLFLOW_TRACKING_URI=f"sqlite:///{store / 'mlflow.db'}")
+
+
+def isolated_env(home: Path, **settings: str) -> dict[str, str]:
+    """The environment for running `jobmatch` in a test: the project's own data folder is never
+    written (its store, keys and pseudonym key stay the user's), everything goes to `home`."""
     return {
         **os.environ,
-        "MLFLOW_TRACKING_URI": f"sqlite:///{store / 'mlflow.db'}",
+        "JOBMATCH_DATABASE_URL": f"sqlite:///{home / 'store.db'}",
+        "JOBMATCH_API_KEYS_FILE": str(home / "api-keys.json"),
+        "JOBMATCH_PSEUDONYM_KEY_FILE": str(home / "pseudonym.key"),
         "PYTHONWARNINGS": "ignore",
+        **settings,
     }
 
 
