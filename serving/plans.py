@@ -193,16 +193,32 @@ def _check_access(session: Session, caller: Identity, candidate_id: str, workpla
     check_caseload(caller, candidate.adviser_id if candidate is not None else None)
 
 
-def _plan_out(session: Session, plan_id: int) -> PlanOut:
+# What the workplace side does not see of a plan: how strong each support need is and the
+# person's skill levels (it sees which adaptations to give and which tasks to train).
+HIDDEN_FROM_EMPLOYER = frozenset({"need", "skill_level"})
+
+
+def _without(value: Any, keys: frozenset[str]) -> Any:
+    """`value` with every dict entry named in `keys` left out, at any depth."""
+    if isinstance(value, dict):
+        return {k: _without(v, keys) for k, v in value.items() if k not in keys}
+    if isinstance(value, list):
+        return [_without(v, keys) for v in value]
+    return value
+
+
+def _plan_out(session: Session, plan_id: int, caller: Identity) -> PlanOut:
     stored = get_plan(session, plan_id)
-    draft = PlanDraft(**stored["body"])
+    draft = PlanDraft(**stored["body"]).model_dump(mode="json")
+    if caller.role == "employer_contact":
+        draft = _without(draft, HIDDEN_FROM_EMPLOYER)
     placement = _placement_of(session, plan_id)
     return PlanOut(
         plan_id=stored["id"],
         candidate_id=stored["candidate_id"],
         workplace_id=stored["workplace_id"],
         revision=stored["revision"],
-        draft=draft.model_dump(mode="json"),
+        draft=draft,
         revisions=[{k: v for k, v in r.items() if k != "body"} for r in stored["revisions"]],
         approvals=stored["approvals"],
         awaiting=list(stored["awaiting"]),
@@ -232,7 +248,7 @@ def read_plan(plan_id: Id, state: State, caller: Caller) -> PlanOut:
         record_audit(
             session, caller.name, caller.role, "read_plan", "candidate", stored["candidate_id"], {"plan_id": plan_id}
         )
-        return _plan_out(session, plan_id)
+        return _plan_out(session, plan_id, caller)
 
 
 @router.post("/plans/{plan_id}/revisions", response_model=PlanOut, responses={**RESPONSES, 422: {}})
@@ -258,7 +274,7 @@ def revise_plan(plan_id: Id, body: RevisionIn, state: State, caller: Adviser) ->
             stored["candidate_id"],
             {"plan_id": plan_id, "fields": sorted(body.changes)},
         )
-        return _plan_out(session, plan_id)
+        return _plan_out(session, plan_id, caller)
 
 
 @router.post(
@@ -291,7 +307,7 @@ def approve(plan_id: Id, body: ApprovalIn, state: State, caller: Caller) -> Plan
             stored["candidate_id"],
             {"plan_id": plan_id, "party": body.party, "revision": body.revision},
         )
-        return _plan_out(session, plan_id)
+        return _plan_out(session, plan_id, caller)
 
 
 def _events(session: Session, placement_id: int) -> list[Event]:

@@ -4,6 +4,7 @@ through the API, and the grade the store derives from them for retraining."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from fastapi.testclient import TestClient
@@ -63,6 +64,11 @@ def test_from_acceptance_to_hire_with_follow_up(app_client, trained):
     employer_key = add_key(keys, Identity(name="test-employer", role="employer_contact", employer_id=employer_id))
     app_client.app.state.api_keys = load_keys(keys)
     employer = {"Authorization": f"Bearer {employer_key}"}
+    as_adviser = app_client.get(f"/plans/{plan_id}", headers=adviser).json()["draft"]
+    as_employer = app_client.get(f"/plans/{plan_id}", headers=employer).json()["draft"]
+    assert '"skill_level"' in json.dumps(as_adviser) and '"need"' in json.dumps(as_adviser)
+    assert '"skill_level"' not in json.dumps(as_employer) and '"need"' not in json.dumps(as_employer)
+    assert as_employer["workplace_id"] == as_adviser["workplace_id"], "the rest of the plan is the same"
     for party, who in (("person", adviser), ("adviser", adviser), ("employer", employer)):
         after = app_client.post(f"/plans/{plan_id}/approvals", json={"party": party, "revision": 2}, headers=who)
         assert after.status_code == 200, after.text
