@@ -40,6 +40,8 @@ from matching.allocation import allocate, capacities, summarise
 from matching.candidates import CandidateTable, WorkplacePool, eligible_candidates
 from matching.datasets import Dataset
 from matching.explain import top_reasons
+from matching.model import Ranker
+from matching.records import Vocabulary
 from matching.shortlist import Matcher, top_k_per_candidate
 from serving.loading import LoadedModel
 
@@ -181,16 +183,29 @@ class CaseloadScorer:
         return frame, figures
 
     def _reasons(self, c_idx: np.ndarray, w_idx: np.ndarray) -> list[np.ndarray]:
-        """The three strongest reasons of each chosen pair, by decision-path contributions."""
-        out: list[list[np.ndarray]] = [[] for _ in range(REASONS)]
         ranker, vocabulary = self.model.ranker, self.pool.catalogue.vocabulary
-        for start in range(0, len(c_idx), EXPLAIN_SLICE):
-            window = slice(start, start + EXPLAIN_SLICE)
-            pairs = PairFrame(self.candidates.arrays, self.pool.arrays, c_idx[window], w_idx[window], vocabulary)
-            matrix = ranker.features_of(pairs)
-            for j, values in enumerate(top_reasons(matrix, ranker.path_contributions(matrix), REASONS)):
-                out[j].append(np.asarray(values, dtype=object))
-        return [np.concatenate(parts) if parts else np.zeros(0, dtype=object) for parts in out]
+        return batch_reasons(ranker, self.candidates.arrays, self.pool.arrays, vocabulary, c_idx, w_idx)
+
+
+def batch_reasons(
+    ranker: Ranker,
+    candidate_arrays: dict[str, np.ndarray],
+    workplace_arrays: dict[str, np.ndarray],
+    vocabulary: Vocabulary,
+    c_idx: np.ndarray,
+    w_idx: np.ndarray,
+) -> list[np.ndarray]:
+    """The three strongest reasons of each chosen pair, by decision-path contributions, in
+    slices of `EXPLAIN_SLICE` pairs (the local and the Spark engine alike)."""
+    out: list[list[np.ndarray]] = [[] for _ in range(REASONS)]
+    for start in range(0, len(c_idx), EXPLAIN_SLICE):
+        window = slice(start, start + EXPLAIN_SLICE)
+        matrix = ranker.features_of(
+            PairFrame(candidate_arrays, workplace_arrays, c_idx[window], w_idx[window], vocabulary)
+        )
+        for j, values in enumerate(top_reasons(matrix, ranker.path_contributions(matrix), REASONS)):
+            out[j].append(np.asarray(values, dtype=object))
+    return [np.concatenate(parts) if parts else np.zeros(0, dtype=object) for parts in out]
 
 
 def score_caseload(

@@ -75,28 +75,24 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from features.pairs import EARTH_RADIUS_KM, PairFrame, workplace_arrays
+from features.pairs import EARTH_RADIUS_KM, workplace_arrays
 from matching.candidates import CandidateTable, eligible_candidates, enrich_workplaces
 from matching.datasets import Dataset
-from matching.explain import top_reasons
 from matching.model import SHARED_COLUMNS, pair_records
 from matching.records import load_catalogue
 from matching.tracking import configure_tracking
+from serving.batch import COLUMNS, REASON_COLUMNS, batch_reasons
 from serving.loading import MODELS_URI, LoadedModel, load_ranker
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-REASONS = 3
-REASON_COLUMNS = [f"reason_{j + 1}" for j in range(REASONS)]
-COLUMNS = ["candidate_id", "rank", "workplace_id", "score", *REASON_COLUMNS, "model_version"]
 MIN_JAVA = 17
 MIN_PYSPARK = (4, 0)
 KM_PER_DEGREE = EARTH_RADIUS_KM * math.pi / 180.0
 CELL_QUANTILE = 0.9  # cells as wide as this quantile of the commutes...
 MAX_CELLS_ACROSS = 32  # ...but no candidate's commute is more than this many cells across
 EDGE = 1e-9  # radians added to each bounding box, so rounding never loses a pair on its edge
-EXPLAIN_SLICE = 200_000
 ARROW_BATCH_ROWS = 20_000
 INSTALL_HINT = "pip install 'jobmatch[spark]'"
 
@@ -433,7 +429,11 @@ def _score(
             "score": score,
         }
     )
-    for column, values in zip(REASON_COLUMNS, explain(model, candidates, w_arrays, c_pos, w_pos), strict=True):
+    for column, values in zip(
+        REASON_COLUMNS,
+        batch_reasons(model.ranker, candidates.arrays, w_arrays, load_catalogue().vocabulary, c_pos, w_pos),
+        strict=True,
+    ):
         frame[column] = values
     frame["model_version"] = model.version
     seconds = time.perf_counter() - started
@@ -590,25 +590,6 @@ def generate_pairs(
             offered = F.col(f"offers_{support}").cast("double") >= 0.5
             keep = keep & ~(required & ~offered)
     return pairs.where(keep)
-
-
-def explain(
-    model: LoadedModel,
-    candidates: CandidateTable,
-    w_arrays: dict[str, np.ndarray],
-    c_pos: np.ndarray,
-    w_pos: np.ndarray,
-) -> list[np.ndarray]:
-    """The local engine's three reasons per chosen pair (decision-path contributions), on the driver."""
-    out: list[list[np.ndarray]] = [[] for _ in range(REASONS)]
-    ranker, vocabulary = model.ranker, load_catalogue().vocabulary
-    for start in range(0, len(c_pos), EXPLAIN_SLICE):
-        window = slice(start, start + EXPLAIN_SLICE)
-        pairs = PairFrame(candidates.arrays, w_arrays, c_pos[window], w_pos[window], vocabulary)
-        matrix = ranker.features_of(pairs)
-        for j, values in enumerate(top_reasons(matrix, ranker.path_contributions(matrix), REASONS)):
-            out[j].append(np.asarray(values, dtype=object))
-    return [np.concatenate(parts) if parts else np.zeros(0, dtype=object) for parts in out]
 
 
 @contextmanager
