@@ -1,24 +1,38 @@
 # The two commands a newcomer needs: `make run` (set up, then the main job) and `make test`.
+# `make run` installs the runtime dependencies only; `make test` adds the dev extras (Spark, the
+# test tools, the linters) and runs the static checks (`make check`) before the whole suite.
 PYTHON ?= python3
 VENV := .venv
-STAMP := $(VENV)/.installed
+RUNTIME := $(VENV)/.installed-runtime
+DEV := $(VENV)/.installed-dev
+TYPED := features matching training serving jobmatch.py
 
-.PHONY: run test bench setup
+.PHONY: run test check bench setup
 
-$(STAMP): pyproject.toml
+$(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
+
+$(RUNTIME): pyproject.toml | $(VENV)/bin/python
+	$(VENV)/bin/python -m pip install --quiet -e .
+	touch $(RUNTIME)
+
+$(DEV): pyproject.toml | $(VENV)/bin/python
 	$(VENV)/bin/python -m pip install --quiet -e ".[dev]"
-	touch $(STAMP)
+	touch $(DEV) $(RUNTIME)
 
-setup: $(STAMP)
+setup: $(DEV)
 
-run: $(STAMP)
+run: $(RUNTIME)
 	$(VENV)/bin/jobmatch up
 
-test: $(STAMP)
-	$(VENV)/bin/python -m mypy features matching
+check: $(DEV)
+	$(VENV)/bin/python -m ruff check .
+	$(VENV)/bin/python -m ruff format --check .
+	$(VENV)/bin/python -m mypy $(TYPED)
+
+test: check
 	$(VENV)/bin/python -m pytest
 
-bench: $(STAMP)
+bench: $(DEV)
 	$(VENV)/bin/python bench/bench_core.py
