@@ -38,8 +38,9 @@ from matching.candidates import CandidateTable, WorkplacePool, eligible_candidat
 from matching.datasets import load_dataset, write_table  # noqa: E402
 from matching.model import Ranker  # noqa: E402
 from serving.loading import LoadedModel, load_ranker  # noqa: E402
+from training.fit import DEFAULT_PARAMS, fit_ranker  # noqa: E402
 from training.synthetic import generate_dataset  # noqa: E402
-from training.train import DEFAULT_PARAMS, fit_ranker, train_ranker  # noqa: E402
+from training.train import train_ranker  # noqa: E402
 from training.trainset import held_out_mask, logged_pairs  # noqa: E402
 
 

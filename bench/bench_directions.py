@@ -38,8 +38,9 @@ sys.path.insert(0, str(ROOT))
 
 from matching.datasets import load_dataset  # noqa: E402
 from training.evaluate import ndcg_per_group  # noqa: E402
+from training.held_out import ALL_ELIGIBLE, ALL_ELIGIBLE_BY_WORKPLACE, by_workplace  # noqa: E402
 from training.synthetic import generate_dataset  # noqa: E402
-from training.train import ALL_ELIGIBLE, ALL_ELIGIBLE_BY_WORKPLACE, TrainResult, by_workplace, train_ranker  # noqa: E402
+from training.train import TrainResult, train_ranker  # noqa: E402
 
 RUNS = (("standard", 7), ("standard", 11), ("standard", 13), ("alternative", 7))
 CANDIDATES, WORKPLACES = 2000, 3000

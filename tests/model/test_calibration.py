@@ -8,7 +8,7 @@ import pytest
 
 from matching.errors import ModelMismatchError
 from matching.model import Ranker
-from training.train import CalibrationError, fit_calibration
+from training.fit import CalibrationError, fit_calibration
 from training.trainset import HIRED_GRADE
 
 

@@ -8,8 +8,9 @@ import pytest
 from mlflow import MlflowClient
 
 from training.evaluate import ndcg_at_k
+from training.held_out import ALL_ELIGIBLE_BY_WORKPLACE, LOGGED_BY_WORKPLACE, by_workplace
 from training.lifecycle import model_card
-from training.train import ALL_ELIGIBLE_BY_WORKPLACE, LOGGED_BY_WORKPLACE, by_workplace, train_ranker
+from training.train import train_ranker
 from training.trainset import PairSet
 
 METHODS = ("model", "rule", "logistic", "random", "oracle")

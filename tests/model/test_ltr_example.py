@@ -7,7 +7,7 @@ import numpy as np
 from sklearn.datasets import load_svmlight_file
 
 from training.evaluate import ndcg_at_k
-from training.train import fit_ranker
+from training.fit import fit_ranker
 
 FOLDER = Path(__file__).resolve().parents[1] / "fixtures" / "ltr-example"
 

@@ -1,0 +1,204 @@
+"""Fitting the ranker: the linear base within groups, the LightGBM lambdarank booster on top of
+it, and the Platt calibration of P(hired) on its scores. `training.train` runs them on a dataset.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+from sklearn.linear_model import LinearRegression, LogisticRegression
+
+from features.registry import feature_names, monotone_constraints
+from matching.model import LinearBase, Ranker
+from training.trainset import HIRED_GRADE, PairSet
+
+DEFAULT_PARAMS: dict[str, Any] = {
+    "objective": "lambdarank",
+    "metric": "ndcg",
+    "eval_at": [10],
+    # linear gains, as the evaluation: a hire is worth 4 trial-less contacts, not 15
+    "label_gain": [0, 1, 2, 3, 4],
+    "learning_rate": 0.05,
+    "num_leaves": 7,
+    "max_depth": 6,
+    "min_data_in_leaf": 50,
+    # randomised split points: smoother functions, less fitting of noisy grades
+    "extra_trees": True,
+    "feature_fraction": 0.9,
+    "bagging_fraction": 0.8,
+    "bagging_freq": 1,
+    "lambda_l2": 1.0,
+    "monotone_constraints_method": "intermediate",
+    "num_threads": 2,
+    "deterministic": True,
+    "force_row_wise": True,
+    "verbose": -1,
+}
+MAX_ROUNDS = 600
+EARLY_STOPPING = 60
+# the early-stopping candidates' pairs calibrate P(hired) when they hold at least this many pairs
+# and hires (and non-hires); otherwise all training pairs do
+MIN_CALIBRATION_PAIRS = 500
+MIN_CALIBRATION_POSITIVES = 25
+
+
+def center_within_groups(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """`values` minus the mean of their group (rows of a group need not be contiguous)."""
+    _, inverse = np.unique(groups, return_inverse=True)
+    counts = np.bincount(inverse).astype(np.float64)
+    if values.ndim == 1:
+        return values - (np.bincount(inverse, weights=values) / counts)[inverse]
+    means = np.stack([np.bincount(inverse, weights=values[:, j]) / counts for j in range(values.shape[1])], axis=1)
+    return values - means[inverse]
+
+
+def fit_linear_base(matrix: np.ndarray, grade: np.ndarray, groups: np.ndarray, directions: list[int]) -> LinearBase:
+    """A linear ranker within groups: least squares of grade on standardised features, both
+    centred per group (per candidate, so a person's overall prospects do not leak into workplace
+    weights; or per workplace for a workplace-grouped ranker), each weight kept to its feature's
+    declared direction; features without one get no weight.
+
+    Noisy, selection-biased logs are where a linear ranker holds up best; the booster then adds
+    what is not linear. With the base, more of any `+1` feature never lowers a score.
+    """
+    x = np.asarray(matrix, dtype=np.float64)
+    mean = x.mean(axis=0) if len(x) else np.zeros(x.shape[1])
+    scale = x.std(axis=0) if len(x) else np.ones(x.shape[1])
+    scale = np.where(scale > 1e-9, scale, 1.0)
+    sign = np.asarray(directions, dtype=np.float64)
+    used = sign != 0
+    weight = np.zeros(x.shape[1])
+    if len(x) > used.sum() and used.any():
+        z = center_within_groups((x[:, used] - mean[used]) / scale[used] * sign[used], groups)
+        y = center_within_groups(np.asarray(grade, dtype=np.float64), groups)
+        if np.abs(y).sum() > 0:
+            fit = LinearRegression(positive=True, fit_intercept=False).fit(z, y)
+            weight[used] = fit.coef_ * sign[used]
+    return LinearBase(tuple(mean.tolist()), tuple(scale.tolist()), tuple(weight.tolist()))
+
+
+def fit_ranker(
+    train: tuple[np.ndarray, np.ndarray, np.ndarray],
+    valid: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
+    params: dict[str, Any] | None = None,
+    seed: int = 0,
+    progress: Callable[[str], None] | None = None,
+    num_rounds: int = MAX_ROUNDS,
+    names: list[str] | None = None,
+    constraints: list[int] | None = None,
+    init: tuple[np.ndarray, np.ndarray | None] | None = None,
+) -> lgb.Booster:
+    """Fit a lambdarank booster.
+
+    Args:
+        train: `(matrix, grade, group_sizes)` of the training candidates.
+        valid: the same for early stopping, or None to run all rounds.
+        params: LightGBM parameters over `DEFAULT_PARAMS`.
+        seed: LightGBM's seed.
+        progress: called every 50 rounds with the validation NDCG.
+        num_rounds: most boosting rounds.
+        names: feature names (default: the registry's).
+        constraints: monotone constraints (default: each registered feature's direction).
+        init: scores to boost from (train, valid), e.g. the linear base's.
+
+    Returns:
+        The fitted booster, cut at its best round when early stopping ran.
+    """
+    names = names if names is not None else feature_names()
+    merged = {**DEFAULT_PARAMS, **(params or {}), "seed": seed}
+    if constraints is None and names == feature_names():
+        constraints = monotone_constraints()
+    if constraints is not None:
+        merged["monotone_constraints"] = constraints
+    matrix, grade, groups = train
+    train_init, valid_init = init if init is not None else (None, None)
+    data = lgb.Dataset(
+        matrix, label=grade, group=groups, feature_name=names, init_score=train_init, free_raw_data=False
+    )
+    callbacks: list[Any] = []
+    valid_sets = []
+    if valid is not None and len(valid[0]):
+        valid_sets = [lgb.Dataset(valid[0], label=valid[1], group=valid[2], init_score=valid_init, reference=data)]
+        callbacks.append(lgb.early_stopping(EARLY_STOPPING, verbose=False))
+
+    def report(env: lgb.callback.CallbackEnv) -> None:
+        if progress and (env.iteration + 1) % 50 == 0:
+            scores = ", ".join(f"{name} {value:.4f}" for _, name, value, _ in env.evaluation_result_list)
+            progress(f"  round {env.iteration + 1}/{num_rounds} {scores}")
+
+    callbacks.append(report)
+    booster = lgb.train(merged, data, num_boost_round=num_rounds, valid_sets=valid_sets, callbacks=callbacks)
+    if valid_sets and booster.best_iteration > 0:
+        booster = booster.model_from_string(booster.model_to_string(num_iteration=booster.best_iteration))
+    return booster
+
+
+class CalibrationError(ValueError):
+    """P(hired) cannot be calibrated on the model's scores (no hires, or higher scores do not mean
+    more hires): training fails rather than register a model whose expected success would mislead."""
+
+
+def fit_calibration(scores: np.ndarray, grade: np.ndarray, fitted_on: str) -> dict[str, Any]:
+    """Platt calibration of P(hired | score): logistic regression of "grade reached hired" on the
+    1-D score (practically unpenalised).
+
+    Raises:
+        CalibrationError: when the pairs hold no hire or no non-hire, or the slope is not positive.
+    """
+    hired = (np.asarray(grade) >= HIRED_GRADE).astype(np.int64)
+    positives = int(hired.sum())
+    if positives == 0 or positives == len(hired):
+        raise CalibrationError(
+            f"cannot calibrate P(hired) on {len(hired)} {fitted_on} pairs with {positives} hires: need both outcomes"
+        )
+    x = np.asarray(scores, dtype=np.float64).reshape(-1, 1)
+    fit = LogisticRegression(C=1e6, max_iter=1000).fit(x, hired)
+    return {
+        "slope": float(fit.coef_[0, 0]),
+        "intercept": float(fit.intercept_[0]),
+        "target": "hired",
+        "pairs": len(hired),
+        "positives": positives,
+        "fitted_on": fitted_on,
+    }
+
+
+def calibrate(ranker: Ranker, fit_pairs: PairSet, stop_pairs: PairSet, say: Callable[[str], None]) -> dict[str, Any]:
+    """P(hired | score) on the early-stopping candidates' logged pairs (not fitted on) when there
+    are enough of them, else on all training pairs (the fitting ones are in-sample for the trees).
+
+    A non-positive slope on the early-stopping pairs falls back to all training pairs; if the
+    slope is not positive there either, training fails (`CalibrationError`).
+    """
+    assert fit_pairs.grade is not None and stop_pairs.grade is not None
+    attempts: list[tuple[str, np.ndarray, np.ndarray]] = []
+    stop_hires = int((stop_pairs.grade >= HIRED_GRADE).sum())
+    if (
+        len(stop_pairs) >= MIN_CALIBRATION_PAIRS
+        and MIN_CALIBRATION_POSITIVES <= stop_hires <= len(stop_pairs) - MIN_CALIBRATION_POSITIVES
+    ):
+        attempts.append(("validation", stop_pairs.matrix, stop_pairs.grade))
+    else:
+        say(
+            f"only {len(stop_pairs)} early-stopping pairs with {stop_hires} hires: calibrating P(hired) on all"
+            " training pairs"
+        )
+    matrix = np.concatenate([fit_pairs.matrix, stop_pairs.matrix])
+    attempts.append(("training", matrix, np.concatenate([fit_pairs.grade, stop_pairs.grade])))
+    calibration: dict[str, Any] = {}
+    for fitted_on, matrix, grade in attempts:
+        calibration = fit_calibration(ranker.score(matrix), grade, fitted_on)
+        if calibration["slope"] > 0:
+            say(
+                f"calibrated P(hired) on {calibration['pairs']} {fitted_on} pairs ({calibration['positives']} hires):"
+                f" slope {calibration['slope']:.4f}, intercept {calibration['intercept']:.4f}"
+            )
+            return calibration
+        say(f"P(hired) calibration on {fitted_on} pairs has slope {calibration['slope']:.4f} <= 0")
+    raise CalibrationError(
+        f"higher scores do not mean more hires (calibration slope {calibration['slope']:.4f} on"
+        f" {calibration['pairs']} {calibration['fitted_on']} pairs): the model must not be registered"
+    )
