@@ -2,39 +2,31 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import mlflow
-import numpy as np
 from mlflow import MlflowClient
 
-from features.registry import feature_names, registry_fingerprint
 from matching.errors import ModelLoadError, ModelMismatchError
 from matching.model import Ranker, RankerModel
 from matching.records import Catalogue
-from matching.rules import RULE_WEIGHTS, rule_score
+from matching.rules import RULE_VERSION, RuleRanker
 from matching.tracking import configure_tracking
 
 __all__ = [
     "RULE_NAME",
-    "RULE_VERSION",
     "LoadedModel",
     "ModelLoadError",
     "ModelMismatchError",
-    "RuleRanker",
     "alias_version",
     "load_ranker",
     "rule_model",
 ]
 
 RULE_NAME = "rule-score"
-# the weights' own fingerprint: a recorded shortlist names exactly the weights that ranked it
-RULE_VERSION = "rules-" + hashlib.sha256(json.dumps(RULE_WEIGHTS, sort_keys=True).encode()).hexdigest()[:12]
 
 
 @dataclass(frozen=True)
@@ -146,45 +138,6 @@ def alias_version(model_uri: str, tracking_uri: str) -> str | None:
         text = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise ModelLoadError(f"cannot resolve {model_uri} in {uri}: {text}") from error
     return str(entry.version)
-
-
-class RuleRanker(Ranker):
-    """The transparent rule score (`matching.rules`) in the ranker's shape, so the one shortlist
-    path serves it while the model is switched off: the same features, the score is the weighted
-    sum `RULE_WEIGHTS . x`, and each feature's contribution is its weight times its value (so the
-    reasons add up to the score, like the model's). It has no calibrated probability, so
-    `expected_success` refuses and shortlists are ranked by the rule score alone."""
-
-    def __init__(self, catalogue: Catalogue) -> None:
-        super().__init__(
-            booster=None,  # type: ignore[arg-type]  # no trees: the score is the weighted sum
-            features=feature_names(),
-            registry=registry_fingerprint(),
-            catalogue=catalogue,
-            meta={"rule_weights": dict(RULE_WEIGHTS), "rule_version": RULE_VERSION},
-        )
-        self.weights = np.array([RULE_WEIGHTS.get(name, 0.0) for name in self.features])
-
-    def check_compatible(self) -> None:
-        """Always compatible: the rule is defined over the code's own feature names."""
-
-    def score(self, matrix: np.ndarray) -> np.ndarray:
-        if len(matrix) == 0:
-            return np.zeros(0)
-        return rule_score(matrix)
-
-    def contributions(self, matrix: np.ndarray) -> np.ndarray:
-        """weight x value per feature, and a zero bias column."""
-        matrix = np.asarray(matrix, dtype=np.float64).reshape(-1, len(self.features))
-        return np.column_stack([matrix * self.weights, np.zeros(len(matrix))])
-
-    def path_contributions(self, matrix: np.ndarray) -> np.ndarray:
-        return self.contributions(matrix)
-
-    def expected_success(self, scores: np.ndarray) -> np.ndarray:
-        raise ModelMismatchError(
-            "the rule score is a hand-weighted sum, not a calibrated probability: it has no expected success"
-        )
 
 
 def rule_model(catalogue: Catalogue, note: str = "", since: float | None = None) -> LoadedModel:

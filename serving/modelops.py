@@ -22,9 +22,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, HTTPException
 from fastapi.responses import PlainTextResponse
 
+from matching.rules import RULE_VERSION
 from serving.auth import Caller, Identity, require
 from serving.deps import ReloadRefused, ServiceState, State
-from serving.loading import RULE_VERSION
 from serving.schemas import ErrorMessage, ReloadIn, ReloadOut, ScoringState, SwitchIn, ValidationErrors
 
 router = APIRouter(tags=["model operations"])

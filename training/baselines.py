@@ -1,14 +1,18 @@
-"""Simple rankers the model must beat: random, the hand-weighted rule score, pointwise logistic
-regression. Each follows scikit-learn: `fit` returns self, `score_pairs` ranks a feature matrix."""
+"""Simple rankers the model must beat: random and pointwise logistic regression. Each follows
+scikit-learn: `fit` returns self, `score_pairs` ranks a feature matrix. The third baseline, the
+hand-weighted rule score, is `matching.rules.RuleRanker` (it also serves while the model is off)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from matching.rules import rule_score
+# a baseline's scores of a feature matrix (higher first)
+Scorer = Callable[[np.ndarray], np.ndarray]
 
 
 class RandomRanker:
@@ -22,16 +26,6 @@ class RandomRanker:
 
     def score_pairs(self, matrix: np.ndarray) -> np.ndarray:
         return np.random.default_rng(self.random_state).random(len(matrix))
-
-
-class RuleRanker:
-    """The transparent hand-weighted rule score (no learning)."""
-
-    def fit(self, matrix: np.ndarray, grade: np.ndarray) -> RuleRanker:
-        return self
-
-    def score_pairs(self, matrix: np.ndarray) -> np.ndarray:
-        return rule_score(matrix)
 
 
 class LogisticRanker:

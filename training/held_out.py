@@ -22,7 +22,7 @@ import pandas as pd
 from matching.candidates import CandidateTable, WorkplacePool, eligible_candidates
 from matching.datasets import Dataset
 from matching.model import Ranker
-from training.baselines import RandomRanker
+from training.baselines import RandomRanker, Scorer
 from training.evaluate import ndcg_at_k
 from training.trainset import HIRED_GRADE, GroupBy, PairSet, attach_truth, held_out_mask, pair_set
 
@@ -133,7 +133,7 @@ def by_workplace(pairs: PairSet, gains: np.ndarray) -> tuple[PairSet, np.ndarray
     return pairs.subset(keep), np.asarray(gains, dtype=np.float64)[keep]
 
 
-def evaluate_all(ranker: Ranker, baselines: dict[str, Any], held_out: HeldOut, seed: int) -> Evaluation:
+def evaluate_all(ranker: Ranker, baselines: dict[str, Scorer], held_out: HeldOut, seed: int) -> Evaluation:
     """NDCG@k of the model, each baseline, random and (with a truth) the oracle: both protocols,
     grouped by candidate and (`*_by_workplace`) by workplace."""
     evaluation = Evaluation()
@@ -153,7 +153,7 @@ def evaluate_all(ranker: Ranker, baselines: dict[str, Any], held_out: HeldOut, s
         groups = pairs.group_keys(group_by)
         evaluation.add(protocol, "model", gains, ranker.score(pairs.matrix), groups)
         for name, baseline in baselines.items():
-            evaluation.add(protocol, name, gains, baseline.score_pairs(pairs.matrix), groups)
+            evaluation.add(protocol, name, gains, baseline(pairs.matrix), groups)
         random_scores = [
             ndcg_vector(gains, RandomRanker(seed + r).score_pairs(pairs.matrix), groups) for r in range(RANDOM_REPEATS)
         ]

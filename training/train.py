@@ -24,7 +24,8 @@ from matching.candidates import CandidateTable, WorkplacePool, eligible_candidat
 from matching.datasets import Dataset, load_dataset
 from matching.drift import EligiblePairs, feature_reference
 from matching.model import Ranker
-from training.baselines import LogisticRanker, RuleRanker
+from matching.rules import RuleRanker
+from training.baselines import LogisticRanker, Scorer
 from training.fairness import FairnessReport, fairness_report
 from training.fit import DEFAULT_PARAMS, MAX_ROUNDS, calibrate, fit_linear_base, fit_ranker
 from training.held_out import Evaluation, HeldOut, build_held_out, calibration_check, evaluate_all, held_out_eligible
@@ -189,9 +190,9 @@ def train_ranker(
     ranker.meta["calibration"] = calibrate(ranker, fit_pairs, stop_pairs, say)
     say("fitting baselines and evaluating on held-out candidates")
     assert train_pairs.grade is not None
-    baselines: dict[str, Any] = {
-        "rule": RuleRanker().fit(train_pairs.matrix, train_pairs.grade),
-        "logistic": LogisticRanker(random_state=seed).fit(train_pairs.matrix, train_pairs.grade),
+    baselines: dict[str, Scorer] = {
+        "rule": RuleRanker(ranker.catalogue).score,
+        "logistic": LogisticRanker(random_state=seed).fit(train_pairs.matrix, train_pairs.grade).score_pairs,
     }
     held_out = build_held_out(dataset, candidates, pool, test_pairs, exclude_unmet_required)
     evaluation = evaluate_all(ranker, baselines, held_out, seed)

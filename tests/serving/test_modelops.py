@@ -21,11 +21,11 @@ import pytest
 from fastapi.testclient import TestClient
 from mlflow import MlflowClient
 
-from matching.rules import RULE_WEIGHTS
+from matching.rules import RULE_VERSION, RULE_WEIGHTS
 from matching.settings import Settings
 from serving.app import create_app
 from serving.auth import Identity, add_key
-from serving.loading import RULE_NAME, RULE_VERSION
+from serving.loading import RULE_NAME
 from serving.observability import RequestContext, _current
 
 NAME = "jobmatch-ranker-ops"
