@@ -241,7 +241,10 @@ def per_group_ndcg(gains: np.ndarray, scores: np.ndarray, groups: np.ndarray, k:
     gid = np.repeat(np.arange(len(starts)), sizes)
     rank_by_score = _rank_within(gid, scores, starts, sizes)
     rank_by_gain = _rank_within(gid, gains, starts, sizes)
-    discount = lambda rank: np.where(rank < k, 1.0 / np.log2(rank + 2.0), 0.0)  # noqa: E731
+
+    def discount(rank: np.ndarray) -> np.ndarray:
+        return np.where(rank < k, 1.0 / np.log2(rank + 2.0), 0.0)
+
     dcg = np.bincount(gid, weights=gains * discount(rank_by_score), minlength=len(starts))
     ideal = np.bincount(gid, weights=gains * discount(rank_by_gain), minlength=len(starts))
     values = np.divide(dcg, ideal, out=np.full(len(starts), np.nan), where=ideal > 0)

@@ -5,7 +5,7 @@ it, and the Platt calibration of P(hired) on its scores. `training.train` runs t
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TypedDict
 
 import lightgbm as lgb
 import numpy as np
@@ -15,7 +15,10 @@ from features.registry import feature_names, monotone_constraints
 from matching.model import LinearBase, Ranker
 from training.trainset import HIRED_GRADE, PairSet
 
-DEFAULT_PARAMS: dict[str, Any] = {
+# LightGBM parameters (names as LightGBM spells them)
+Params = dict[str, str | int | float | bool | list[int]]
+
+DEFAULT_PARAMS: Params = {
     "objective": "lambdarank",
     "metric": "ndcg",
     "eval_at": [10],
@@ -83,7 +86,7 @@ def fit_linear_base(matrix: np.ndarray, grade: np.ndarray, groups: np.ndarray, d
 def fit_ranker(
     train: tuple[np.ndarray, np.ndarray, np.ndarray],
     valid: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
-    params: dict[str, Any] | None = None,
+    params: Params | None = None,
     seed: int = 0,
     progress: Callable[[str], None] | None = None,
     num_rounds: int = MAX_ROUNDS,
@@ -108,7 +111,7 @@ def fit_ranker(
         The fitted booster, cut at its best round when early stopping ran.
     """
     names = names if names is not None else feature_names()
-    merged = {**DEFAULT_PARAMS, **(params or {}), "seed": seed}
+    merged: Params = {**DEFAULT_PARAMS, **(params or {}), "seed": seed}
     if constraints is None and names == feature_names():
         constraints = monotone_constraints()
     if constraints is not None:
@@ -118,15 +121,16 @@ def fit_ranker(
     data = lgb.Dataset(
         matrix, label=grade, group=groups, feature_name=names, init_score=train_init, free_raw_data=False
     )
-    callbacks: list[Any] = []
-    valid_sets = []
+    callbacks: list[Callable[[lgb.callback.CallbackEnv], None]] = []
+    valid_sets: list[lgb.Dataset] = []
     if valid is not None and len(valid[0]):
         valid_sets = [lgb.Dataset(valid[0], label=valid[1], group=valid[2], init_score=valid_init, reference=data)]
         callbacks.append(lgb.early_stopping(EARLY_STOPPING, verbose=False))
 
     def report(env: lgb.callback.CallbackEnv) -> None:
         if progress and (env.iteration + 1) % 50 == 0:
-            scores = ", ".join(f"{name} {value:.4f}" for _, name, value, _ in env.evaluation_result_list)
+            # (dataset, metric, value, higher is better): a tuple before LightGBM 4.7, an EvalResult since
+            scores = ", ".join(f"{result[1]} {result[2]:.4f}" for result in env.evaluation_result_list or [])
             progress(f"  round {env.iteration + 1}/{num_rounds} {scores}")
 
     callbacks.append(report)
@@ -136,12 +140,23 @@ def fit_ranker(
     return booster
 
 
+class Calibration(TypedDict):
+    """A Platt calibration of P(hired | score), kept in `meta["calibration"]`."""
+
+    slope: float
+    intercept: float
+    target: str
+    pairs: int
+    positives: int
+    fitted_on: str
+
+
 class CalibrationError(ValueError):
     """P(hired) cannot be calibrated on the model's scores (no hires, or higher scores do not mean
     more hires): training fails rather than register a model whose expected success would mislead."""
 
 
-def fit_calibration(scores: np.ndarray, grade: np.ndarray, fitted_on: str) -> dict[str, Any]:
+def fit_calibration(scores: np.ndarray, grade: np.ndarray, fitted_on: str) -> Calibration:
     """Platt calibration of P(hired | score): logistic regression of "grade reached hired" on the
     1-D score (practically unpenalised).
 
@@ -166,7 +181,7 @@ def fit_calibration(scores: np.ndarray, grade: np.ndarray, fitted_on: str) -> di
     }
 
 
-def calibrate(ranker: Ranker, fit_pairs: PairSet, stop_pairs: PairSet, say: Callable[[str], None]) -> dict[str, Any]:
+def calibrate(ranker: Ranker, fit_pairs: PairSet, stop_pairs: PairSet, say: Callable[[str], None]) -> Calibration:
     """P(hired | score) on the early-stopping candidates' logged pairs (not fitted on) when there
     are enough of them, else on all training pairs (the fitting ones are in-sample for the trees).
 
@@ -188,7 +203,7 @@ def calibrate(ranker: Ranker, fit_pairs: PairSet, stop_pairs: PairSet, say: Call
         )
     matrix = np.concatenate([fit_pairs.matrix, stop_pairs.matrix])
     attempts.append(("training", matrix, np.concatenate([fit_pairs.grade, stop_pairs.grade])))
-    calibration: dict[str, Any] = {}
+    calibration: Calibration | None = None
     for fitted_on, matrix, grade in attempts:
         calibration = fit_calibration(ranker.score(matrix), grade, fitted_on)
         if calibration["slope"] > 0:
@@ -198,6 +213,7 @@ def calibrate(ranker: Ranker, fit_pairs: PairSet, stop_pairs: PairSet, say: Call
             )
             return calibration
         say(f"P(hired) calibration on {fitted_on} pairs has slope {calibration['slope']:.4f} <= 0")
+    assert calibration is not None  # the training pairs are always tried
     raise CalibrationError(
         f"higher scores do not mean more hires (calibration slope {calibration['slope']:.4f} on"
         f" {calibration['pairs']} {calibration['fitted_on']} pairs): the model must not be registered"

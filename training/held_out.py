@@ -14,7 +14,6 @@ The candidate direction stays the one that decides promotion (`HeldOut.primary`)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -51,25 +50,35 @@ class HeldOut:
         return LOGGED, self.logged, self.logged.grade.astype(np.float64)
 
 
+@dataclass(frozen=True)
+class EvaluationRow:
+    """One method's NDCG@k (each k of `K_VALUES`) in one protocol."""
+
+    protocol: str
+    method: str
+    ndcg: dict[int, float]
+
+    def as_dict(self) -> dict[str, str | float]:
+        """`protocol`, `method`, `ndcg@1`, `ndcg@5`, `ndcg@10`: a row of `Evaluation.frame`."""
+        return {"protocol": self.protocol, "method": self.method, **{f"ndcg@{k}": v for k, v in self.ndcg.items()}}
+
+
 @dataclass
 class Evaluation:
     """NDCG@k per method and protocol on the held-out candidates."""
 
-    rows: list[dict[str, Any]] = field(default_factory=list)
+    rows: list[EvaluationRow] = field(default_factory=list)
 
     def add(self, protocol: str, method: str, gains: np.ndarray, scores: np.ndarray, groups: np.ndarray) -> None:
-        row: dict[str, Any] = {"protocol": protocol, "method": method}
-        for k in K_VALUES:
-            row[f"ndcg@{k}"] = ndcg_at_k(gains, scores, groups, k)
-        self.rows.append(row)
+        self.rows.append(EvaluationRow(protocol, method, {k: ndcg_at_k(gains, scores, groups, k) for k in K_VALUES}))
 
     def frame(self) -> pd.DataFrame:
-        return pd.DataFrame(self.rows)
+        return pd.DataFrame([row.as_dict() for row in self.rows])
 
     def value(self, protocol: str, method: str, k: int = 10) -> float:
         for row in self.rows:
-            if row["protocol"] == protocol and row["method"] == method:
-                return float(row[f"ndcg@{k}"])
+            if row.protocol == protocol and row.method == method:
+                return float(row.ndcg[k])
         return float("nan")
 
     def metrics(self) -> dict[str, float]:
@@ -77,22 +86,20 @@ class Evaluation:
         out = {}
         for row in self.rows:
             for k in K_VALUES:
-                out[f"{row['protocol']}.{row['method']}.ndcg_at_{k}"] = float(row[f"ndcg@{k}"])
+                out[f"{row.protocol}.{row.method}.ndcg_at_{k}"] = float(row.ndcg[k])
         return out
 
     def table(self) -> str:
         """The evaluation as a fixed-width text table, with the model's share of the oracle."""
         lines = []
-        for protocol in dict.fromkeys(r["protocol"] for r in self.rows):
+        for protocol in dict.fromkeys(r.protocol for r in self.rows):
             oracle = self.value(protocol, "oracle")
             lines.append(f"{protocol}:")
             lines.append(f"  {'method':<10}{'NDCG@1':>9}{'NDCG@5':>9}{'NDCG@10':>9}{'of oracle@10':>14}")
-            for row in (r for r in self.rows if r["protocol"] == protocol):
-                share = row["ndcg@10"] / oracle if oracle == oracle and oracle > 0 else float("nan")
+            for row in (r for r in self.rows if r.protocol == protocol):
+                share = row.ndcg[10] / oracle if oracle == oracle and oracle > 0 else float("nan")
                 shown = f"{share:>14.3f}" if share == share else f"{'-':>14}"
-                lines.append(
-                    f"  {row['method']:<10}{row['ndcg@1']:>9.4f}{row['ndcg@5']:>9.4f}{row['ndcg@10']:>9.4f}{shown}"
-                )
+                lines.append(f"  {row.method:<10}{row.ndcg[1]:>9.4f}{row.ndcg[5]:>9.4f}{row.ndcg[10]:>9.4f}{shown}")
         return "\n".join(lines)
 
 
@@ -157,10 +164,8 @@ def evaluate_all(ranker: Ranker, baselines: dict[str, Scorer], held_out: HeldOut
         random_scores = [
             ndcg_vector(gains, RandomRanker(seed + r).score_pairs(pairs.matrix), groups) for r in range(RANDOM_REPEATS)
         ]
-        row = {"protocol": protocol, "method": "random"}
-        for i, k in enumerate(K_VALUES):
-            row[f"ndcg@{k}"] = float(np.mean([s[i] for s in random_scores]))
-        evaluation.rows.append(row)
+        mean_random = {k: float(np.mean([s[i] for s in random_scores])) for i, k in enumerate(K_VALUES)}
+        evaluation.rows.append(EvaluationRow(protocol, "random", mean_random))
         if pairs.truth is not None:
             evaluation.add(protocol, "oracle", gains, pairs.truth, groups)
     return evaluation

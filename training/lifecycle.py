@@ -9,7 +9,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any
 
 import matplotlib
 
@@ -17,6 +16,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import mlflow  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 from mlflow import MlflowClient  # noqa: E402
 from mlflow.exceptions import MlflowException  # noqa: E402
 from mlflow.models import infer_signature  # noqa: E402
@@ -24,7 +24,7 @@ from mlflow.models import infer_signature  # noqa: E402
 from features.registry import FEATURES, registry_fingerprint  # noqa: E402
 from matching import servable  # noqa: E402
 from matching.datasets import Dataset  # noqa: E402
-from matching.model import pair_records  # noqa: E402
+from matching.model import Ranker, pair_records  # noqa: E402
 from matching.paths import reference_dir  # noqa: E402
 from matching.settings import CHAMPION, MODEL_NAME  # noqa: E402
 from matching.tracking import artifact_location, configure_tracking  # noqa: E402
@@ -59,7 +59,7 @@ def pip_requirements() -> list[str]:
     return out
 
 
-def importance_figure(result: TrainResult) -> plt.Figure:
+def importance_figure(result: TrainResult) -> Figure:
     """What the score rests on: the linear base's standardised weights and the trees' gain."""
     booster = result.ranker.booster
     names = booster.feature_name()
@@ -214,7 +214,7 @@ def metric_summary(result: TrainResult) -> list[str]:
     """One line per protocol: the model's NDCG@10 against each baseline's."""
     evaluation = result.evaluation
     out = []
-    for protocol in dict.fromkeys(row["protocol"] for row in evaluation.rows):
+    for protocol in dict.fromkeys(row.protocol for row in evaluation.rows):
         model = evaluation.value(protocol, "model")
         others = ", ".join(
             f"{method} {evaluation.value(protocol, method):.4f}"
@@ -432,7 +432,7 @@ def decide_promotion(client: MlflowClient, model_name: str, version: str, result
         )
     try:
         loaded = mlflow.pyfunc.load_model(f"models:/{model_name}/{current}")
-        champion: Any = loaded.unwrap_python_model().ranker
+        champion: Ranker = loaded.unwrap_python_model().ranker
         champion.check_compatible()
         old_score = ndcg_at_k(gains, champion.score(pairs.matrix), pairs.c_idx, 10)
     except Exception as error:  # a champion that cannot score today's features cannot win

@@ -27,7 +27,7 @@ from matching.model import Ranker
 from matching.rules import RuleRanker
 from training.baselines import LogisticRanker, Scorer
 from training.fairness import FairnessReport, fairness_report
-from training.fit import DEFAULT_PARAMS, MAX_ROUNDS, calibrate, fit_linear_base, fit_ranker
+from training.fit import DEFAULT_PARAMS, MAX_ROUNDS, Params, calibrate, fit_linear_base, fit_ranker
 from training.held_out import Evaluation, HeldOut, build_held_out, calibration_check, evaluate_all, held_out_eligible
 from training.trainset import (
     GROUP_BY,
@@ -66,7 +66,7 @@ class TrainResult:
     evaluation: Evaluation
     held_out: HeldOut
     dataset: Dataset
-    params: dict[str, Any]
+    params: Params
     counts: dict[str, int]
     seconds: float
     calibration_check: dict[str, float] = field(default_factory=dict)
@@ -110,7 +110,7 @@ def training_reference(
 def train_ranker(
     data: str | Path | Dataset,
     seed: int = 0,
-    params: dict[str, Any] | None = None,
+    params: Params | None = None,
     exclude_unmet_required: bool = True,
     progress: Callable[[str], None] | None = None,
     num_rounds: int = MAX_ROUNDS,
@@ -215,7 +215,7 @@ def train_ranker(
         "held_out_eligible_pairs": len(held_out.eligible) if held_out.eligible is not None else 0,
         "trees": booster.num_trees(),
     }
-    merged = {**DEFAULT_PARAMS, **(params or {}), "seed": seed}
+    merged: Params = {**DEFAULT_PARAMS, **(params or {}), "seed": seed}
     return TrainResult(
         ranker,
         evaluation,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from matching.plain.sentences import (
     NEED_LEVELS,
@@ -23,6 +23,24 @@ from matching.plain.sentences import (
     support_text,
     task_text,
 )
+
+
+class PlainField(TypedDict):
+    """One of the person's fields in `data_used`."""
+
+    field: str
+    label: str
+    value: Any  # as stored: whatever type the contract column has
+    text: str
+
+
+class PlainGroup(TypedDict):
+    """One field group in `data_used`, with the person's fields in it."""
+
+    group: str
+    label: str
+    purpose: str
+    fields: list[PlainField]
 
 
 @dataclass(frozen=True)
@@ -175,7 +193,7 @@ def group_of(column: str) -> FieldGroup | None:
     return next((group for group in FIELD_GROUPS if group.owns(column)), None)
 
 
-def _field(column: str, value: Any, lang: Lang, title: Callable[[str], str]) -> dict[str, Any]:
+def _field(column: str, value: Any, lang: Lang, title: Callable[[str], str]) -> PlainField:
     """One of the person's fields: its plain label, the value as stored, and the value in words."""
     yes, no = YES_NO[lang]
     name = column.split("_", 1)[1] if "_" in column else column
@@ -215,7 +233,7 @@ def _field(column: str, value: Any, lang: Lang, title: Callable[[str], str]) -> 
 
 def data_used(
     candidate: Mapping[str, Any], lang: Lang, title: Callable[[str], str], columns: Sequence[str] | None = None
-) -> list[dict[str, Any]]:
+) -> list[PlainGroup]:
     """The person's data that fed their suggestions, group by group, with their values.
 
     Args:
@@ -228,7 +246,7 @@ def data_used(
         One entry per field group: `group`, `label`, `purpose`, `fields` (each `field`, `label`,
         `value` as stored, `text` in words). Columns outside every group are left out.
     """
-    out = []
+    out: list[PlainGroup] = []
     names = list(columns if columns is not None else candidate)
     for group in FIELD_GROUPS:
         fields = [_field(c, candidate[c], lang, title) for c in names if group.owns(c) and c in candidate]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 Lang = Literal["no", "en"]
 LANGUAGES: tuple[Lang, ...] = ("no", "en")
@@ -314,7 +314,7 @@ AREAS: dict[str, dict[Lang, str]] = {
 }
 
 
-def text(key: str, lang: Lang, **values: Any) -> str:
+def text(key: str, lang: Lang, **values: object) -> str:
     """One of the fixed `TEXTS`, filled in."""
     return TEXTS[key][lang].format(**values)
 
