@@ -23,11 +23,11 @@ import datetime as dt
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
 
 import numpy as np
 from sqlalchemy.engine import Engine
 
+from matching.explanation import Reason
 from matching.store.db import session_scope
 from matching.store.repository import live_suggestions
 
@@ -44,17 +44,17 @@ def congestion_factor(live: np.ndarray, free_slots: np.ndarray, suggestions_per_
     return np.minimum(1.0, suggestions_per_slot * np.asarray(free_slots, dtype=np.float64) / (live + 1.0))
 
 
-def congestion_reason(live: int, free_slots: int, expected_success: float, factor: float) -> dict[str, Any]:
+def congestion_reason(live: int, free_slots: int, expected_success: float, factor: float) -> Reason:
     """The plain sentence that speaks against a congested suggestion. Its `contribution` is the
     change it makes to the ranking quantity (expected success times factor, minus expected success),
     not a score contribution like the model's reasons."""
     others = "other" if live == 1 else "others"
     slots = "slot" if free_slots == 1 else "slots"
-    return {
-        "feature": CONGESTION_FEATURE,
-        "sentence": f"already suggested to {live} {others} for {free_slots} free {slots}",
-        "contribution": round(expected_success * factor - expected_success, 4),
-    }
+    return Reason(
+        feature=CONGESTION_FEATURE,
+        sentence=f"already suggested to {live} {others} for {free_slots} free {slots}",
+        contribution=round(expected_success * factor - expected_success, 4),
+    )
 
 
 class CongestionView:

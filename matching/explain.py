@@ -3,21 +3,18 @@ needs are met, and which required tasks will need training."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from features.registry import FEATURES
 from features.task import REQUIRED_TASK_LEVEL
+from matching.explanation import Reason, SupportNeed, TaskGap
 from matching.records import Vocabulary
 
 MIN_CONTRIBUTION = 1e-3
 TRAINING_GAP = 0.1
 
 
-def reasons(
-    values: np.ndarray, contributions: np.ndarray, limit: int = 3
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def reasons(values: np.ndarray, contributions: np.ndarray, limit: int = 3) -> tuple[list[Reason], list[Reason]]:
     """The features that raised and lowered one pair's score most, strongest first.
 
     Args:
@@ -26,12 +23,12 @@ def reasons(
         limit: at most this many on each side.
 
     Returns:
-        `(speaks_for, speaks_against)`, each a list of {feature, sentence, contribution}.
+        `(speaks_for, speaks_against)`.
     """
     contributions = contributions[: len(FEATURES)]
     order = np.argsort(-np.abs(contributions), kind="stable")
-    speaks_for: list[dict[str, Any]] = []
-    speaks_against: list[dict[str, Any]] = []
+    speaks_for: list[Reason] = []
+    speaks_against: list[Reason] = []
     for j in order:
         c = float(contributions[j])
         if abs(c) < MIN_CONTRIBUTION:
@@ -40,11 +37,9 @@ def reasons(
         if len(side) < limit:
             feature = FEATURES[j]
             side.append(
-                {
-                    "feature": feature.name,
-                    "sentence": feature.describe(float(values[j]), c > 0),
-                    "contribution": round(c, 4),
-                }
+                Reason(
+                    feature=feature.name, sentence=feature.describe(float(values[j]), c > 0), contribution=round(c, 4)
+                )
             )
     return speaks_for, speaks_against
 
@@ -81,32 +76,28 @@ def top_reasons(values: np.ndarray, contributions: np.ndarray, limit: int = 3) -
 
 def support_status(
     needs: np.ndarray, offers: np.ndarray, vocabulary: Vocabulary
-) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+) -> tuple[list[SupportNeed], list[SupportNeed]]:
     """The person's support needs the workplace meets, and those it does not."""
-    met: list[dict[str, str]] = []
-    unmet: list[dict[str, str]] = []
+    met: list[SupportNeed] = []
+    unmet: list[SupportNeed] = []
     for j, support in enumerate(vocabulary.supports):
         if needs[j] < 1:
             continue
-        entry = {
-            "support": support,
-            "need": "required" if needs[j] >= 2 else "helps",
-            "description": vocabulary.support_descriptions.get(support, support),
-        }
+        entry = SupportNeed(
+            support=support,
+            need="required" if needs[j] >= 2 else "helps",
+            description=vocabulary.support_descriptions.get(support, support),
+        )
         (met if offers[j] >= 0.5 else unmet).append(entry)
     return met, unmet
 
 
-def tasks_needing_training(task: np.ndarray, skill: np.ndarray, vocabulary: Vocabulary) -> list[dict[str, Any]]:
+def tasks_needing_training(task: np.ndarray, skill: np.ndarray, vocabulary: Vocabulary) -> list[TaskGap]:
     """Required tasks (level >= 0.5) where the person's skill falls short by more than 0.1."""
     out = []
     for j, activity in enumerate(vocabulary.activities):
         if task[j] >= REQUIRED_TASK_LEVEL and task[j] - skill[j] > TRAINING_GAP:
             out.append(
-                {
-                    "task": activity,
-                    "required_level": round(float(task[j]), 3),
-                    "skill_level": round(float(skill[j]), 3),
-                }
+                TaskGap(task=activity, required_level=round(float(task[j]), 3), skill_level=round(float(skill[j]), 3))
             )
     return out

@@ -16,6 +16,7 @@ from matching.candidates import CandidatePool, CandidateTable, WorkplacePool
 from matching.congestion import CongestionView, congestion_reason
 from matching.errors import ModelMismatchError
 from matching.explain import reasons, support_status, tasks_needing_training
+from matching.explanation import Explanation
 from matching.model import Ranker
 
 log = logging.getLogger("jobmatch.matching")
@@ -58,7 +59,7 @@ class Explained:
     workplace: int
     distance_km: float
     score: float
-    explanation: dict[str, Any]
+    explanation: Explanation
 
 
 @dataclass
@@ -117,13 +118,13 @@ class Matcher:
             speaks_for, speaks_against = reasons(scored.matrix[pos], contributions[i])
             met, unmet = support_status(table.arrays["needs"][c], self.pool.arrays["offers"][w], vocabulary)
             training = tasks_needing_training(self.pool.arrays["task"][w], table.arrays["skill"][c], vocabulary)
-            explanation = {
-                "speaks_for": speaks_for,
-                "speaks_against": speaks_against,
-                "support_needs_met": met,
-                "support_needs_unmet": unmet,
-                "tasks_needing_training": training,
-            }
+            explanation = Explanation(
+                speaks_for=speaks_for,
+                speaks_against=speaks_against,
+                support_needs_met=met,
+                support_needs_unmet=unmet,
+                tasks_needing_training=training,
+            )
             out.append(
                 Explained(
                     position=int(pos),
@@ -173,6 +174,7 @@ class Matcher:
         for explained, rank in zip(self.explain(scored, chosen, table), ranks, strict=True):
             w, pos = explained.workplace, explained.position
             code = str(frame["occupation_code"].iat[w])
+            explanation = explained.explanation
             item: dict[str, Any] = {
                 "rank": int(rank),
                 "workplace_id": str(frame["workplace_id"].iat[w]),
@@ -181,7 +183,7 @@ class Matcher:
                 "occupation_title": self.pool.catalogue.title(code),
                 "distance_km": explained.distance_km,
                 "score": explained.score,
-                "explanation": explained.explanation,
+                "explanation": None,
                 "features": {n: round(float(v), 6) for n, v in zip(names, scored.matrix[pos], strict=True)},
             }
             if pressure is not None:
@@ -193,9 +195,13 @@ class Matcher:
                     "factor": float(factor[pos]),
                 }
                 if factor[pos] < 1.0:
-                    item["explanation"]["speaks_against"].append(
-                        congestion_reason(int(live[pos]), int(slots[pos]), float(expected[pos]), float(factor[pos]))
+                    against = congestion_reason(
+                        int(live[pos]), int(slots[pos]), float(expected[pos]), float(factor[pos])
                     )
+                    explanation = explanation.model_copy(
+                        update={"speaks_against": [*explanation.speaks_against, against]}
+                    )
+            item["explanation"] = explanation.model_dump()
             items.append(item)
         return Shortlist(items, len(scored.c_idx))
 
@@ -228,7 +234,7 @@ class Matcher:
                 "candidate_id": str(ids.iat[explained.candidate]),
                 "distance_km": explained.distance_km,
                 "score": explained.score,
-                "explanation": explained.explanation,
+                "explanation": explained.explanation.model_dump(),
             }
             for explained, rank in zip(self.explain(scored, chosen, candidates.table), ranks, strict=True)
         ]

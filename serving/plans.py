@@ -13,7 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from matching.inclusion import Approval, Plan, PlanDraft, PlanError, Revision, draft_plan, revise
+from matching.agreement import Approval, Plan, Revision, revise
+from matching.drafting import draft_plan
+from matching.inclusion import PlanDraft, PlanError
 from matching.placements import Assessment, Event, EventKind, TransitionError, apply_event, replay
 from matching.store.db import session_scope
 from matching.store.errors import NotFoundError, StoreError

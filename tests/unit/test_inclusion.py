@@ -7,19 +7,16 @@ from typing import Any
 
 import pytest
 
+from matching.agreement import Plan, approve, open_plan, revise
+from matching.drafting import draft_plan
 from matching.inclusion import (
     Contact,
     FollowUpKind,
     Party,
-    Plan,
     PlanDraft,
     PlanError,
     Purpose,
     StaleRevisionError,
-    approve,
-    draft_plan,
-    open_plan,
-    revise,
 )
 
 START = date(2026, 3, 2)
