@@ -40,7 +40,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     model_uri = args.model or settings.model_uri
     figures: dict[str, Any]
     if args.engine == "spark":
-        from serving.spark_engine import score_caseload_spark
+        from serving.spark.engine import score_caseload_spark
 
         say(f"scoring on Spark ({args.spark_master}) with {model_uri}")
         frame, on_spark = score_caseload_spark(
