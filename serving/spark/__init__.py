@@ -22,7 +22,8 @@ How it runs
    broadcast and joined on the cell, and the pairs are kept by the haversine test of the local
    engine's ball tree (`sin^2(d/2) <= sin^2(max_commute_km / R / 2)`, R =
    `features.pairs.EARTH_RADIUS_KM`) and, with `exclude_unmet_required`, by
-   `matching.candidates`' rule (no need of level >= 2 that the workplace does not offer).
+   `matching.candidates`' rule (no required need, `features.support.REQUIRED_NEED`, that the
+   workplace does not offer).
 4. Scores come from `mlflow.pyfunc.spark_udf(..., result_type="double", env_manager="local")`
    over the pair records: the registered pyfunc itself, in the executors' Python.
 5. Top-k with a window per candidate: `row_number()` ordered by score descending, then by the

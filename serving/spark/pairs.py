@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from features.pairs import EARTH_RADIUS_KM
+from features.support import OFFERED, REQUIRED_NEED
 from matching.model import SHARED_COLUMNS, pair_records
 from serving.spark.session import pandas3_quiet
 
@@ -136,7 +137,7 @@ def generate_pairs(
     keep = (s0 * s0 + F.cos(c_lat) * F.cos(w_lat) * s1 * s1 <= half * half) | (reach >= math.pi)
     if exclude_unmet_required:
         for support in supports:
-            required = F.col(f"needs_{support}").cast("double") >= 2.0
-            offered = F.col(f"offers_{support}").cast("double") >= 0.5
+            required = F.col(f"needs_{support}").cast("double") >= float(REQUIRED_NEED)
+            offered = F.col(f"offers_{support}").cast("double") >= OFFERED
             keep = keep & ~(required & ~offered)
     return pairs.where(keep)
