@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 RUNTIME := $(VENV)/.installed-runtime
 DEV := $(VENV)/.installed-dev
-TYPED := features matching training serving jobmatch.py
+TYPED := features matching training serving jobmatch
 
 .PHONY: run test check bench setup
 

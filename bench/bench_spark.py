@@ -33,7 +33,8 @@ sys.path.insert(0, str(ROOT))
 from matching.datasets import load_dataset  # noqa: E402
 from serving.batch import score_caseload  # noqa: E402
 from serving.loading import load_ranker  # noqa: E402
-from serving.spark_engine import build_spark_session, score_caseload_spark  # noqa: E402
+from serving.spark.engine import score_caseload_spark  # noqa: E402
+from serving.spark.session import build_spark_session  # noqa: E402
 from training.synthetic import generate_dataset  # noqa: E402
 
 MODEL_URI = "models:/jobmatch-ranker@champion"

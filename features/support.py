@@ -1,10 +1,19 @@
-"""Support needs and work demands: can the workplace give what the person needs?"""
+"""Support needs and work demands: can the workplace give what the person needs?
+
+The support levels are defined here, once, for the features, candidate generation (also on
+Spark) and the explanations: a need (`needs_<support>`) is 0 (none), 1 (helps) or 2 (required);
+a workplace's offer (`offers_<support>`, a boolean read as 0/1) gives the support from one half up.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
 from features.pairs import PairFrame
+
+REQUIRED_NEED = 2  # a need at this level is required: without it the placement cannot work
+HELPFUL_NEED = 1  # a need at this level (below REQUIRED_NEED) helps
+OFFERED = 0.5  # a workplace's offer at or above this gives the support
 
 
 def support_needs_covered(p: PairFrame) -> np.ndarray:
@@ -16,9 +25,9 @@ def support_needs_covered(p: PairFrame) -> np.ndarray:
 
 
 def support_required_unmet(p: PairFrame) -> np.ndarray:
-    """How many supports the person requires (level 2) that the workplace cannot give."""
+    """How many supports the person requires (`REQUIRED_NEED`) that the workplace cannot give."""
     needs, offers = p.c("needs"), p.w("offers")
-    return ((needs >= 2) & (offers < 0.5)).sum(axis=1).astype(np.float64)
+    return ((needs >= REQUIRED_NEED) & (offers < OFFERED)).sum(axis=1).astype(np.float64)
 
 
 def support_mentor_available(p: PairFrame) -> np.ndarray:

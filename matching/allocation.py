@@ -21,12 +21,16 @@ The constraint matrix is totally unimodular, so the optimal flow is integral: ev
 carries 0 or 1, and its flow is the decision. Values are scaled to integers (1e-6 resolution).
 Only each candidate's `pool` best pairs enter the graph: a workplace far down a person's list is
 not worth suggesting even when it is free, and it keeps the graph to `pool x candidates` arcs.
+
+`summarise` says what a set of shortlists promises; `allocation_report` sets the independent
+top-k and the allocation side by side (`jobmatch score --allocate`).
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
@@ -160,3 +164,26 @@ def summarise(
         "workplaces_suggested": float(len(used) / max(open_workplaces, 1)),
         "max_per_slot": float((count / np.maximum(slot, 1)).max()) if len(used) else 0.0,
     }
+
+
+def allocation_report(figures: dict[str, Any], top_k: int) -> str:
+    """Independent top-k against the capacity-aware allocation, as a small table."""
+    rows = [
+        ("suggestions", "suggestions", "{:,.0f}"),
+        ("expected success (sum of P(hired))", "expected_success", "{:,.1f}"),
+        ("expected hires within free slots", "expected_hires_within_slots", "{:,.1f}"),
+        (f"candidates with a full shortlist ({top_k})", "full_shortlists", "{:.1%}"),
+        ("candidates without any suggestion", "without_suggestions", "{:.1%}"),
+        ("open workplaces suggested at all", "workplaces_suggested", "{:.1%}"),
+        ("most suggestions per free slot", "max_per_slot", "{:,.1f}"),
+    ]
+    lines = [
+        f"allocation (at most {figures['per_slot']:g} suggestions per free slot, {figures['floor']} first for "
+        f"everyone; solved in "
+        f"{figures['solve_seconds']:.2f}s over {figures['arcs']:,} arcs):",
+        f"  {'':42} {'independent top-k':>18} {'allocated':>12}",
+    ]
+    for label, key, fmt in rows:
+        left, right = figures["independent"][key], figures["allocated"][key]
+        lines.append(f"  {label:42} {fmt.format(left):>18} {fmt.format(right):>12}")
+    return "\n".join(lines)

@@ -18,6 +18,7 @@ import pandas as pd
 from sklearn.neighbors import BallTree
 
 from features.pairs import EARTH_RADIUS_KM, candidate_arrays, workplace_arrays
+from features.support import OFFERED, REQUIRED_NEED
 from matching.records import Catalogue, load_catalogue
 
 
@@ -56,9 +57,9 @@ def meets_required_supports(needs: np.ndarray, offers: np.ndarray, c_idx: np.nda
         A boolean mask over the pairs.
     """
     keep = np.ones(len(c_idx), dtype=bool)
-    required = needs >= 2
+    required = needs >= REQUIRED_NEED
     if len(c_idx) and required.any():
-        offered = offers >= 0.5
+        offered = offers >= OFFERED
         for j in np.flatnonzero(required.any(axis=0)):
             keep &= ~(required[c_idx, j] & ~offered[w_idx, j])
     return keep

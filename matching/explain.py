@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from features.registry import FEATURES
+from features.support import HELPFUL_NEED, OFFERED, REQUIRED_NEED
 from features.task import REQUIRED_TASK_LEVEL
 from matching.explanation import Reason, SupportNeed, TaskGap
 from matching.records import Vocabulary
@@ -81,14 +82,14 @@ def support_status(
     met: list[SupportNeed] = []
     unmet: list[SupportNeed] = []
     for j, support in enumerate(vocabulary.supports):
-        if needs[j] < 1:
+        if needs[j] < HELPFUL_NEED:
             continue
         entry = SupportNeed(
             support=support,
-            need="required" if needs[j] >= 2 else "helps",
+            need="required" if needs[j] >= REQUIRED_NEED else "helps",
             description=vocabulary.support_descriptions.get(support, support),
         )
-        (met if offers[j] >= 0.5 else unmet).append(entry)
+        (met if offers[j] >= OFFERED else unmet).append(entry)
     return met, unmet
 
 

@@ -66,6 +66,8 @@ from typing import TypedDict
 import numpy as np
 
 from features.pairs import haversine_km
+from features.support import OFFERED, REQUIRED_NEED
+from features.task import REQUIRED_TASK_LEVEL
 from training.synthetic_population import AGE_BANDS, sigmoid
 
 SUGGESTION_KM = 8.0
@@ -129,12 +131,12 @@ def _pair_quantities(
     """The properties of each pair that the ground truth is made of."""
     task, skill = works["task"][w], cands["skill"][c]
     short = np.maximum(task - skill, 0.0)
-    gap = np.where(task >= 0.5, short, 0.0).max(axis=1)
+    gap = np.where(task >= REQUIRED_TASK_LEVEL, short, 0.0).max(axis=1)
     demand_excess = np.maximum(works["demand"][w] - cands["tolerance"][c], 0.0).sum(axis=1)
-    needs, offers = cands["needs"][c], works["offers"][w] >= 0.5
+    needs, offers = cands["needs"][c], works["offers"][w] >= OFFERED
     total = needs.sum(axis=1)
     coverage = np.divide((needs * offers).sum(axis=1), total, out=np.ones_like(total), where=total > 0)
-    unmet_required = ((needs >= 2) & ~offers).sum(axis=1).astype(float)
+    unmet_required = ((needs >= REQUIRED_NEED) & ~offers).sum(axis=1).astype(float)
     distance = haversine_km(cands["lat"][c], cands["lon"][c], works["lat"][w], works["lon"][w])
     hours, desired = works["hours_per_week"][w], cands["desired_hours"][c]
     placements, hires = works["past_placements"][w], works["past_hires"][w]

@@ -18,8 +18,17 @@ import pytest
 from matching.candidates import CandidateTable, WorkplacePool, eligible_candidates
 from matching.datasets import Dataset
 from matching.records import load_catalogue
-from serving import spark_engine
 from serving.batch import score_caseload
+from serving.spark.engine import score_caseload_spark
+from serving.spark.pairs import candidate_frame, cell_degrees, generate_pairs, record_sides, workplace_frame
+from serving.spark.session import (
+    JavaNotFoundError,
+    SparkNotInstalledError,
+    build_spark_session,
+    find_java,
+    pandas3_quiet,
+    require_pyspark,
+)
 from tests.conftest import Trained
 
 pytestmark = pytest.mark.slow
@@ -32,13 +41,13 @@ TOP_K = 10
 @pytest.fixture(scope="module")
 def spark() -> Iterator[Any]:
     try:
-        spark_engine.require_pyspark()
-        spark_engine.find_java()
-    except (spark_engine.SparkNotInstalledError, spark_engine.JavaNotFoundError) as error:
+        require_pyspark()
+        find_java()
+    except (SparkNotInstalledError, JavaNotFoundError) as error:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"{error} (CI=true: the Spark engine's tests must run)")
         pytest.skip(f"Spark engine not testable here: {error}")
-    session = spark_engine.build_spark_session("local[2]", app_name="jobmatch-test")
+    session = build_spark_session("local[2]", app_name="jobmatch-test")
     yield session
     session.stop()
 
@@ -55,7 +64,7 @@ def both(
     spark: Any, trained: Trained, subset: Dataset
 ) -> tuple[tuple[pd.DataFrame, dict[str, float]], tuple[pd.DataFrame, dict[str, Any]]]:
     messages: list[str] = []
-    on_spark = spark_engine.score_caseload_spark(
+    on_spark = score_caseload_spark(
         subset, MODEL_URI, trained.tracking_uri, top_k=TOP_K, spark=spark, progress=messages.append
     )
     assert messages, "the Spark engine reports its progress"
@@ -101,15 +110,15 @@ def test_pairs_match_the_ball_tree_across_the_antimeridian_and_poles(spark: Any,
     candidates["max_commute_km"] = np.where(rng.random(n) < 0.05, rng.uniform(1000, 25000, n), rng.uniform(1, 400, n))
     table, pool = CandidateTable.build(candidates), WorkplacePool(workplaces)
     rows = eligible_candidates(table.frame)
-    left, right = spark_engine.record_sides(table.frame, workplaces)
-    cell = spark_engine.cell_degrees(table.arrays["max_commute_km"][rows])
-    c_frame = spark_engine.candidate_frame(spark, table.frame, left, cell, 4)
-    w_frame = spark_engine.workplace_frame(spark, workplaces, right, cell)
+    left, right = record_sides(table.frame, workplaces)
+    cell = cell_degrees(table.arrays["max_commute_km"][rows])
+    c_frame = candidate_frame(spark, table.frame, left, cell, 4)
+    w_frame = workplace_frame(spark, workplaces, right, cell)
     for exclude in (True, False):
         c_idx, w_idx = pool.generate_pairs(table.arrays, rows, exclude)
         supports = load_catalogue().vocabulary.supports
-        with spark_engine.pandas3_quiet():
-            got = spark_engine.generate_pairs(c_frame, w_frame, supports, exclude).select("_c_pos", "_w_pos").toPandas()
+        with pandas3_quiet():
+            got = generate_pairs(c_frame, w_frame, supports, exclude).select("_c_pos", "_w_pos").toPandas()
         pairs = list(zip(got["_c_pos"].tolist(), got["_w_pos"].tolist(), strict=True))
         assert len(pairs) == len(set(pairs)), "a pair came out of two grid cells"
         assert set(pairs) == set(zip(c_idx.tolist(), w_idx.tolist(), strict=True))
