@@ -12,9 +12,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from matching.inclusion import PlanError
+from matching.review import REASON_CODES
 from matching.store.db import session_scope
 from matching.store.errors import NotFoundError, StoreError
-from matching.store.models import REASON_CODES, Candidate, Shortlist
+from matching.store.models import Candidate, Shortlist
 from matching.store.repository import (
     StoredShortlist,
     decision_history,

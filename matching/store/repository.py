@@ -35,14 +35,10 @@ import pandas as pd
 from sqlalchemy import Text, and_, cast, delete, exists, func, insert, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from matching.review import DECISIONS, FOLLOWUP_PARTIES, PERSON_ANSWERS, PLAN_PARTIES, REASON_CODES
 from matching.settings import MIN_AUDIT_RETENTION_DAYS, key_id
 from matching.store.errors import NotFoundError, StoreError
 from matching.store.models import (
-    DECISIONS,
-    FOLLOWUP_PARTIES,
-    PERSON_ANSWERS,
-    PLAN_PARTIES,
-    REASON_CODES,
     Audit,
     AuditEvent,
     Base,

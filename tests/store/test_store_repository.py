@@ -9,9 +9,10 @@ import pytest
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from matching.review import REASON_CODES
 from matching.store.db import session_scope
 from matching.store.errors import NotFoundError, StoreError
-from matching.store.models import REASON_CODES, Decision, ShortlistItem
+from matching.store.models import Decision, ShortlistItem
 from matching.store.repository import (
     current_decision,
     decision_history,
