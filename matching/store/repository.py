@@ -24,7 +24,6 @@ import copy
 import datetime as dt
 import hashlib
 import hmac
-import json
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -32,8 +31,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Text, and_, cast, delete, exists, func, insert, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Text, cast, delete, func, or_, select
+from sqlalchemy.orm import Session
 
 from matching.review import DECISIONS, FOLLOWUP_PARTIES, PERSON_ANSWERS, PLAN_PARTIES, REASON_CODES
 from matching.settings import MIN_AUDIT_RETENTION_DAYS, key_id
@@ -55,38 +54,19 @@ from matching.store.models import (
     PlanRevision,
     Shortlist,
     ShortlistItem,
-    Workplace,
     utc_now,
 )
-
-# Keys of a served item with a column of their own; any other key is kept in `details`.
-ITEM_COLUMNS = ("rank", "workplace_id", "score", "explanation", "features")
-
-
-@dataclass(frozen=True)
-class StoredShortlist:
-    """A shortlist as it was stored; `items[i]` is the served item whose row id is `item_ids[i]`."""
-
-    id: int
-    candidate_id: str
-    requested_by: str
-    created_at: dt.datetime
-    model_name: str
-    model_version: str
-    top_k: int
-    items: list[dict[str, Any]]
-    item_ids: list[int]
-
-    def item_id(self, rank: int) -> int:
-        """The row id of the item at `rank` (1-based).
-
-        Raises:
-            NotFoundError: when the shortlist has no item at that rank.
-        """
-        for item, item_id in zip(self.items, self.item_ids, strict=True):
-            if item["rank"] == rank:
-                return item_id
-        raise NotFoundError(f"shortlist {self.id} has no item at rank {rank}", field="rank")
+from matching.store.shortlists import ITEM_COLUMNS as ITEM_COLUMNS
+from matching.store.shortlists import StoredShortlist as StoredShortlist  # noqa: F401
+from matching.store.shortlists import _item_row as _item_row
+from matching.store.shortlists import get_shortlist as get_shortlist
+from matching.store.shortlists import latest_shortlist as latest_shortlist
+from matching.store.shortlists import live_suggestions as live_suggestions
+from matching.store.shortlists import require_item as _require_item
+from matching.store.shortlists import save_shortlist as save_shortlist
+from matching.store.values import aware as _aware
+from matching.store.values import plain_json as _plain_json  # noqa: F401
+from matching.store.values import required_text as _text
 
 
 @dataclass(frozen=True)
@@ -111,166 +91,6 @@ class PersonAnswerRecord:
     answer: str
     recorded_by: str
     recorded_at: dt.datetime
-
-
-def _plain_json(value: Any, field: str) -> Any:
-    """`value` as plain JSON data (numpy numbers become Python numbers), exactly as it will read back.
-
-    Raises:
-        StoreError: naming `field`, for a value JSON cannot hold (NaN, infinity, other objects).
-    """
-
-    def convert(obj: Any) -> Any:
-        if hasattr(obj, "tolist"):  # numpy scalars and arrays
-            return obj.tolist()
-        raise TypeError(f"{type(obj).__name__} is not JSON data")
-
-    try:
-        return json.loads(json.dumps(value, default=convert, allow_nan=False))
-    except (TypeError, ValueError) as error:
-        raise StoreError(f"cannot be stored as JSON: {error}", field=field) from error
-
-
-def _text(value: str | None, field: str) -> str:
-    if value is None or not str(value).strip():
-        raise StoreError("must not be empty", field=field)
-    return str(value).strip()
-
-
-def _aware(value: dt.datetime | None, field: str) -> dt.datetime:
-    if value is None:
-        return utc_now()
-    if value.tzinfo is None:
-        raise StoreError("must be timezone-aware (UTC)", field=field)
-    return value.astimezone(dt.UTC)
-
-
-def save_shortlist(
-    session: Session,
-    candidate_id: str,
-    requested_by: str,
-    model_name: str,
-    model_version: str,
-    top_k: int,
-    items: Sequence[Mapping[str, Any]],
-    created_at: dt.datetime | None = None,
-) -> int:
-    """Store a shortlist as it was served, with the feature values and explanation of each item.
-
-    Args:
-        session: the transaction to write in.
-        candidate_id: the candidate the shortlist is for (must be in the store).
-        requested_by: who asked for it (the adviser's or client's identity).
-        model_name: the registered model that scored it.
-        model_version: its version.
-        top_k: how many items were asked for (the shortlist may hold fewer).
-        items: the served items (`matching.shortlist.Shortlist.items`): each with `rank`,
-            `workplace_id`, `score`, `explanation` and `features`; other keys are kept too.
-        created_at: when it was served; now (UTC) by default.
-
-    Returns:
-        The shortlist's id.
-
-    Raises:
-        NotFoundError: for an unknown candidate or workplace.
-        StoreError: for a malformed item, naming the field (e.g. `items[2].score`).
-    """
-    requested_by = _text(requested_by, "requested_by")
-    if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
-        raise StoreError(f"must be a whole number >= 1, not {top_k!r}", field="top_k")
-    if session.get(Candidate, candidate_id) is None:
-        raise NotFoundError(f"unknown candidate {candidate_id!r}", field="candidate_id")
-    rows = [_item_row(i, item) for i, item in enumerate(items)]
-    ranks = [row["rank"] for row in rows]
-    if len(set(ranks)) != len(ranks):
-        raise StoreError(f"ranks must be distinct, got {ranks}", field="items")
-    wanted = {row["workplace_id"] for row in rows}
-    known = set(session.scalars(select(Workplace.workplace_id).where(Workplace.workplace_id.in_(wanted))))
-    if wanted - known:
-        raise NotFoundError(f"unknown workplace(s) {sorted(wanted - known)}", field="items.workplace_id")
-    shortlist = Shortlist(
-        candidate_id=candidate_id,
-        requested_by=requested_by,
-        created_at=_aware(created_at, "created_at"),
-        model_name=_text(model_name, "model_name"),
-        model_version=_text(str(model_version), "model_version"),
-        top_k=top_k,
-    )
-    session.add(shortlist)
-    session.flush()
-    if rows:
-        session.execute(insert(ShortlistItem), [{**row, "shortlist_id": shortlist.id} for row in rows])
-    return shortlist.id
-
-
-def _item_row(index: int, item: Mapping[str, Any]) -> dict[str, Any]:
-    where = f"items[{index}]"
-    missing = [key for key in ITEM_COLUMNS if key not in item]
-    if missing:
-        raise StoreError(f"missing key(s) {', '.join(missing)}", field=where)
-    rank = item["rank"]
-    if isinstance(rank, bool) or not isinstance(rank, int) or rank < 1:
-        raise StoreError(f"must be a whole number >= 1, not {rank!r}", field=f"{where}.rank")
-    try:
-        score = float(item["score"])
-    except (TypeError, ValueError):
-        score = math.nan
-    if not math.isfinite(score):
-        raise StoreError(f"must be a finite number, not {item['score']!r}", field=f"{where}.score")
-    if not isinstance(item["features"], Mapping) or not isinstance(item["explanation"], Mapping):
-        raise StoreError("features and explanation must be mappings", field=where)
-    details = {key: value for key, value in item.items() if key not in ITEM_COLUMNS}
-    return {
-        "rank": int(rank),
-        "workplace_id": _text(item["workplace_id"], f"{where}.workplace_id"),
-        "score": score,
-        "features": _plain_json(dict(item["features"]), f"{where}.features"),
-        "explanation": _plain_json(dict(item["explanation"]), f"{where}.explanation"),
-        "details": _plain_json(details, where),
-    }
-
-
-def get_shortlist(session: Session, shortlist_id: int) -> StoredShortlist:
-    """A stored shortlist, with its items as they were served (in rank order).
-
-    Raises:
-        NotFoundError: for an unknown id.
-    """
-    shortlist = session.get(Shortlist, shortlist_id)
-    if shortlist is None:
-        raise NotFoundError(f"unknown shortlist {shortlist_id!r}", field="shortlist_id")
-    rows = session.scalars(
-        select(ShortlistItem).where(ShortlistItem.shortlist_id == shortlist_id).order_by(ShortlistItem.rank)
-    ).all()
-    items = [
-        {
-            "rank": row.rank,
-            "workplace_id": row.workplace_id,
-            **row.details,
-            "score": row.score,
-            "explanation": row.explanation,
-            "features": row.features,
-        }
-        for row in rows
-    ]
-    return StoredShortlist(
-        id=shortlist.id,
-        candidate_id=shortlist.candidate_id,
-        requested_by=shortlist.requested_by,
-        created_at=shortlist.created_at,
-        model_name=shortlist.model_name,
-        model_version=shortlist.model_version,
-        top_k=shortlist.top_k,
-        items=items,
-        item_ids=[row.id for row in rows],
-    )
-
-
-def _require_item(session: Session, item_id: int) -> ShortlistItem:
-    item = session.get(ShortlistItem, item_id)
-    if item is None:
-        raise NotFoundError(f"unknown shortlist item {item_id!r}", field="shortlist_item_id")
-    return item
 
 
 def record_decision(
@@ -361,40 +181,6 @@ def current_decision(session: Session, item_id: int) -> DecisionRecord | None:
     """
     history = decision_history(session, item_id)
     return history[-1] if history else None
-
-
-def live_suggestions(session: Session, since: dt.datetime) -> dict[str, set[str]]:
-    """Who each workplace is a live suggestion for: the persons it was suggested to in shortlists
-    recorded at or after `since`, leaving out suggestions whose current decision is a rejection.
-
-    One grouped query (by workplace and candidate): a person counts once per workplace however
-    often it was suggested to them, as long as one of those suggestions is not rejected.
-
-    Returns:
-        workplace_id -> the candidate ids it is live for.
-    """
-    since = _aware(since, "since")
-    later = aliased(Decision)
-    superseded = exists().where(
-        later.shortlist_item_id == Decision.shortlist_item_id,
-        or_(
-            later.decided_at > Decision.decided_at,
-            and_(later.decided_at == Decision.decided_at, later.id > Decision.id),
-        ),
-    )
-    rejected = exists().where(
-        Decision.shortlist_item_id == ShortlistItem.id, Decision.decision == "reject", ~superseded
-    )
-    rows = session.execute(
-        select(ShortlistItem.workplace_id, Shortlist.candidate_id)
-        .join(Shortlist, Shortlist.id == ShortlistItem.shortlist_id)
-        .where(Shortlist.created_at >= since, ~rejected)
-        .group_by(ShortlistItem.workplace_id, Shortlist.candidate_id)
-    )
-    live: dict[str, set[str]] = {}
-    for workplace_id, candidate_id in rows:
-        live.setdefault(workplace_id, set()).add(candidate_id)
-    return live
 
 
 def record_person_answer(
@@ -1387,17 +1173,6 @@ def candidate_record(session: Session, candidate_id: str) -> dict[str, Any] | No
 def has_fairness_record(session: Session, candidate_id: str) -> bool:
     """Whether the contract `audit` table (age band and gender, for fairness reports only) holds the person."""
     return session.get(Audit, candidate_id) is not None
-
-
-def latest_shortlist(session: Session, candidate_id: str) -> StoredShortlist | None:
-    """The person's most recently recorded shortlist, or None when none was made."""
-    shortlist_id = session.scalar(
-        select(Shortlist.id)
-        .where(Shortlist.candidate_id == candidate_id)
-        .order_by(Shortlist.created_at.desc(), Shortlist.id.desc())
-        .limit(1)
-    )
-    return None if shortlist_id is None else get_shortlist(session, shortlist_id)
 
 
 def _id_pattern(candidate_id: str) -> re.Pattern[str]:
