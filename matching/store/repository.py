@@ -34,8 +34,17 @@ import pandas as pd
 from sqlalchemy import Text, cast, delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from matching.review import DECISIONS, FOLLOWUP_PARTIES, PERSON_ANSWERS, PLAN_PARTIES, REASON_CODES
+from matching.review import FOLLOWUP_PARTIES, PLAN_PARTIES
 from matching.settings import MIN_AUDIT_RETENTION_DAYS, key_id
+from matching.store.decisions import DecisionRecord as DecisionRecord  # noqa: F401
+from matching.store.decisions import PersonAnswerRecord as PersonAnswerRecord
+from matching.store.decisions import _answer_record as _answer_record
+from matching.store.decisions import _decision_record as _decision_record
+from matching.store.decisions import current_decision as current_decision
+from matching.store.decisions import decision_history as decision_history
+from matching.store.decisions import person_answer_history as person_answer_history
+from matching.store.decisions import record_decision as record_decision
+from matching.store.decisions import record_person_answer as record_person_answer
 from matching.store.errors import NotFoundError, StoreError
 from matching.store.models import (
     Audit,
@@ -62,179 +71,10 @@ from matching.store.shortlists import _item_row as _item_row
 from matching.store.shortlists import get_shortlist as get_shortlist
 from matching.store.shortlists import latest_shortlist as latest_shortlist
 from matching.store.shortlists import live_suggestions as live_suggestions
-from matching.store.shortlists import require_item as _require_item
 from matching.store.shortlists import save_shortlist as save_shortlist
 from matching.store.values import aware as _aware
 from matching.store.values import plain_json as _plain_json  # noqa: F401
 from matching.store.values import required_text as _text
-
-
-@dataclass(frozen=True)
-class DecisionRecord:
-    """One recorded decision (a row of the history)."""
-
-    id: int
-    shortlist_item_id: int
-    decision: str
-    reason_code: str | None
-    reason_text: str | None
-    decided_by: str
-    decided_at: dt.datetime
-
-
-@dataclass(frozen=True)
-class PersonAnswerRecord:
-    """One recorded answer of the person to a suggestion."""
-
-    id: int
-    shortlist_item_id: int
-    answer: str
-    recorded_by: str
-    recorded_at: dt.datetime
-
-
-def record_decision(
-    session: Session,
-    item_id: int,
-    decision: str,
-    decided_by: str,
-    reason_code: str | None = None,
-    reason_text: str | None = None,
-    decided_at: dt.datetime | None = None,
-) -> DecisionRecord:
-    """Record the adviser's accept or reject of one suggestion (a correction is recorded the same way).
-
-    Args:
-        session: the transaction to write in.
-        item_id: the shortlist item's id.
-        decision: "accept" or "reject".
-        decided_by: who decided.
-        reason_code: required for a rejection, one of `REASON_CODES`; not given for an acceptance.
-        reason_text: free text; required with reason code "other".
-        decided_at: when; now (UTC) by default.
-
-    Returns:
-        The recorded decision.
-
-    Raises:
-        NotFoundError: for an unknown item.
-        StoreError: naming the field, for an unknown decision or reason code, a rejection without
-            a reason code, an acceptance with one, or "other" without text.
-    """
-    if decision not in DECISIONS:
-        raise StoreError(f"must be one of {', '.join(DECISIONS)}, not {decision!r}", field="decision")
-    decided_by = _text(decided_by, "decided_by")
-    text = reason_text.strip() if reason_text and reason_text.strip() else None
-    codes = ", ".join(REASON_CODES)
-    if decision == "reject" and reason_code is None:
-        raise StoreError(f"required when rejecting a suggestion: one of {codes}", field="reason_code")
-    if decision == "accept" and reason_code is not None:
-        raise StoreError("is only given when rejecting a suggestion", field="reason_code")
-    if reason_code is not None and reason_code not in REASON_CODES:
-        raise StoreError(f"must be one of {codes}, not {reason_code!r}", field="reason_code")
-    if reason_code == "other" and text is None:
-        raise StoreError("required with reason code 'other': say why in free text", field="reason_text")
-    _require_item(session, item_id)
-    row = Decision(
-        shortlist_item_id=item_id,
-        decision=decision,
-        reason_code=reason_code,
-        reason_text=text,
-        decided_by=decided_by,
-        decided_at=_aware(decided_at, "decided_at"),
-    )
-    session.add(row)
-    session.flush()
-    return _decision_record(row)
-
-
-def _decision_record(row: Decision) -> DecisionRecord:
-    return DecisionRecord(
-        id=row.id,
-        shortlist_item_id=row.shortlist_item_id,
-        decision=row.decision,
-        reason_code=row.reason_code,
-        reason_text=row.reason_text,
-        decided_by=row.decided_by,
-        decided_at=row.decided_at,
-    )
-
-
-def decision_history(session: Session, item_id: int) -> list[DecisionRecord]:
-    """Every decision recorded for an item, oldest first; the last is the current one.
-
-    Raises:
-        NotFoundError: for an unknown item.
-    """
-    _require_item(session, item_id)
-    rows = session.scalars(
-        select(Decision).where(Decision.shortlist_item_id == item_id).order_by(Decision.decided_at, Decision.id)
-    )
-    return [_decision_record(row) for row in rows]
-
-
-def current_decision(session: Session, item_id: int) -> DecisionRecord | None:
-    """The item's current decision (the latest recorded), or None when none was made.
-
-    Raises:
-        NotFoundError: for an unknown item.
-    """
-    history = decision_history(session, item_id)
-    return history[-1] if history else None
-
-
-def record_person_answer(
-    session: Session,
-    item_id: int,
-    answer: str,
-    recorded_by: str,
-    recorded_at: dt.datetime | None = None,
-) -> PersonAnswerRecord:
-    """Record the person's own answer to a suggestion (interested, not_interested or unsure).
-
-    Raises:
-        NotFoundError: for an unknown item.
-        StoreError: naming the field, for an unknown answer or an empty `recorded_by`.
-    """
-    if answer not in PERSON_ANSWERS:
-        raise StoreError(f"must be one of {', '.join(PERSON_ANSWERS)}, not {answer!r}", field="answer")
-    recorded_by = _text(recorded_by, "recorded_by")
-    _require_item(session, item_id)
-    row = PersonAnswer(
-        shortlist_item_id=item_id,
-        answer=answer,
-        recorded_by=recorded_by,
-        recorded_at=_aware(recorded_at, "recorded_at"),
-    )
-    session.add(row)
-    session.flush()
-    return _answer_record(row)
-
-
-def _answer_record(row: PersonAnswer) -> PersonAnswerRecord:
-    return PersonAnswerRecord(
-        id=row.id,
-        shortlist_item_id=row.shortlist_item_id,
-        answer=row.answer,
-        recorded_by=row.recorded_by,
-        recorded_at=row.recorded_at,
-    )
-
-
-def person_answer_history(session: Session, item_id: int) -> list[PersonAnswerRecord]:
-    """Every answer recorded for an item, oldest first; the last is the current one.
-
-    Raises:
-        NotFoundError: for an unknown item.
-    """
-    _require_item(session, item_id)
-    rows = session.scalars(
-        select(PersonAnswer)
-        .where(PersonAnswer.shortlist_item_id == item_id)
-        .order_by(PersonAnswer.recorded_at, PersonAnswer.id)
-    )
-    return [_answer_record(row) for row in rows]
-
 
 # Inclusion plans --------------------------------------------------------------------------------
 
