@@ -13,7 +13,7 @@ text next to its append-only events, and follow-ups name the adviser who must do
 `audit_events` trail says who did what to which record, never the personal fields themselves.
 
 The erasure register (revision 0003) remembers that a person's data was erased, by a keyed hash
-of their id only (`matching.store.repository.erase_person`), so a later load of the same source
+of their id only (`matching.store.rights.erase_person`), so a later load of the same source
 data leaves them out.
 """
 

@@ -1,26 +1,10 @@
-"""Repository functions over a Session, for the API: shortlists as served, the adviser's
-decisions and the person's answers, inclusion plans, placements and follow-ups, the audit trail,
-and the outcomes the record implies. Each function works inside the caller's transaction
-(`session_scope`); it flushes but never commits.
-
-Decisions and answers are append-only: a correction is a new row, the latest row of an item
-(by time, then by the order it was recorded) is the current one, and the earlier rows are its
-history, with who and when. Plan revisions and placement events are append-only too.
-
-The rules of plans and placements (what a draft holds, which event may follow which) belong to the
-domain code; the store keeps what it is given and checks only its own invariants. Functions that
-read a row and then write depending on it lock that row first (`SELECT ... FOR UPDATE` on
-PostgreSQL; on SQLite every writing transaction already holds the database's write lock).
-
-The person's rights (GDPR articles 15 and 17) are at the end: `person_record` gives everything the
-store holds about one person, `erase_person` erases it (see its docstring for what is kept and
-why), and the erasure register (`erased_among`) keeps an erased person out of later loads.
-`apply_audit_retention` deletes audit entries older than the retention period.
-"""
+"""The person's rights (GDPR articles 15 and 17): `person_record` gives everything the store holds
+about one person, `erase_person` erases it (see its docstring for what is kept and why), and the
+erasure register (`erased_among`) keeps an erased person out of later loads. An erased person's
+id in the audit trail becomes a keyed pseudonym (`pseudonym`)."""
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import hashlib
 import hmac
@@ -33,35 +17,8 @@ from sqlalchemy import Text, cast, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from matching.settings import key_id
-from matching.store.audit import PERSONAL_NAMES as PERSONAL_NAMES
-from matching.store.audit import PERSONAL_PREFIXES as PERSONAL_PREFIXES
-from matching.store.audit import STANDING_SUBJECTS as STANDING_SUBJECTS
-from matching.store.audit import AuditRecord as AuditRecord  # noqa: F401
-from matching.store.audit import RetentionReport as RetentionReport
-from matching.store.audit import _personal_key as _personal_key
-from matching.store.audit import _purgeable as _purgeable
-from matching.store.audit import apply_audit_retention as apply_audit_retention
-from matching.store.audit import count_audit_before as count_audit_before
-from matching.store.audit import purge_audit as purge_audit
-from matching.store.audit import query_audit as query_audit
-from matching.store.audit import record_audit as record_audit
-from matching.store.decisions import DecisionRecord as DecisionRecord  # noqa: F401
-from matching.store.decisions import PersonAnswerRecord as PersonAnswerRecord
-from matching.store.decisions import _answer_record as _answer_record
-from matching.store.decisions import _decision_record as _decision_record
-from matching.store.decisions import current_decision as current_decision
-from matching.store.decisions import decision_history as decision_history
-from matching.store.decisions import person_answer_history as person_answer_history
-from matching.store.decisions import record_decision as record_decision
-from matching.store.decisions import record_person_answer as record_person_answer
+from matching.store.audit import record_audit
 from matching.store.errors import NotFoundError, StoreError
-from matching.store.followups import FollowupRecord as FollowupRecord  # noqa: F401
-from matching.store.followups import _day as _day
-from matching.store.followups import _followup_party as _followup_party
-from matching.store.followups import _followup_records as _followup_records
-from matching.store.followups import followups_for_adviser as followups_for_adviser
-from matching.store.followups import record_followup as record_followup
-from matching.store.followups import schedule_followups as schedule_followups
 from matching.store.models import (
     Audit,
     AuditEvent,
@@ -80,51 +37,7 @@ from matching.store.models import (
     Shortlist,
     ShortlistItem,
 )
-from matching.store.outcomes import OUTCOME_COLUMNS as OUTCOME_COLUMNS
-from matching.store.outcomes import stored_outcomes as stored_outcomes
-from matching.store.placements import PlacementEventRecord as PlacementEventRecord
-from matching.store.placements import PlacementRecord as PlacementRecord  # noqa: F401
-from matching.store.placements import _event_record as _event_record
-from matching.store.placements import _placement_record as _placement_record
-from matching.store.placements import append_event as append_event
-from matching.store.placements import get_placement as get_placement
-from matching.store.placements import open_placement as open_placement
-from matching.store.placements import placement_events as placement_events
-from matching.store.plans import _draft as _draft
-from matching.store.plans import _latest_revision as _latest_revision
-from matching.store.plans import add_plan_revision as add_plan_revision
-from matching.store.plans import approve_plan as approve_plan
-from matching.store.plans import create_plan as create_plan
-from matching.store.plans import get_plan as get_plan
-from matching.store.plans import plan_for_item as plan_for_item
-from matching.store.plans import require_plan as _require_plan  # noqa: F401
-from matching.store.shortlists import ITEM_COLUMNS as ITEM_COLUMNS
-from matching.store.shortlists import StoredShortlist as StoredShortlist  # noqa: F401
-from matching.store.shortlists import _item_row as _item_row
-from matching.store.shortlists import get_shortlist as get_shortlist
-from matching.store.shortlists import latest_shortlist as latest_shortlist
-from matching.store.shortlists import live_suggestions as live_suggestions
-from matching.store.shortlists import save_shortlist as save_shortlist
-from matching.store.values import aware as _aware
-from matching.store.values import plain_json as _plain_json  # noqa: F401
-from matching.store.values import required_text as _text
-
-# Inclusion plans --------------------------------------------------------------------------------
-
-
-# Placements -------------------------------------------------------------------------------------
-
-
-# Follow-ups -------------------------------------------------------------------------------------
-
-
-# Audit trail ------------------------------------------------------------------------------------
-
-
-# Outcomes from the record -----------------------------------------------------------------------
-
-
-# The person's rights: access, erasure, the erasure register, audit retention ---------------------
+from matching.store.values import aware, required_text
 
 PSEUDONYM_PREFIX = "erased:"
 # what an audit entry about an erased person keeps of its detail: ids of records that no longer
@@ -158,17 +71,6 @@ def _jsonable(value: Any) -> Any:
 def _columns(row: Base) -> dict[str, Any]:
     """Every column of an ORM row, as JSON-ready values."""
     return {column.name: _jsonable(getattr(row, column.name)) for column in row.__table__.columns}
-
-
-def candidate_record(session: Session, candidate_id: str) -> dict[str, Any] | None:
-    """The person's contract record (every stored column), or None when the store has no such person."""
-    row = session.get(Candidate, candidate_id)
-    return None if row is None else {c.name: copy.deepcopy(getattr(row, c.name)) for c in Candidate.__table__.columns}
-
-
-def has_fairness_record(session: Session, candidate_id: str) -> bool:
-    """Whether the contract `audit` table (age band and gender, for fairness reports only) holds the person."""
-    return session.get(Audit, candidate_id) is not None
 
 
 def _id_pattern(candidate_id: str) -> re.Pattern[str]:
@@ -442,12 +344,12 @@ def erase_person(
         StoreError: naming the field, for an empty or over-long reason or `by`, a person already
             erased (field `candidate_id`), or a key other than the register's (`pseudonym_key`).
     """
-    by = _text(by, "by")
-    role = _text(role, "role")
-    reason = _text(reason, "reason")
+    by = required_text(by, "by")
+    role = required_text(role, "role")
+    reason = required_text(reason, "reason")
     if len(reason) > MAX_REASON_LENGTH:
         raise StoreError(f"must be at most {MAX_REASON_LENGTH} characters", field="reason")
-    when = _aware(at, "at")
+    when = aware(at, "at")
     _register_key_check(session, key)
     digest = subject_hash(candidate_id, key)
     earlier = session.scalar(select(Erasure).where(Erasure.subject_hash == digest))
