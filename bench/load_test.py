@@ -129,7 +129,7 @@ class Results:
 
 def request_for(kind: str, adviser: Adviser, shortlist: tuple[int, list[int]] | None, rng: random.Random) -> Any:
     """(method, url, json body) for one request of `kind`."""
-    from matching.store.models import REASON_CODES
+    from matching.review import REASON_CODES
 
     if kind == "POST /shortlists" or shortlist is None:
         return "POST", "/shortlists", {"candidate_id": rng.choice(adviser.caseload), "top_k": TOP_K}

@@ -24,8 +24,9 @@ def cli_actor(name: str | None) -> str:
 
 
 def cmd_export_person(args: argparse.Namespace) -> int:
+    from matching.store.audit import record_audit
     from matching.store.db import make_engine, session_scope, shown
-    from matching.store.repository import person_record, record_audit
+    from matching.store.rights import person_record
     from matching.store.schema import require_current
 
     engine = make_engine(args.database_url)
@@ -52,7 +53,7 @@ def cmd_export_person(args: argparse.Namespace) -> int:
 def cmd_erase(args: argparse.Namespace) -> int:
     from matching.settings import get_settings
     from matching.store.db import make_engine, session_scope, shown
-    from matching.store.repository import erase_person
+    from matching.store.rights import erase_person
     from matching.store.schema import require_current
 
     key = get_settings().pseudonym_secret(create=True)
@@ -77,8 +78,8 @@ def cmd_erase(args: argparse.Namespace) -> int:
 
 def cmd_audit_purge(args: argparse.Namespace) -> int:
     from matching.settings import Settings, get_settings
+    from matching.store.audit import apply_audit_retention
     from matching.store.db import make_engine, session_scope, shown
-    from matching.store.repository import apply_audit_retention
     from matching.store.schema import require_current
 
     settings = Settings(allow_short_audit_retention=True) if args.allow_short_retention else get_settings()

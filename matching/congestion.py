@@ -29,7 +29,7 @@ from sqlalchemy.engine import Engine
 
 from matching.explanation import Reason
 from matching.store.db import session_scope
-from matching.store.repository import live_suggestions
+from matching.store.shortlists import live_suggestions
 
 REFRESH_SECONDS = 30.0
 CONGESTION_FEATURE = "congestion"

@@ -3,8 +3,9 @@
 A placement moves `none -> contacted -> trial_started -> trial_completed -> hired`; it can end
 (with a reason code) from any stage that is not final; `hired` and `ended` are final. At the end of
 a trial the employer and the person each give a structured assessment, once the trial was
-completed, or when it ended after it had started. `grade_of` gives the furthest stage reached as
-data contract v1 grades it, so recorded placements become training labels.
+completed, or when it ended after it had started. `GRADES` grades the furthest stage reached as
+data contract v1 does: `grade_of` for a sequence of events, `recorded_grade` for the events as the
+store keeps them, so recorded placements become training labels (`matching.store.outcomes`).
 
 Follow-up is proactive: `due_followups` compares an inclusion plan's schedule (`matching.inclusion`)
 with the follow-ups recorded, and says what is due soon and what is overdue.
@@ -122,6 +123,10 @@ GRADES: dict[Stage, int] = {
     Stage.TRIAL_STARTED: 2,
     Stage.TRIAL_COMPLETED: 3,
     Stage.HIRED: 4,
+}
+# event kind -> the stage it reaches (an end and an assessment reach none), from the steps above
+_REACHES: dict[str, Stage] = {
+    event.value: stage for steps in _STEPS.values() for event, stage in steps.items() if stage is not Stage.ENDED
 }
 
 
@@ -297,6 +302,30 @@ def grade_of(events: Iterable[Event]) -> int:
         TransitionError: the events are not a possible sequence.
     """
     return replay(events).grade
+
+
+def recorded_grade(events: Iterable[tuple[str, str | None]]) -> tuple[int | None, str | None]:
+    """The grade of the furthest stage a placement's recorded events reached, and why it ended.
+
+    The events are read as the store keeps them, `(kind, reason)` oldest first, without checking
+    the sequence again: an event that reaches a stage counts with that stage's grade (`GRADES`),
+    an end keeps the grade reached before it (0 when it came before any stage) and gives its
+    reason, and any other kind (an assessment) does not count.
+
+    Returns:
+        The grade, None when no event reached a stage or ended; the reason of the (last) end,
+        None when the placement did not end.
+    """
+    reached: int | None = None
+    ended: str | None = None
+    for kind, reason in events:
+        stage = _REACHES.get(kind)
+        if stage is not None:
+            reached = max(reached or 0, GRADES[stage])
+        elif kind == EventKind.ENDED:
+            ended = reason
+            reached = reached or 0
+    return reached, ended
 
 
 class RecordedFollowUp(_Frozen):

@@ -34,10 +34,10 @@ from matching.datasets import load_dataset
 from matching.model import Ranker
 from matching.settings import Settings
 from matching.shortlist import Matcher, Shortlist
+from matching.store.audit import record_audit
 from matching.store.contract import load_dataset_into
 from matching.store.db import make_engine, session_scope
 from matching.store.models import AuditEvent
-from matching.store.repository import record_audit
 from matching.store.schema import upgrade
 from serving.loading import (
     LoadedModel,

@@ -12,8 +12,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path
 
+from matching.store.audit import record_audit
 from matching.store.db import session_scope
-from matching.store.repository import record_audit
 from serving.auth import Identity, require
 from serving.deps import State
 from serving.schemas import (

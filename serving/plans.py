@@ -17,26 +17,14 @@ from matching.agreement import Approval, Plan, Revision, revise
 from matching.drafting import draft_plan
 from matching.inclusion import PlanDraft, PlanError
 from matching.placements import Assessment, Event, EventKind, TransitionError, apply_event, replay
+from matching.store.audit import record_audit
 from matching.store.db import session_scope
+from matching.store.decisions import current_decision, person_answer_history
 from matching.store.errors import NotFoundError, StoreError
+from matching.store.followups import followups_for_adviser, record_followup, schedule_followups
 from matching.store.models import Candidate, Placement, Workplace
-from matching.store.repository import (
-    add_plan_revision,
-    append_event,
-    approve_plan,
-    create_plan,
-    current_decision,
-    followups_for_adviser,
-    get_placement,
-    get_plan,
-    open_placement,
-    person_answer_history,
-    placement_events,
-    plan_for_item,
-    record_audit,
-    record_followup,
-    schedule_followups,
-)
+from matching.store.placements import append_event, get_placement, open_placement, placement_events
+from matching.store.plans import add_plan_revision, approve_plan, create_plan, get_plan, plan_for_item
 from serving.auth import Identity, check_caseload, require
 from serving.deps import State
 from serving.schemas import ErrorMessage, unprocessable

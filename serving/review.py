@@ -12,20 +12,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from matching.inclusion import PlanError
+from matching.review import REASON_CODES
+from matching.store.audit import query_audit, record_audit
 from matching.store.db import session_scope
+from matching.store.decisions import decision_history, person_answer_history, record_decision, record_person_answer
 from matching.store.errors import NotFoundError, StoreError
-from matching.store.models import REASON_CODES, Candidate, Shortlist
-from matching.store.repository import (
-    StoredShortlist,
-    decision_history,
-    get_shortlist,
-    person_answer_history,
-    plan_for_item,
-    query_audit,
-    record_audit,
-    record_decision,
-    record_person_answer,
-)
+from matching.store.models import Candidate, Shortlist
+from matching.store.plans import plan_for_item
+from matching.store.shortlists import StoredShortlist, get_shortlist
 from serving.auth import Identity, check_caseload, require
 from serving.deps import State
 from serving.plans import open_plan_for

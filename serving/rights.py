@@ -8,9 +8,9 @@ explanation of their suggestions, access to everything held about them, and eras
   the shortlist (which model, or the rule score while the model was switched off, and when) and
   that an adviser decides; their rights. The read is audited.
 - `GET /candidates/{id}/export` (data-protection officer): everything the store holds about the
-  person, as JSON (`matching.store.repository.person_record`). Audited.
+  person, as JSON (`matching.store.rights.person_record`). Audited.
 - `DELETE /candidates/{id}` (data-protection officer, body `{"reason": ...}`): erasure, in one
-  transaction (`matching.store.repository.erase_person`), then the running API stops serving them.
+  transaction (`matching.store.rights.erase_person`), then the running API stops serving them.
 
 What erasure keeps, and why
 ---------------------------
@@ -60,20 +60,13 @@ from matching import plain
 from matching.candidates import CandidatePool
 from matching.plain import Lang
 from matching.records import table_schemas
+from matching.store.audit import record_audit
 from matching.store.db import session_scope
 from matching.store.errors import NotFoundError, StoreError
-from matching.store.repository import (
-    MAX_REASON_LENGTH,
-    StoredShortlist,
-    candidate_record,
-    erase_person,
-    get_plan,
-    has_fairness_record,
-    latest_shortlist,
-    person_record,
-    plan_for_item,
-    record_audit,
-)
+from matching.store.plans import get_plan, plan_for_item
+from matching.store.records import candidate_record, has_fairness_record
+from matching.store.rights import MAX_REASON_LENGTH, erase_person, person_record
+from matching.store.shortlists import StoredShortlist, latest_shortlist
 from serving.auth import Identity, check_caseload, require
 from serving.deps import ServiceState, State
 from serving.loading import RULE_NAME

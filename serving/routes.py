@@ -10,9 +10,10 @@ from fastapi.exceptions import RequestValidationError
 
 from matching.candidates import CandidateTable
 from matching.records import validate_table
+from matching.store.audit import record_audit
 from matching.store.contract import upsert_table
 from matching.store.db import session_scope
-from matching.store.repository import record_audit, save_shortlist
+from matching.store.shortlists import save_shortlist
 from serving.auth import Caller, Identity, check_caseload, require
 from serving.deps import State
 from serving.schemas import ErrorMessage, Health, ModelInfo, ShortlistRequest, ShortlistResponse

@@ -12,7 +12,7 @@ import pandas as pd
 from matching.datasets import Dataset, load_dataset
 from matching.store.contract import export_dataset
 from matching.store.db import make_engine, session_scope, shown
-from matching.store.repository import stored_outcomes
+from matching.store.outcomes import stored_outcomes
 
 
 def training_data_from_store(

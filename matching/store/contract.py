@@ -6,7 +6,7 @@ never deletes on load: a record missing from a later dataset stays. Exports are 
 table's key (code-point order, the same on every backend) and always carry the optional
 `outcomes.reason` column (empty where no reason was stored).
 
-A person in the erasure register (`matching.store.repository.erase_person`) is never loaded again:
+A person in the erasure register (`matching.store.rights.erase_person`) is never loaded again:
 their `candidates`, `outcomes` and `audit` rows are skipped and counted, so the same source data
 does not bring them back. Recognising them takes the pseudonym key; when the register holds
 anyone and the key is missing or another one, the load fails and writes nothing.
@@ -27,7 +27,7 @@ from matching.datasets import TABLES, Dataset, load_dataset, write_table
 from matching.records import Column, table_schemas
 from matching.store.db import database_errors, session_scope
 from matching.store.models import CONTRACT_MODELS, Base
-from matching.store.repository import erased_among, has_erasures
+from matching.store.rights import erased_among, has_erasures
 from matching.store.schema import require_current
 
 # Natural key of each contract table: what a reload matches rows on.
@@ -268,7 +268,7 @@ def outcomes_frame(session: Session) -> pd.DataFrame:
     """The outcomes an export writes: the stored `outcomes` table, plus the outcomes the record
     implies (decided suggestions graded by the furthest stage their placement reached). Where both
     hold the same candidate, workplace and day, the record's grade wins."""
-    from matching.store.repository import stored_outcomes
+    from matching.store.outcomes import stored_outcomes
 
     loaded = table_frame(session, "outcomes")
     derived = stored_outcomes(session)

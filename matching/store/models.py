@@ -13,7 +13,7 @@ text next to its append-only events, and follow-ups name the adviser who must do
 `audit_events` trail says who did what to which record, never the personal fields themselves.
 
 The erasure register (revision 0003) remembers that a person's data was erased, by a keyed hash
-of their id only (`matching.store.repository.erase_person`), so a later load of the same source
+of their id only (`matching.store.rights.erase_person`), so a later load of the same source
 data leaves them out.
 """
 
@@ -39,19 +39,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-DECISIONS = ("accept", "reject")
-REASON_CODES = (
-    "task_mismatch",
-    "person_not_interested",
-    "support_not_available",
-    "too_far",
-    "workplace_not_ready",
-    "barrier_incompatible",
-    "other",
-)
-PERSON_ANSWERS = ("interested", "not_interested", "unsure")
-PLAN_PARTIES = ("person", "employer", "adviser")
-FOLLOWUP_PARTIES = ("person", "workplace")
+from matching.review import DECISIONS, FOLLOWUP_PARTIES, PERSON_ANSWERS, PLAN_PARTIES, REASON_CODES
 
 # Stable constraint names, so migrations can name what they alter on every backend.
 NAMING_CONVENTION = {

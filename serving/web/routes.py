@@ -43,11 +43,13 @@ from matching import plain
 from matching.errors import ModelMismatchError
 from matching.inclusion import Area, Purpose
 from matching.plain import Lang
+from matching.review import REASON_CODES
+from matching.store.audit import record_audit
 from matching.store.db import session_scope
 from matching.store.errors import NotFoundError
-from matching.store.models import REASON_CODES, Candidate, InclusionPlan, ShortlistItem, Workplace
+from matching.store.models import Candidate, InclusionPlan, ShortlistItem, Workplace
 from matching.store.models import Shortlist as ShortlistRow
-from matching.store.repository import get_plan, record_audit
+from matching.store.plans import get_plan
 from serving import employer, plans, review
 from serving import routes as api_routes
 from serving.auth import Identity, check_caseload, key_hash

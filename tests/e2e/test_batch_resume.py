@@ -91,8 +91,8 @@ def test_allocation_respects_capacity_and_reports_both(trained, env, tmp_path: P
 
 
 def test_batch_follows_the_off_switch(trained, env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from matching.store.audit import record_audit
     from matching.store.db import make_engine, session_scope
-    from matching.store.repository import record_audit
     from matching.store.schema import upgrade
 
     url = f"sqlite:///{tmp_path / 'store.db'}"

@@ -33,9 +33,12 @@ import httpx
 import pytest
 
 from matching.settings import Settings
+from matching.store.audit import query_audit
 from matching.store.db import make_engine, session_scope
+from matching.store.decisions import decision_history
 from matching.store.models import Followup, Placement
-from matching.store.repository import decision_history, get_plan, get_shortlist, plan_for_item, query_audit
+from matching.store.plans import get_plan, plan_for_item
+from matching.store.shortlists import get_shortlist
 from serving.auth import Identity, add_key, load_keys
 from tests.serving.test_review import own_candidate
 

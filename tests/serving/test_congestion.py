@@ -15,7 +15,8 @@ from matching.congestion import Congestion, congestion_factor
 from matching.settings import Settings
 from matching.shortlist import Matcher
 from matching.store.db import session_scope
-from matching.store.repository import get_shortlist, live_suggestions, record_decision, save_shortlist
+from matching.store.decisions import record_decision
+from matching.store.shortlists import get_shortlist, live_suggestions, save_shortlist
 from serving.app import create_app
 
 PER_SLOT = 3.0

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from matching.store.db import make_engine, session_scope
-from matching.store.repository import stored_outcomes
+from matching.store.outcomes import stored_outcomes
 from serving.app import create_app
 from serving.auth import Identity, add_key, load_keys
 from tests.serving.test_review import own_candidate

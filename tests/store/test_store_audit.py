@@ -8,10 +8,10 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
+from matching.store.audit import purge_audit, query_audit, record_audit
 from matching.store.db import session_scope
 from matching.store.errors import StoreError
 from matching.store.models import AuditEvent
-from matching.store.repository import purge_audit, query_audit, record_audit
 
 T0 = dt.datetime(2025, 3, 1, 9, 0, tzinfo=dt.UTC)
 

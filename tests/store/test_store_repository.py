@@ -9,18 +9,18 @@ import pytest
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from matching.review import REASON_CODES
 from matching.store.db import session_scope
-from matching.store.errors import NotFoundError, StoreError
-from matching.store.models import REASON_CODES, Decision, ShortlistItem
-from matching.store.repository import (
+from matching.store.decisions import (
     current_decision,
     decision_history,
-    get_shortlist,
     person_answer_history,
     record_decision,
     record_person_answer,
-    save_shortlist,
 )
+from matching.store.errors import NotFoundError, StoreError
+from matching.store.models import Decision, ShortlistItem
+from matching.store.shortlists import get_shortlist, save_shortlist
 
 CANDIDATE = "SYN-C000001"
 T0 = dt.datetime(2025, 3, 1, 9, 0, tzinfo=dt.UTC)

@@ -13,27 +13,15 @@ from sqlalchemy import insert, inspect, select
 from sqlalchemy.exc import IntegrityError
 
 from matching.store.db import session_scope
+from matching.store.decisions import record_decision
 from matching.store.errors import NotFoundError, StoreError
+from matching.store.followups import followups_for_adviser, record_followup, schedule_followups
 from matching.store.models import Candidate, PlanApproval
-from matching.store.repository import (
-    add_plan_revision,
-    append_event,
-    approve_plan,
-    create_plan,
-    followups_for_adviser,
-    get_placement,
-    get_plan,
-    get_shortlist,
-    open_placement,
-    placement_events,
-    plan_for_item,
-    record_decision,
-    record_followup,
-    save_shortlist,
-    schedule_followups,
-    stored_outcomes,
-)
+from matching.store.outcomes import stored_outcomes
+from matching.store.placements import append_event, get_placement, open_placement, placement_events
+from matching.store.plans import add_plan_revision, approve_plan, create_plan, get_plan, plan_for_item
 from matching.store.schema import alembic_config, current_revision, head_revision
+from matching.store.shortlists import get_shortlist, save_shortlist
 
 CANDIDATE = "SYN-C000001"
 T0 = dt.datetime(2025, 3, 1, 9, 0, tzinfo=dt.UTC)

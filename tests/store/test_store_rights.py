@@ -14,34 +14,25 @@ from sqlalchemy import Text, cast, func, or_, select
 from jobmatch import main
 from matching.datasets import load_dataset
 from matching.settings import MIN_AUDIT_RETENTION_DAYS, Settings, get_settings, key_id
+from matching.store.audit import apply_audit_retention, query_audit, record_audit
 from matching.store.contract import load_folder, upsert_table
 from matching.store.db import session_scope
+from matching.store.decisions import record_decision, record_person_answer
 from matching.store.errors import NotFoundError, StoreError
+from matching.store.followups import record_followup, schedule_followups
 from matching.store.models import AuditEvent, Base, Candidate, Erasure, Outcome
-from matching.store.repository import (
+from matching.store.placements import append_event, open_placement
+from matching.store.plans import add_plan_revision, approve_plan, create_plan
+from matching.store.rights import (
     ERASED_DETAIL_KEYS,
-    add_plan_revision,
-    append_event,
-    apply_audit_retention,
-    approve_plan,
-    create_plan,
     erase_person,
     erased_among,
-    get_shortlist,
     is_erased,
-    latest_shortlist,
-    open_placement,
     person_record,
     pseudonym,
-    query_audit,
-    record_audit,
-    record_decision,
-    record_followup,
-    record_person_answer,
-    save_shortlist,
-    schedule_followups,
     subject_hash,
 )
+from matching.store.shortlists import get_shortlist, latest_shortlist, save_shortlist
 
 PERSON = "SYN-C000001"
 OTHER = "SYN-C000002"
@@ -195,7 +186,7 @@ def test_erasure_refuses_unknown_already_erased_and_unexplained(loaded):
 def test_a_failed_erasure_changes_nothing(loaded, monkeypatch):
     record_everything(loaded)
     before = rows_naming(loaded, PERSON)
-    import matching.store.repository as repository
+    import matching.store.rights as repository
 
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")

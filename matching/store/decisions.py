@@ -1,0 +1,186 @@
+"""The adviser's decisions on suggestions (accept, or reject with a reason code) and the person's
+own answers to them. Both are append-only: a correction is a new row, the latest row of an item
+(by time, then by the order it was recorded) is the current one, and the earlier rows are its
+history, with who and when. Every function works inside the caller's transaction; it flushes but
+never commits."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from matching.review import DECISIONS, PERSON_ANSWERS, REASON_CODES
+from matching.store.errors import StoreError
+from matching.store.models import Decision, PersonAnswer
+from matching.store.shortlists import require_item
+from matching.store.values import aware, required_text
+
+
+@dataclass(frozen=True)
+class DecisionRecord:
+    """One recorded decision (a row of the history)."""
+
+    id: int
+    shortlist_item_id: int
+    decision: str
+    reason_code: str | None
+    reason_text: str | None
+    decided_by: str
+    decided_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class PersonAnswerRecord:
+    """One recorded answer of the person to a suggestion."""
+
+    id: int
+    shortlist_item_id: int
+    answer: str
+    recorded_by: str
+    recorded_at: dt.datetime
+
+
+def record_decision(
+    session: Session,
+    item_id: int,
+    decision: str,
+    decided_by: str,
+    reason_code: str | None = None,
+    reason_text: str | None = None,
+    decided_at: dt.datetime | None = None,
+) -> DecisionRecord:
+    """Record the adviser's accept or reject of one suggestion (a correction is recorded the same way).
+
+    Args:
+        session: the transaction to write in.
+        item_id: the shortlist item's id.
+        decision: "accept" or "reject".
+        decided_by: who decided.
+        reason_code: required for a rejection, one of `REASON_CODES`; not given for an acceptance.
+        reason_text: free text; required with reason code "other".
+        decided_at: when; now (UTC) by default.
+
+    Returns:
+        The recorded decision.
+
+    Raises:
+        NotFoundError: for an unknown item.
+        StoreError: naming the field, for an unknown decision or reason code, a rejection without
+            a reason code, an acceptance with one, or "other" without text.
+    """
+    if decision not in DECISIONS:
+        raise StoreError(f"must be one of {', '.join(DECISIONS)}, not {decision!r}", field="decision")
+    decided_by = required_text(decided_by, "decided_by")
+    text = reason_text.strip() if reason_text and reason_text.strip() else None
+    codes = ", ".join(REASON_CODES)
+    if decision == "reject" and reason_code is None:
+        raise StoreError(f"required when rejecting a suggestion: one of {codes}", field="reason_code")
+    if decision == "accept" and reason_code is not None:
+        raise StoreError("is only given when rejecting a suggestion", field="reason_code")
+    if reason_code is not None and reason_code not in REASON_CODES:
+        raise StoreError(f"must be one of {codes}, not {reason_code!r}", field="reason_code")
+    if reason_code == "other" and text is None:
+        raise StoreError("required with reason code 'other': say why in free text", field="reason_text")
+    require_item(session, item_id)
+    row = Decision(
+        shortlist_item_id=item_id,
+        decision=decision,
+        reason_code=reason_code,
+        reason_text=text,
+        decided_by=decided_by,
+        decided_at=aware(decided_at, "decided_at"),
+    )
+    session.add(row)
+    session.flush()
+    return _decision_record(row)
+
+
+def _decision_record(row: Decision) -> DecisionRecord:
+    return DecisionRecord(
+        id=row.id,
+        shortlist_item_id=row.shortlist_item_id,
+        decision=row.decision,
+        reason_code=row.reason_code,
+        reason_text=row.reason_text,
+        decided_by=row.decided_by,
+        decided_at=row.decided_at,
+    )
+
+
+def decision_history(session: Session, item_id: int) -> list[DecisionRecord]:
+    """Every decision recorded for an item, oldest first; the last is the current one.
+
+    Raises:
+        NotFoundError: for an unknown item.
+    """
+    require_item(session, item_id)
+    rows = session.scalars(
+        select(Decision).where(Decision.shortlist_item_id == item_id).order_by(Decision.decided_at, Decision.id)
+    )
+    return [_decision_record(row) for row in rows]
+
+
+def current_decision(session: Session, item_id: int) -> DecisionRecord | None:
+    """The item's current decision (the latest recorded), or None when none was made.
+
+    Raises:
+        NotFoundError: for an unknown item.
+    """
+    history = decision_history(session, item_id)
+    return history[-1] if history else None
+
+
+def record_person_answer(
+    session: Session,
+    item_id: int,
+    answer: str,
+    recorded_by: str,
+    recorded_at: dt.datetime | None = None,
+) -> PersonAnswerRecord:
+    """Record the person's own answer to a suggestion (interested, not_interested or unsure).
+
+    Raises:
+        NotFoundError: for an unknown item.
+        StoreError: naming the field, for an unknown answer or an empty `recorded_by`.
+    """
+    if answer not in PERSON_ANSWERS:
+        raise StoreError(f"must be one of {', '.join(PERSON_ANSWERS)}, not {answer!r}", field="answer")
+    recorded_by = required_text(recorded_by, "recorded_by")
+    require_item(session, item_id)
+    row = PersonAnswer(
+        shortlist_item_id=item_id,
+        answer=answer,
+        recorded_by=recorded_by,
+        recorded_at=aware(recorded_at, "recorded_at"),
+    )
+    session.add(row)
+    session.flush()
+    return _answer_record(row)
+
+
+def _answer_record(row: PersonAnswer) -> PersonAnswerRecord:
+    return PersonAnswerRecord(
+        id=row.id,
+        shortlist_item_id=row.shortlist_item_id,
+        answer=row.answer,
+        recorded_by=row.recorded_by,
+        recorded_at=row.recorded_at,
+    )
+
+
+def person_answer_history(session: Session, item_id: int) -> list[PersonAnswerRecord]:
+    """Every answer recorded for an item, oldest first; the last is the current one.
+
+    Raises:
+        NotFoundError: for an unknown item.
+    """
+    require_item(session, item_id)
+    rows = session.scalars(
+        select(PersonAnswer)
+        .where(PersonAnswer.shortlist_item_id == item_id)
+        .order_by(PersonAnswer.recorded_at, PersonAnswer.id)
+    )
+    return [_answer_record(row) for row in rows]

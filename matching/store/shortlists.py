@@ -1,0 +1,267 @@
+"""Shortlists as they were served: store one with its items (feature values, explanation and the
+served item's other keys), read it back unchanged, and the reads around it: a person's latest
+shortlist, the recent shortlists of a caseload, the shortlist of an item, and which workplaces are
+live suggestions for whom (for congestion). Every function works inside the caller's transaction
+(`session_scope`); it flushes but never commits."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, exists, insert, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from matching.store.errors import NotFoundError, StoreError
+from matching.store.models import Candidate, Decision, Shortlist, ShortlistItem, Workplace
+from matching.store.values import aware, plain_json, required_text
+
+# Keys of a served item with a column of their own; any other key is kept in `details`.
+ITEM_COLUMNS = ("rank", "workplace_id", "score", "explanation", "features")
+
+
+@dataclass(frozen=True)
+class StoredShortlist:
+    """A shortlist as it was stored; `items[i]` is the served item whose row id is `item_ids[i]`."""
+
+    id: int
+    candidate_id: str
+    requested_by: str
+    created_at: dt.datetime
+    model_name: str
+    model_version: str
+    top_k: int
+    items: list[dict[str, Any]]
+    item_ids: list[int]
+
+    def item_id(self, rank: int) -> int:
+        """The row id of the item at `rank` (1-based).
+
+        Raises:
+            NotFoundError: when the shortlist has no item at that rank.
+        """
+        for item, item_id in zip(self.items, self.item_ids, strict=True):
+            if item["rank"] == rank:
+                return item_id
+        raise NotFoundError(f"shortlist {self.id} has no item at rank {rank}", field="rank")
+
+
+def save_shortlist(
+    session: Session,
+    candidate_id: str,
+    requested_by: str,
+    model_name: str,
+    model_version: str,
+    top_k: int,
+    items: Sequence[Mapping[str, Any]],
+    created_at: dt.datetime | None = None,
+) -> int:
+    """Store a shortlist as it was served, with the feature values and explanation of each item.
+
+    Args:
+        session: the transaction to write in.
+        candidate_id: the candidate the shortlist is for (must be in the store).
+        requested_by: who asked for it (the adviser's or client's identity).
+        model_name: the registered model that scored it.
+        model_version: its version.
+        top_k: how many items were asked for (the shortlist may hold fewer).
+        items: the served items (`matching.shortlist.Shortlist.items`): each with `rank`,
+            `workplace_id`, `score`, `explanation` and `features`; other keys are kept too.
+        created_at: when it was served; now (UTC) by default.
+
+    Returns:
+        The shortlist's id.
+
+    Raises:
+        NotFoundError: for an unknown candidate or workplace.
+        StoreError: for a malformed item, naming the field (e.g. `items[2].score`).
+    """
+    requested_by = required_text(requested_by, "requested_by")
+    if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
+        raise StoreError(f"must be a whole number >= 1, not {top_k!r}", field="top_k")
+    if session.get(Candidate, candidate_id) is None:
+        raise NotFoundError(f"unknown candidate {candidate_id!r}", field="candidate_id")
+    rows = [_item_row(i, item) for i, item in enumerate(items)]
+    ranks = [row["rank"] for row in rows]
+    if len(set(ranks)) != len(ranks):
+        raise StoreError(f"ranks must be distinct, got {ranks}", field="items")
+    wanted = {row["workplace_id"] for row in rows}
+    known = set(session.scalars(select(Workplace.workplace_id).where(Workplace.workplace_id.in_(wanted))))
+    if wanted - known:
+        raise NotFoundError(f"unknown workplace(s) {sorted(wanted - known)}", field="items.workplace_id")
+    shortlist = Shortlist(
+        candidate_id=candidate_id,
+        requested_by=requested_by,
+        created_at=aware(created_at, "created_at"),
+        model_name=required_text(model_name, "model_name"),
+        model_version=required_text(str(model_version), "model_version"),
+        top_k=top_k,
+    )
+    session.add(shortlist)
+    session.flush()
+    if rows:
+        session.execute(insert(ShortlistItem), [{**row, "shortlist_id": shortlist.id} for row in rows])
+    return shortlist.id
+
+
+def _item_row(index: int, item: Mapping[str, Any]) -> dict[str, Any]:
+    where = f"items[{index}]"
+    missing = [key for key in ITEM_COLUMNS if key not in item]
+    if missing:
+        raise StoreError(f"missing key(s) {', '.join(missing)}", field=where)
+    rank = item["rank"]
+    if isinstance(rank, bool) or not isinstance(rank, int) or rank < 1:
+        raise StoreError(f"must be a whole number >= 1, not {rank!r}", field=f"{where}.rank")
+    try:
+        score = float(item["score"])
+    except (TypeError, ValueError):
+        score = math.nan
+    if not math.isfinite(score):
+        raise StoreError(f"must be a finite number, not {item['score']!r}", field=f"{where}.score")
+    if not isinstance(item["features"], Mapping) or not isinstance(item["explanation"], Mapping):
+        raise StoreError("features and explanation must be mappings", field=where)
+    details = {key: value for key, value in item.items() if key not in ITEM_COLUMNS}
+    return {
+        "rank": int(rank),
+        "workplace_id": required_text(item["workplace_id"], f"{where}.workplace_id"),
+        "score": score,
+        "features": plain_json(dict(item["features"]), f"{where}.features"),
+        "explanation": plain_json(dict(item["explanation"]), f"{where}.explanation"),
+        "details": plain_json(details, where),
+    }
+
+
+def get_shortlist(session: Session, shortlist_id: int) -> StoredShortlist:
+    """A stored shortlist, with its items as they were served (in rank order).
+
+    Raises:
+        NotFoundError: for an unknown id.
+    """
+    shortlist = session.get(Shortlist, shortlist_id)
+    if shortlist is None:
+        raise NotFoundError(f"unknown shortlist {shortlist_id!r}", field="shortlist_id")
+    rows = session.scalars(
+        select(ShortlistItem).where(ShortlistItem.shortlist_id == shortlist_id).order_by(ShortlistItem.rank)
+    ).all()
+    items = [
+        {
+            "rank": row.rank,
+            "workplace_id": row.workplace_id,
+            **row.details,
+            "score": row.score,
+            "explanation": row.explanation,
+            "features": row.features,
+        }
+        for row in rows
+    ]
+    return StoredShortlist(
+        id=shortlist.id,
+        candidate_id=shortlist.candidate_id,
+        requested_by=shortlist.requested_by,
+        created_at=shortlist.created_at,
+        model_name=shortlist.model_name,
+        model_version=shortlist.model_version,
+        top_k=shortlist.top_k,
+        items=items,
+        item_ids=[row.id for row in rows],
+    )
+
+
+def require_item(session: Session, item_id: int) -> ShortlistItem:
+    item = session.get(ShortlistItem, item_id)
+    if item is None:
+        raise NotFoundError(f"unknown shortlist item {item_id!r}", field="shortlist_item_id")
+    return item
+
+
+def live_suggestions(session: Session, since: dt.datetime) -> dict[str, set[str]]:
+    """Who each workplace is a live suggestion for: the persons it was suggested to in shortlists
+    recorded at or after `since`, leaving out suggestions whose current decision is a rejection.
+
+    One grouped query (by workplace and candidate): a person counts once per workplace however
+    often it was suggested to them, as long as one of those suggestions is not rejected.
+
+    Returns:
+        workplace_id -> the candidate ids it is live for.
+    """
+    since = aware(since, "since")
+    later = aliased(Decision)
+    superseded = exists().where(
+        later.shortlist_item_id == Decision.shortlist_item_id,
+        or_(
+            later.decided_at > Decision.decided_at,
+            and_(later.decided_at == Decision.decided_at, later.id > Decision.id),
+        ),
+    )
+    rejected = exists().where(
+        Decision.shortlist_item_id == ShortlistItem.id, Decision.decision == "reject", ~superseded
+    )
+    rows = session.execute(
+        select(ShortlistItem.workplace_id, Shortlist.candidate_id)
+        .join(Shortlist, Shortlist.id == ShortlistItem.shortlist_id)
+        .where(Shortlist.created_at >= since, ~rejected)
+        .group_by(ShortlistItem.workplace_id, Shortlist.candidate_id)
+    )
+    live: dict[str, set[str]] = {}
+    for workplace_id, candidate_id in rows:
+        live.setdefault(workplace_id, set()).add(candidate_id)
+    return live
+
+
+def latest_shortlist(session: Session, candidate_id: str) -> StoredShortlist | None:
+    """The person's most recently recorded shortlist, or None when none was made."""
+    shortlist_id = session.scalar(
+        select(Shortlist.id)
+        .where(Shortlist.candidate_id == candidate_id)
+        .order_by(Shortlist.created_at.desc(), Shortlist.id.desc())
+        .limit(1)
+    )
+    return None if shortlist_id is None else get_shortlist(session, shortlist_id)
+
+
+@dataclass(frozen=True)
+class ShortlistHeading:
+    """Which shortlist, for whom, and when it was served (a line of a list of shortlists)."""
+
+    id: int
+    candidate_id: str
+    created_at: dt.datetime
+
+
+def recent_shortlists(session: Session, candidate_ids: Iterable[str], limit: int) -> list[ShortlistHeading]:
+    """The most recently recorded shortlists of any of `candidate_ids` (a caseload), newest first.
+
+    Args:
+        session: the transaction to read in.
+        candidate_ids: the persons whose shortlists count.
+        limit: at most this many shortlists.
+
+    Returns:
+        One heading per shortlist (id, candidate, time served), newest first; empty when
+        `candidate_ids` is empty.
+    """
+    wanted = list(candidate_ids)
+    if not wanted:
+        return []
+    rows = session.execute(
+        select(Shortlist.id, Shortlist.candidate_id, Shortlist.created_at)
+        .where(Shortlist.candidate_id.in_(wanted))
+        .order_by(Shortlist.created_at.desc(), Shortlist.id.desc())
+        .limit(limit)
+    ).all()
+    return [ShortlistHeading(id=row.id, candidate_id=row.candidate_id, created_at=row.created_at) for row in rows]
+
+
+def shortlist_of_item(session: Session, item_id: int) -> int | None:
+    """The id of the shortlist a shortlist item belongs to, or None for an unknown item."""
+    return session.scalar(select(ShortlistItem.shortlist_id).where(ShortlistItem.id == item_id))
+
+
+def lock_shortlist(session: Session, shortlist_id: int) -> None:
+    """Take the shortlist's row lock for the rest of the transaction (`SELECT ... FOR UPDATE` on
+    PostgreSQL), so writers to one shortlist queue instead of deadlocking on its items; SQLite's
+    writing transactions are serial already. An unknown id locks nothing."""
+    session.get(Shortlist, shortlist_id, with_for_update=True)

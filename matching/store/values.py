@@ -1,0 +1,43 @@
+"""The small checks every room of the store shares: a value as plain JSON, a required text, a
+timezone-aware time. Each raises `StoreError` naming the field."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from matching.store.errors import StoreError
+from matching.store.models import utc_now
+
+
+def plain_json(value: Any, field: str) -> Any:
+    """`value` as plain JSON data (numpy numbers become Python numbers), exactly as it will read back.
+
+    Raises:
+        StoreError: naming `field`, for a value JSON cannot hold (NaN, infinity, other objects).
+    """
+
+    def convert(obj: Any) -> Any:
+        if hasattr(obj, "tolist"):  # numpy scalars and arrays
+            return obj.tolist()
+        raise TypeError(f"{type(obj).__name__} is not JSON data")
+
+    try:
+        return json.loads(json.dumps(value, default=convert, allow_nan=False))
+    except (TypeError, ValueError) as error:
+        raise StoreError(f"cannot be stored as JSON: {error}", field=field) from error
+
+
+def required_text(value: str | None, field: str) -> str:
+    if value is None or not str(value).strip():
+        raise StoreError("must not be empty", field=field)
+    return str(value).strip()
+
+
+def aware(value: dt.datetime | None, field: str) -> dt.datetime:
+    if value is None:
+        return utc_now()
+    if value.tzinfo is None:
+        raise StoreError("must be timezone-aware (UTC)", field=field)
+    return value.astimezone(dt.UTC)
