@@ -20,10 +20,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
+from matching.frozen import Frozen
 from matching.inclusion import Contact, FollowUp
 
 DONE_TOLERANCE_DAYS = 3
@@ -130,23 +131,23 @@ _REACHES: dict[str, Stage] = {
 }
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class _Record(Frozen):
+    """A placement record: its validation problems raise `_error` (a `PlacementError` by default),
+    each located by a dotted path."""
+
     _error: ClassVar[type[ValueError]] = PlacementError
 
-    def __init__(self, **data: Any) -> None:
-        try:
-            super().__init__(**data)
-        except ValidationError as error:
-            problems = []
-            for item in error.errors():
-                where = ".".join(str(part) for part in item["loc"]) or type(self).__name__.lower()
-                cause = (item.get("ctx") or {}).get("error")
-                problems.append(f"{where}: {cause if isinstance(cause, ValueError) else item['msg']}")
-            raise self._error("; ".join(problems)) from None
+    @classmethod
+    def _invalid(cls, error: ValidationError) -> Exception:
+        problems = []
+        for item in error.errors():
+            where = ".".join(str(part) for part in item["loc"]) or cls.__name__.lower()
+            cause = (item.get("ctx") or {}).get("error")
+            problems.append(f"{where}: {cause if isinstance(cause, ValueError) else item['msg']}")
+        return cls._error("; ".join(problems))
 
 
-class Assessment(_Frozen):
+class Assessment(_Record):
     """A structured end-of-trial assessment, from the employer or from the person."""
 
     source: AssessmentSource
@@ -156,7 +157,7 @@ class Assessment(_Frozen):
     what_to_change: str = ""
 
 
-class Event(_Frozen):
+class Event(_Record):
     """One thing that happened to a placement, when and by whom it was recorded.
 
     `ended` needs a `reason` (and `reason_text` when the reason is `other`); `assessment` needs an
@@ -186,7 +187,7 @@ class Event(_Frozen):
         return self
 
 
-class PlacementState(_Frozen):
+class PlacementState(_Record):
     """Where a placement stands: its stage, the furthest stage reached, why it ended, its assessments."""
 
     stage: Stage = Stage.NONE
@@ -328,7 +329,7 @@ def recorded_grade(events: Iterable[tuple[str, str | None]]) -> tuple[int | None
     return reached, ended
 
 
-class RecordedFollowUp(_Frozen):
+class RecordedFollowUp(_Record):
     """A follow-up that took place: when, with whom (person or workplace), by whom, and a note."""
 
     _error: ClassVar[type[ValueError]] = FollowUpError
@@ -339,7 +340,7 @@ class RecordedFollowUp(_Frozen):
     note: str = ""
 
 
-class DueFollowUp(_Frozen):
+class DueFollowUp(_Record):
     """A planned follow-up not done yet: which placement and candidate, whom to contact, by whom, and when."""
 
     _error: ClassVar[type[ValueError]] = FollowUpError
@@ -353,7 +354,7 @@ class DueFollowUp(_Frozen):
     days_overdue: int
 
 
-class FollowUpStatus(_Frozen):
+class FollowUpStatus(_Record):
     """What is due within the horizon (from today on) and what is overdue (before today)."""
 
     _error: ClassVar[type[ValueError]] = FollowUpError
