@@ -305,13 +305,15 @@ def _events(session: Session, placement_id: int) -> list[Event]:
     for row in placement_events(session, placement_id):
         payload = row.payload or {}
         out.append(
-            Event(
-                kind=row.kind,
-                at=row.recorded_at,
-                by=row.recorded_by,
-                reason=row.reason,
-                reason_text=payload.get("reason_text"),
-                assessment=payload.get("assessment"),
+            Event.model_validate(
+                {
+                    "kind": row.kind,
+                    "at": row.recorded_at,
+                    "by": row.recorded_by,
+                    "reason": row.reason,
+                    "reason_text": payload.get("reason_text"),
+                    "assessment": payload.get("assessment"),
+                }
             )
         )
     return out
@@ -376,13 +378,15 @@ def record_event(placement_id: Id, body: EventIn, state: State, caller: Caller) 
         if too_much:
             raise unprocessable([([*path.split(".")], msg) for path, msg in too_much])
         try:
-            event = Event(
-                kind=body.kind,
-                at=_now(),
-                by=caller.name,
-                reason=body.reason,
-                reason_text=body.reason_text,
-                assessment=Assessment(**body.assessment) if body.assessment is not None else None,
+            event = Event.model_validate(
+                {
+                    "kind": body.kind,
+                    "at": _now(),
+                    "by": caller.name,
+                    "reason": body.reason,
+                    "reason_text": body.reason_text,
+                    "assessment": Assessment(**body.assessment) if body.assessment is not None else None,
+                }
             )
         except ValueError as error:
             raise unprocessable([([], str(error))]) from error

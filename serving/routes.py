@@ -111,13 +111,15 @@ def create_shortlist(body: ShortlistRequest, state: State, caller: Scorer) -> Sh
         )
     # recorded: the next request counts these suggestions at once, before the store is read again
     state.congestion.record(candidate_id, [item["workplace_id"] for item in shortlist.items])
-    return ShortlistResponse(
-        shortlist_id=shortlist_id,
-        model=ModelInfo(**model.info()),
-        candidate_id=candidate_id,
-        top_k=body.top_k,
-        eligible_workplaces=shortlist.eligible,
-        items=shortlist.items,
+    return ShortlistResponse.model_validate(
+        {
+            "shortlist_id": shortlist_id,
+            "model": ModelInfo(**model.info()),
+            "candidate_id": candidate_id,
+            "top_k": body.top_k,
+            "eligible_workplaces": shortlist.eligible,
+            "items": shortlist.items,
+        }
     )
 
 

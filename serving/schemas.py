@@ -53,9 +53,7 @@ def build_candidate_record() -> type[BaseModel]:
             Literal[0, 1, 2],
             Field(0, description=f"0 not needed, 1 helps, 2 required: {voc.support_descriptions[name]}"),
         )
-    return create_model(  # type: ignore[call-overload,no-any-return]
-        "CandidateRecord", __config__=ConfigDict(extra="forbid"), **fields
-    )
+    return create_model("CandidateRecord", __config__=ConfigDict(extra="forbid"), **fields)
 
 
 CandidateRecord = build_candidate_record()

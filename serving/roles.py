@@ -1,0 +1,21 @@
+"""Who may call a route, defined once: each alias is an `Identity` admitted by the listed roles
+(401 without a known key, 403 for another role). The roles themselves are described in
+`serving.auth`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from serving.auth import Identity, current_identity, require
+
+AnyRole = Annotated[Identity, Depends(current_identity)]
+Adviser = Annotated[Identity, Depends(require("adviser"))]
+AdviserOrBatch = Annotated[Identity, Depends(require("adviser", "batch"))]
+AdviserOrEmployerContact = Annotated[Identity, Depends(require("adviser", "employer_contact"))]
+AdviserOrDataProtectionOfficer = Annotated[Identity, Depends(require("adviser", "data_protection_officer"))]
+EmployerContactOrBatch = Annotated[Identity, Depends(require("employer_contact", "batch"))]
+DataScientist = Annotated[Identity, Depends(require("data_scientist"))]
+DataScientistOrAdmin = Annotated[Identity, Depends(require("data_scientist", "admin"))]
+DataProtectionOfficer = Annotated[Identity, Depends(require("data_protection_officer"))]
