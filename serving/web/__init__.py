@@ -1,5 +1,37 @@
-"""The adviser's page and the employer contact's mirror page (server-rendered, under `/app`)."""
+"""The adviser's page and the employer contact's mirror page, server-rendered (Jinja2, plain forms,
+no JavaScript), under `/app`.
 
-from serving.web.routes import STATIC_DIR, router
+Every action calls the same functions as the JSON API, with the logged-in identity, so shortlists,
+decisions, plans, revisions, approvals, follow-ups and audit entries are recorded exactly as the
+API records them:
+
+| page route | API function it calls |
+| --- | --- |
+| `POST /app/shortlists` | `serving.routes.create_shortlist` (`POST /shortlists`) |
+| `GET /app/shortlists/{id}` | `serving.review.read_shortlist` (`GET /shortlists/{id}`) |
+| `POST /app/shortlists/{id}/decisions` | `serving.review.record_decisions` |
+| `GET /app/plans/{id}` | `serving.plans.read_plan` |
+| `POST /app/plans/{id}/revisions` | `serving.plans.revise_plan` (only the fields changed) |
+| `POST /app/plans/{id}/approvals` | `serving.plans.approve` (adviser: own and person's; employer contact: employer's) |
+| `POST /app/followups` | `serving.plans.record_contact` |
+| `GET /app` (adviser) | `serving.plans.due_follow_ups` for the follow-ups due and overdue |
+| `GET /app/employer` | `serving.employer.workplace_candidates` |
+
+The rooms: `render` (templates, forms, the logged-in `Page`, score bars), `login` (login and
+logout), `adviser` (caseload, shortlists, decisions, follow-ups), `plans` (the plan, revisions,
+approvals), `employer` (the employer contact's page). Login and CSRF: `session`. Labels: `i18n`
+(Norwegian by default; `?lang=en` switches and is remembered in a cookie).
+"""
+
+from fastapi import APIRouter
+
+from serving.web import adviser, employer, login, plans
+from serving.web.render import STATIC_DIR
+
+router = APIRouter(include_in_schema=False)
+router.include_router(login.router, prefix="/app")
+router.include_router(adviser.router, prefix="/app")
+router.include_router(plans.router, prefix="/app")
+router.include_router(employer.router, prefix="/app")
 
 __all__ = ["STATIC_DIR", "router"]

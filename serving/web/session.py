@@ -23,6 +23,7 @@ from typing import Any
 
 from fastapi import Request, Response
 
+from matching.clock import utc_now
 from serving.auth import Identity, key_hash
 
 SESSION_COOKIE = "jobmatch_session"
@@ -31,10 +32,6 @@ COOKIE_PATH = "/app"
 SESSION_HOURS = 8
 LOGIN_FORM_MINUTES = 30
 MAX_SESSIONS = 10_000
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -54,7 +51,7 @@ class Sessions:
         self._by_id: dict[str, WebSession] = {}
 
     def open(self, key_sha256: str) -> tuple[str, WebSession]:
-        now = _now()
+        now = utc_now()
         session = WebSession(key_sha256, secrets.token_urlsafe(32), now + dt.timedelta(hours=SESSION_HOURS))
         session_id = secrets.token_urlsafe(32)
         with self._lock:
@@ -70,7 +67,7 @@ class Sessions:
             return None
         with self._lock:
             session = self._by_id.get(session_id)
-            if session is not None and session.expires <= _now():
+            if session is not None and session.expires <= utc_now():
                 del self._by_id[session_id]
                 return None
             return session

@@ -15,7 +15,7 @@ from matching.store.db import make_engine, session_scope
 from matching.store.decisions import decision_history
 from matching.store.shortlists import get_shortlist
 from serving.app import create_app
-from serving.web.routes import all_labels_complete
+from serving.web.i18n import all_labels_complete
 from tests.serving.test_review import own_candidate
 
 

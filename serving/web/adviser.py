@@ -1,0 +1,251 @@
+"""The adviser's page: the caseload, the recent shortlists and the follow-ups due, making a
+shortlist, showing a recorded one with its explanations, recording an accept or a reject, and
+marking a follow-up contact done. Each action calls the JSON API's own function."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import Response
+
+from matching import plain
+from matching.plain import Lang
+from matching.review import REASON_CODES
+from matching.store.db import session_scope
+from matching.store.shortlists import recent_shortlists as stored_recent_shortlists
+from serving import plans, review
+from serving import routes as api_routes
+from serving.paths import StoreId
+from serving.schemas import ShortlistRequest
+from serving.web.render import (
+    DEFAULT_TOP_K,
+    TOP_K_CHOICES,
+    Form,
+    Page,
+    api,
+    need_text,
+    number_text,
+    problems_of,
+    redirect,
+    render,
+    run,
+    score_bars,
+)
+
+RECENT_SHORTLISTS = 10
+
+router = APIRouter()
+
+
+@router.get("")
+def home(request: Request) -> Response:
+    def show(page: Page) -> Response:
+        if page.identity.role == "employer_contact":
+            return redirect("/app/employer")
+        return adviser_page(page)
+
+    return run(request, show)
+
+
+def caseload(page: Page) -> list[str]:
+    """The adviser's consenting, active candidates that the service serves (pseudonymous ids)."""
+    frame = page.state.candidates.frame
+    mine = frame[
+        (frame["adviser_id"].astype(str) == str(page.identity.adviser_id))
+        & frame["consent"].astype(bool)
+        & frame["active"].astype(bool)
+    ]
+    served = page.state.positions
+    return sorted(str(c) for c in mine["candidate_id"] if str(c) in served)
+
+
+def recent_shortlists(page: Page, candidate_ids: list[str]) -> list[dict[str, Any]]:
+    if not candidate_ids:
+        return []
+    with session_scope(page.state.engine, readonly=True) as session:
+        headings = stored_recent_shortlists(session, candidate_ids, RECENT_SHORTLISTS)
+    return [{"id": h.id, "candidate_id": h.candidate_id, "day": plain.day(h.created_at, page.lang)} for h in headings]
+
+
+def followups(page: Page) -> dict[str, list[dict[str, Any]]]:
+    lists = plans.due_follow_ups(str(page.identity.adviser_id), page.state, page.identity, None)
+    return {
+        name: [
+            {
+                **row,
+                "day": plain.day(row["due_on"], page.lang),
+                "iso": row["due_on"].isoformat(),
+                "with": page.t(f"party_{row['party']}"),
+            }
+            for row in rows
+        ]
+        for name, rows in lists.items()
+    }
+
+
+def adviser_page(
+    page: Page, shortlist: dict[str, Any] | None = None, status: int = 200, problems: list[str] | None = None
+) -> Response:
+    ids = caseload(page)
+    chosen = shortlist["candidate_id"] if shortlist else None
+    return render(
+        page.request,
+        "adviser.html",
+        page,
+        status=status,
+        caseload=ids,
+        chosen=chosen,
+        top_k_choices=TOP_K_CHOICES,
+        top_k=shortlist["top_k"] if shortlist else DEFAULT_TOP_K,
+        recent=recent_shortlists(page, ids),
+        followups=followups(page),
+        shortlist=shortlist,
+        reason_codes=[(code, page.t(f"reason_{code}")) for code in REASON_CODES],
+        problems=problems or [],
+    )
+
+
+@router.post("/shortlists")
+def make_shortlist(request: Request, form: Form) -> Response:
+    def act(page: Page) -> Response:
+        try:
+            top_k = int(form.get("top_k", DEFAULT_TOP_K))
+        except ValueError:
+            top_k = DEFAULT_TOP_K
+        body = api(page, lambda: ShortlistRequest(candidate_id=form.get("candidate_id") or None, top_k=top_k))
+        served = api_routes.create_shortlist(body, page.state, page.identity)
+        return redirect(f"/app/shortlists/{served.shortlist_id}")
+
+    return run(request, act, ("adviser",), form)
+
+
+def shortlist_view(page: Page, record: review.ShortlistRecord) -> dict[str, Any]:
+    """The recorded shortlist as the page shows it, in the page's language."""
+    lang = page.lang
+    bars = score_bars(
+        [item.score for item in record.items], [item.item.get("expected_success") for item in record.items], page
+    )
+    items = []
+    for entry, (bar, score_text) in zip(record.items, bars, strict=True):
+        item = entry.item
+        explanation = item.get("explanation") or {}
+        code = str(item.get("occupation_code", ""))
+        title = page.state.pool.catalogue.title(code, lang) if code else str(item.get("occupation_title", ""))
+        decision = None
+        if entry.decision is not None:
+            d = entry.decision
+            when = plain.day(d.decided_at, lang)
+            if d.decision == "accept":
+                decision = {"kind": "accept", "text": page.t("accepted_by", who=d.decided_by, date=when)}
+            else:
+                reason = page.t(f"reason_{d.reason_code}") if d.reason_code in REASON_CODES else str(d.reason_code)
+                if d.reason_text:
+                    reason = f"{reason} ({d.reason_text})"
+                decision = {
+                    "kind": "reject",
+                    "text": page.t("rejected_by", who=d.decided_by, date=when, reason=reason),
+                }
+        distance = item.get("distance_km")
+        items.append(
+            {
+                "rank": entry.rank,
+                "workplace_id": entry.workplace_id,
+                "title": title,
+                "score_percent": bar,
+                "score_text": score_text,
+                "distance": page.t("km_from_home", km=number_text(float(distance), lang, 1))
+                if distance is not None
+                else "?",
+                "speaks_for": [_reason(r, True, lang) for r in explanation.get("speaks_for", [])],
+                "speaks_against": [_reason(r, False, lang) for r in explanation.get("speaks_against", [])],
+                "needs_met": [need_text(s, page) for s in explanation.get("support_needs_met", [])],
+                "needs_unmet": [need_text(s, page) for s in explanation.get("support_needs_unmet", [])],
+                "training": [
+                    {
+                        "task": plain.task_text(str(t.get("task", "")), lang),
+                        "levels": page.t(
+                            "task_levels",
+                            required=number_text(float(t.get("required_level", 0)), lang),
+                            skill=number_text(float(t.get("skill_level", 0)), lang),
+                        ),
+                    }
+                    for t in explanation.get("tasks_needing_training", [])
+                ],
+                "decision": decision,
+                "plan_id": entry.plan_id,
+            }
+        )
+    return {
+        "id": record.shortlist_id,
+        "candidate_id": record.candidate_id,
+        "top_k": record.top_k,
+        "made_by": page.t(
+            "made_by_model",
+            date=plain.day(record.created_at, lang),
+            who=record.requested_by,
+            model=record.model_name,
+            version=record.model_version,
+        ),
+        "items": items,
+    }
+
+
+def _reason(reason: Mapping[str, Any], positive: bool, lang: Lang) -> dict[str, str]:
+    """The adviser's sentence (with its number) in English; the plain sentence in Norwegian."""
+    if lang == "en":
+        return {"text": str(reason.get("sentence", "")), "lang": "en"}
+    return {"text": plain.reason_sentence(str(reason.get("feature", "")), positive, lang), "lang": lang}
+
+
+@router.get("/shortlists/{shortlist_id}")
+def shortlist_page(request: Request, shortlist_id: StoreId) -> Response:
+    def show(page: Page) -> Response:
+        record = review.read_shortlist(shortlist_id, page.state, page.identity)
+        return adviser_page(page, shortlist_view(page, record))
+
+    return run(request, show, ("adviser",))
+
+
+@router.post("/shortlists/{shortlist_id}/decisions")
+def decide(request: Request, shortlist_id: StoreId, form: Form) -> Response:
+    def act(page: Page) -> Response:
+        try:
+            rank = int(form.get("rank", ""))
+        except ValueError as error:
+            raise HTTPException(status_code=422, detail="rank: must be a whole number") from error
+        verdict = form.get("decision", "")
+        decision: dict[str, Any] = {"rank": rank, "decision": verdict}
+        if verdict == "reject":
+            decision["reason_code"] = form.get("reason_code") or None
+            decision["reason_text"] = form.get("reason_text", "").strip() or None
+        body = api(page, lambda: review.DecisionsIn.model_validate({"decisions": [decision]}))
+        try:
+            record = review.record_decisions(shortlist_id, body, page.state, page.identity)
+        except HTTPException as error:
+            if error.status_code != 422:
+                raise
+            again = review.read_shortlist(shortlist_id, page.state, page.identity)
+            return adviser_page(page, shortlist_view(page, again), 422, problems_of(error.detail))
+        item = next(i for i in record.items if i.rank == rank)
+        if verdict == "accept" and item.plan_id is not None:
+            return redirect(f"/app/plans/{item.plan_id}?done=decision")
+        return redirect(f"/app/shortlists/{shortlist_id}?done=decision#suggestion-{rank}")
+
+    return run(request, act, ("adviser",), form)
+
+
+@router.post("/followups")
+def followup_done(request: Request, form: Form) -> Response:
+    def act(page: Page) -> Response:
+        try:
+            placement_id = int(form.get("placement_id", ""))
+        except ValueError as error:
+            raise HTTPException(status_code=422, detail="placement_id: must be a whole number") from error
+        fields = {"party": form.get("party", ""), "due_on": form.get("due_on", "")}
+        body = api(page, lambda: plans.FollowUpIn.model_validate(fields))
+        plans.record_contact(placement_id, body, page.state, page.identity)
+        return redirect("/app?done=followup")
+
+    return run(request, act, ("adviser",), form)

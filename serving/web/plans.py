@@ -1,0 +1,230 @@
+"""The inclusion plan's page: the plan as the adviser (editable) or the employer contact (their
+part) sees it, saving the adviser's changes as a revision, and recording approvals. Each action
+calls the JSON API's own function (`serving.plans`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable, Mapping
+from functools import partial
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import Response
+
+from matching import plain
+from matching.inclusion import Area, Purpose
+from matching.store.db import session_scope
+from matching.store.errors import NotFoundError
+from matching.store.plans import get_plan
+from matching.store.records import adviser_of
+from matching.store.shortlists import shortlist_of_item
+from serving import plans as plan_api
+from serving.auth import check_caseload
+from serving.paths import StoreId
+from serving.web.i18n import HTML_LANG
+from serving.web.render import PAGE_ROLES, Form, Page, api, need_text, problems_of, redirect, render, run
+
+OUTSIDE_PREFIX = "outside_"
+
+router = APIRouter()
+
+
+def plan_form_values(draft: Mapping[str, Any]) -> dict[str, str]:
+    """The plan's editable fields as the form shows them."""
+    outside = {str(n.get("area")): str(n.get("description", "")) for n in draft["support_system"]["needs_outside_work"]}
+    values = {
+        "purpose": str(draft["purpose"]),
+        "purpose_reason": str(draft.get("purpose_reason") or ""),
+        "hours_per_week": plain.number(float(draft["hours_per_week"]), "en", 1),
+        "start_date": str(draft["start_date"]),
+        "end_date": str(draft["end_date"]),
+        "training": str(draft["workplace"]["training"]),
+        "tutor_name": str(draft.get("tutor_name") or ""),
+        "first_contact_days": str(draft["first_contact_days"]),
+        "followup_interval_days": str(draft["followup_interval_days"]),
+    }
+    for area in Area:
+        values[f"{OUTSIDE_PREFIX}{area.value}"] = outside.get(area.value, "")
+    return values
+
+
+def plan_changes(draft: Mapping[str, Any], form: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
+    """The fields the form changed (dotted names, as `POST /plans/{id}/revisions` takes them), and
+    the values that could not be read."""
+    changes: dict[str, Any] = {}
+    problems: list[str] = []
+
+    def number(name: str, kind: Callable[[str], float | int]) -> float | int | None:
+        raw = form.get(name, "").strip().replace(",", ".")
+        try:
+            value = kind(raw)
+        except ValueError:
+            problems.append(f"{name}: must be a number, got {raw!r}")
+            return None
+        if isinstance(value, float) and not math.isfinite(value):
+            problems.append(f"{name}: must be a finite number")
+            return None
+        return value
+
+    if form.get("purpose", draft["purpose"]) != draft["purpose"]:
+        changes["purpose"] = form["purpose"]
+    reason = form.get("purpose_reason", "").strip()
+    if reason != (draft.get("purpose_reason") or ""):
+        changes["purpose_reason"] = reason
+    hours = number("hours_per_week", float)
+    if hours is not None and hours != float(draft["hours_per_week"]):
+        changes["hours_per_week"] = hours
+    for name in ("start_date", "end_date"):
+        value = form.get(name, "").strip()
+        if value != str(draft[name]):
+            changes[name] = value
+    training = form.get("training", "").strip()
+    if training != draft["workplace"]["training"]:
+        changes["workplace.training"] = training
+    tutor = form.get("tutor_name", "").strip() or None
+    if tutor != (draft.get("tutor_name") or None):
+        changes["tutor_name"] = tutor
+    for name in ("first_contact_days", "followup_interval_days"):
+        days = number(name, int)
+        if days is not None and days != int(draft[name]):
+            changes[name] = days
+    outside = [
+        {"area": area.value, "description": form.get(f"{OUTSIDE_PREFIX}{area.value}", "").strip()}
+        for area in Area
+        if form.get(f"{OUTSIDE_PREFIX}{area.value}", "").strip()
+    ]
+    current = [
+        {"area": str(n.get("area")), "description": str(n.get("description", ""))}
+        for n in draft["support_system"]["needs_outside_work"]
+    ]
+    if sorted(outside, key=str) != sorted(current, key=str):
+        changes["support_system.needs_outside_work"] = outside
+    return changes, problems
+
+
+def plan_page(
+    page: Page,
+    plan_id: int,
+    status: int = 200,
+    problems: list[str] | None = None,
+    form: Mapping[str, str] | None = None,
+) -> Response:
+    plan = plan_api.read_plan(plan_id, page.state, page.identity)
+    draft = plan.draft
+    lang = page.lang
+    shortlist_id = None
+    with session_scope(page.state.engine, readonly=True) as session:
+        stored = get_plan(session, plan_id)
+        shortlist_id = shortlist_of_item(session, stored["shortlist_item_id"])
+    values = plan_form_values(draft)
+    if form is not None:
+        values.update({k: v for k, v in form.items() if k in values})
+    parties = {p: page.t(f"party_{p}") for p in ("person", "employer", "adviser")}
+    adviser = page.identity.role == "adviser"
+    if adviser:
+        open_points, points_lang = list(draft["open_points"]), "en"  # the plan's own sentences
+    else:  # the employer's side: what is theirs to settle, not the person's required supports
+        open_points = [page.t("tutor_open_point")] if not draft.get("tutor_name") else []
+        points_lang = HTML_LANG[lang]
+    return render(
+        page.request,
+        "plan.html",
+        page,
+        status=status,
+        plan=plan,
+        plan_id=plan_id,
+        draft=draft,
+        values=values,
+        shortlist_id=shortlist_id if adviser else None,
+        editable=adviser,
+        purposes=[(p.value, page.t(f"purpose_{p.value}")) for p in Purpose],
+        areas=[(a.value, plain.area_text(a.value, lang)) for a in Area],
+        adaptations=[need_text(s, page, adviser) for s in draft["workplace"]["adaptations"]],
+        unmet=[need_text(s, page, adviser) for s in draft["support_system"]["unmet_support_needs"]],
+        open_points=open_points,
+        points_lang=points_lang,
+        training_tasks=[plain.task_text(str(t["task"]), lang) for t in draft["workplace"]["tasks_needing_training"]],
+        occupation=page.state.pool.catalogue.title(str(draft["tasks"]["occupation_code"]), lang),
+        schedule=[
+            {"day": plain.day(dt.date.fromisoformat(f["due"]), lang), "with": page.t(f"party_{f['contact']}")}
+            for f in draft["followups"]
+        ],
+        approvals=[
+            page.t(
+                "approved_by",
+                party=parties[a["party"]],
+                who=a["approved_by"],
+                date=plain.day(a["approved_at"], lang),
+            )
+            for a in plan.approvals
+        ],
+        awaiting=", ".join(parties[p] for p in plan.awaiting),
+        problems=problems or [],
+    )
+
+
+@router.get("/plans/{plan_id}")
+def show_plan(request: Request, plan_id: StoreId) -> Response:
+    return run(request, lambda page: plan_page(page, plan_id))
+
+
+def _own_plan(page: Page, plan_id: int) -> dict[str, Any]:
+    """The stored plan, for its adviser only (the same rule as the API: 404 unknown, 403 not yours)."""
+    with session_scope(page.state.engine, readonly=True) as session:
+        try:
+            stored = get_plan(session, plan_id)
+        except NotFoundError as error:
+            raise HTTPException(status_code=404, detail=str(error)) from error
+        check_caseload(page.identity, adviser_of(session, stored["candidate_id"]))
+        return stored
+
+
+@router.post("/plans/{plan_id}/revisions")
+def save_plan(request: Request, plan_id: StoreId, form: Form) -> Response:
+    def act(page: Page) -> Response:
+        stored = _own_plan(page, plan_id)
+        if form.get("revision") != str(stored["revision"]):
+            message = f"revision: the plan is now at revision {stored['revision']}; your changes were not saved"
+            return plan_page(page, plan_id, 409, [message], form)
+        changes, problems = plan_changes(stored["body"], form)
+        if problems:
+            return plan_page(page, plan_id, 422, problems, form)
+        if not changes:
+            return plan_page(page, plan_id, 200, [page.t("no_change")])
+        body = api(page, lambda: plan_api.RevisionIn(changes=changes, note=form.get("note", "").strip()))
+        try:
+            plan_api.revise_plan(plan_id, body, page.state, page.identity)
+        except HTTPException as error:
+            if error.status_code != 422:
+                raise
+            return plan_page(page, plan_id, 422, problems_of(error.detail), form)
+        return redirect(f"/app/plans/{plan_id}?done=revision")
+
+    return run(request, act, ("adviser",), form)
+
+
+@router.post("/plans/{plan_id}/approvals")
+def approve_plan(request: Request, plan_id: StoreId, form: Form) -> Response:
+    def act(page: Page) -> Response:
+        try:
+            revision = int(form.get("revision", ""))
+        except ValueError as error:
+            raise HTTPException(status_code=422, detail="revision: must be a whole number") from error
+        if page.identity.role == "employer_contact":
+            parties = ["employer"]
+        else:
+            parties = ["adviser"] + (["person"] if form.get("person_approved") == "yes" else [])
+        for party in parties:
+            fields = {"party": party, "revision": revision}
+            body = api(page, partial(plan_api.ApprovalIn.model_validate, fields))
+            try:
+                plan_api.approve(plan_id, body, page.state, page.identity)
+            except HTTPException as error:
+                if error.status_code != 409:
+                    raise
+                return plan_page(page, plan_id, 409, problems_of(error.detail))
+        return redirect(f"/app/plans/{plan_id}?done=approval")
+
+    return run(request, act, PAGE_ROLES, form)
