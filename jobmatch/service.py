@@ -106,9 +106,9 @@ def local_keys(path: Path, adviser_id: str) -> None:
 
 
 def keys_add_arguments(p: argparse.ArgumentParser) -> None:
-    """The arguments of `keys add`; the roles come from the service's auth module (which loads
-    FastAPI), so they are added only when `keys add` is used."""
-    from serving.auth import ROLES
+    """The arguments of `keys add`, added only when `keys add` is used; the roles come from
+    `serving.role_names` (which loads no FastAPI)."""
+    from serving.role_names import ROLES
 
     p.add_argument("--name", required=True, help="who holds the key (shown in the audit trail)")
     p.add_argument(
