@@ -24,13 +24,13 @@ def serve(data: Path | None, host: str, port: int) -> int:
 
     from matching.settings import Settings
     from serving.app import create_app
-    from serving.deps import ServiceState
+    from serving.state import ServiceState
 
     settings = Settings(data_dir=data) if data else Settings()
     say(f"loading {settings.data_dir} and {settings.model_uri}")
     state = ServiceState.load(settings)  # bad data fails here, with the contract's message
     if state.model is None:
-        say(f"warning: no model is serving ({state.error}); /health says so until one is trained")
+        say(f"warning: no model is serving ({state.models.error}); /health says so until one is trained")
     else:
         say(f"model {state.model.name} version {state.model.version} loaded")
     say(f"serving on http://{host}:{port} (docs at /docs)")

@@ -53,8 +53,8 @@ from matching.store.plans import get_plan
 from serving import employer, plans, review
 from serving import routes as api_routes
 from serving.auth import Identity, check_caseload, key_hash
-from serving.deps import ServiceState
 from serving.schemas import CandidatesRequest, ShortlistRequest
+from serving.state import ServiceState
 from serving.web import session as web_session
 from serving.web.i18n import HTML_LANG, LABELS, label, lang_or_default
 
