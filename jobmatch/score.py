@@ -82,7 +82,7 @@ def refuse_if_switched_off(database_url: str | None) -> None:
     from matching.store.db import make_engine
     from matching.store.errors import StoreError
     from matching.store.schema import require_current
-    from serving.deps import read_switch
+    from serving.switch import read_switch
 
     engine = make_engine(database_url)
     database = engine.url.database

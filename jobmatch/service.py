@@ -24,13 +24,13 @@ def serve(data: Path | None, host: str, port: int) -> int:
 
     from matching.settings import Settings
     from serving.app import create_app
-    from serving.deps import ServiceState
+    from serving.state import ServiceState
 
     settings = Settings(data_dir=data) if data else Settings()
     say(f"loading {settings.data_dir} and {settings.model_uri}")
     state = ServiceState.load(settings)  # bad data fails here, with the contract's message
     if state.model is None:
-        say(f"warning: no model is serving ({state.error}); /health says so until one is trained")
+        say(f"warning: no model is serving ({state.models.error}); /health says so until one is trained")
     else:
         say(f"model {state.model.name} version {state.model.version} loaded")
     say(f"serving on http://{host}:{port} (docs at /docs)")
@@ -106,9 +106,9 @@ def local_keys(path: Path, adviser_id: str) -> None:
 
 
 def keys_add_arguments(p: argparse.ArgumentParser) -> None:
-    """The arguments of `keys add`; the roles come from the service's auth module (which loads
-    FastAPI), so they are added only when `keys add` is used."""
-    from serving.auth import ROLES
+    """The arguments of `keys add`, added only when `keys add` is used; the roles come from
+    `serving.role_names` (which loads no FastAPI)."""
+    from serving.role_names import ROLES
 
     p.add_argument("--name", required=True, help="who holds the key (shown in the audit trail)")
     p.add_argument(

@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable, Sequence
 import numpy as np
 from sqlalchemy.engine import Engine
 
+from matching.clock import utc_now
 from matching.explanation import Reason
 from matching.store.db import session_scope
 from matching.store.shortlists import live_suggestions
@@ -111,7 +112,7 @@ class Congestion:
         with self._lock:
             self._recorded_during_refresh = []
         try:
-            since = (now or dt.datetime.now(dt.UTC)) - self.window
+            since = (now or utc_now()) - self.window
             with session_scope(engine, readonly=True) as session:
                 stored = live_suggestions(session, since)
             with self._lock:

@@ -14,8 +14,8 @@ from sqlalchemy.exc import OperationalError
 from matching.settings import Settings, get_settings
 from serving import employer, limits, modelops, observability, plans, review, rights
 from serving.auth import load_keys
-from serving.deps import ServiceState
 from serving.routes import router
+from serving.state import ServiceState
 from serving.web import STATIC_DIR
 from serving.web import router as web_router
 
@@ -35,11 +35,11 @@ def create_app(settings: Settings | None = None, state: ServiceState | None = No
         service = state or ServiceState.load(settings or get_settings())
         app.state.service = service
         app.state.api_keys = load_keys(service.settings.api_keys_file)
-        service.start_polling()
+        service.models.start_polling()
         try:
             yield
         finally:
-            service.stop_polling()
+            service.models.stop_polling()
             service.engine.dispose()
 
     app = FastAPI(title="jobmatch", version="1", description=DESCRIPTION, lifespan=lifespan)

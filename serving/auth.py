@@ -5,6 +5,7 @@ identity with one role. Only the keys' SHA-256 hashes are kept, in a JSON file o
 Roles: `adviser` (only candidates whose `adviser_id` is theirs), `employer_contact` (the workplace
 side), `data_scientist` (models, exports), `batch` (scoring any candidate, no decisions),
 `data_protection_officer` (the audit trail), `admin` (oversight: may switch the model off and on).
+Their names are in `serving.role_names` (free of FastAPI, for the command line).
 """
 
 from __future__ import annotations
@@ -15,13 +16,12 @@ import os
 import secrets
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 
-Role = Literal["adviser", "employer_contact", "data_scientist", "batch", "data_protection_officer", "admin"]
-ROLES: tuple[str, ...] = ("adviser", "employer_contact", "data_scientist", "batch", "data_protection_officer", "admin")
+from serving.role_names import Role
 
 
 class Identity(BaseModel):

@@ -32,7 +32,7 @@ RULE_NAME = "rule-score"
 @dataclass(frozen=True)
 class LoadedModel:
     """A servable ranker and where it came from. `scored_by` is "rule" for the transparent rule
-    score that serves while the model is switched off (`serving.modelops.rule_model`); `note` is
+    score that serves while the model is switched off (`rule_model`); `note` is
     the sentence a response shows about what scored it."""
 
     ranker: Ranker

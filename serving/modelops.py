@@ -24,8 +24,10 @@ from fastapi.responses import PlainTextResponse
 
 from matching.rules import RULE_VERSION
 from serving.auth import Caller, Identity, require
-from serving.deps import ReloadRefused, ServiceState, State
+from serving.deps import State
+from serving.model_service import ReloadRefused
 from serving.schemas import ErrorMessage, ReloadIn, ReloadOut, ScoringState, SwitchIn, ValidationErrors
+from serving.state import ServiceState
 
 router = APIRouter(tags=["model operations"])
 Scientist = Annotated[Identity, Depends(require("data_scientist"))]
@@ -37,9 +39,9 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def scoring_state(state: ServiceState, changed: bool | None = None) -> ScoringState:
-    switch, last, model = state.switch_record, state.last_reload, state.loaded
+    switch, last, model = state.models.switch_record, state.models.last_reload, state.models.loaded
     return ScoringState(
-        scoring=state.scoring_mode,
+        scoring=state.models.scoring_mode,
         changed=changed,
         model_version=model.version if model else None,
         rule_version=RULE_VERSION,
@@ -79,7 +81,7 @@ def reload_model(state: State, caller: Scientist, body: Annotated[ReloadIn | Non
     and `GET /health` shows the error until a reload succeeds. To roll back, move the alias back
     and reload."""
     try:
-        record = state.reload(caller.name, caller.role, trigger="api", reason=body.reason if body else None)
+        record = state.models.reload(caller.name, caller.role, trigger="api", reason=body.reason if body else None)
     except ReloadRefused as refused:
         raise HTTPException(status_code=refused.status, detail=refused.message) from refused
     return ReloadOut(
@@ -88,7 +90,7 @@ def reload_model(state: State, caller: Scientist, body: Annotated[ReloadIn | Non
         version=record.version,
         changed=record.previous_version != record.version,
         at=record.at,
-        scoring=state.scoring_mode,
+        scoring=state.models.scoring_mode,
     )
 
 
@@ -102,7 +104,7 @@ def model_off(body: SwitchIn, state: State, caller: Overseer) -> ScoringState:
     """Human oversight: stop the model from ranking anyone. Until `POST /model/on`, shortlists
     (both sides) are ranked by the rule score, say `scored_by: rule`, and are recorded as scored by
     `rule-score`. Who, when and why go to the audit trail; a restart stays switched off."""
-    _, changed = state.switch("rule", caller.name, caller.role, body.reason)
+    _, changed = state.models.switch("rule", caller.name, caller.role, body.reason)
     return scoring_state(state, changed)
 
 
@@ -114,7 +116,7 @@ def model_off(body: SwitchIn, state: State, caller: Overseer) -> ScoringState:
 )
 def model_on(body: SwitchIn, state: State, caller: Overseer) -> ScoringState:
     """The loaded model ranks again (its version is in the answer). Audited like switching off."""
-    _, changed = state.switch("model", caller.name, caller.role, body.reason)
+    _, changed = state.models.switch("model", caller.name, caller.role, body.reason)
     return scoring_state(state, changed)
 
 
@@ -139,9 +141,9 @@ def model_card(state: State, caller: Caller) -> PlainTextResponse:
     """The card saved with the model at training: intended use, data, metrics against baselines,
     limits. While the model is switched off a note above it says so: the card describes the model
     loaded, not the rule score that ranks meanwhile."""
-    model = state.loaded
+    model = state.models.loaded
     if model is None:
-        raise HTTPException(status_code=503, detail=f"no model is loaded: {state.error}")
+        raise HTTPException(status_code=503, detail=f"no model is loaded: {state.models.error}")
     card = model.card
     if card is None:
         raise HTTPException(
@@ -150,8 +152,8 @@ def model_card(state: State, caller: Caller) -> PlainTextResponse:
             f"model: it has no card to serve; its training run ({model.run_id or 'unknown'}) keeps model_card.md "
             "among its MLflow artifacts, and a retrained model (jobmatch train) carries its card",
         )
-    switch = state.switch_record
-    if state.scoring_mode == "rule":
+    switch = state.models.switch_record
+    if state.models.scoring_mode == "rule":
         when = f" on {switch.at.strftime('%Y-%m-%d %H:%M')} UTC by {switch.by}" if switch else ""
         card = (
             f"> **This model is switched off{when}.** Shortlists are ranked by the transparent rule score "

@@ -58,7 +58,7 @@ RECORD_CARRYING_LOGGERS = ("sqlalchemy.engine.Engine", "sqlalchemy.orm.path_regi
 @dataclass
 class RequestContext:
     """One request as the logs and the scoring see it. `scoring` is the model (or rule) snapshot
-    the request scores with, taken once (`serving.deps.ServiceState.scoring`)."""
+    the request scores with, taken once (`serving.model_service.ModelService.scoring`)."""
 
     request_id: str
     model_version: str | None = None
@@ -357,7 +357,7 @@ class RequestLogMiddleware:
             route = route_template(scope)
             service = getattr(getattr(scope.get("app"), "state", None), "service", None)
             if context.model_version is None and service is not None:
-                context.model_version, context.scored_by = service.in_service()
+                context.model_version, context.scored_by = service.models.in_service()
             request_log.log(
                 logging.ERROR if status >= 500 else logging.INFO,
                 "%s %s %d",

@@ -57,7 +57,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from matching import plain
-from matching.candidates import CandidatePool
 from matching.plain import Lang
 from matching.records import table_schemas
 from matching.store.audit import record_audit
@@ -68,9 +67,10 @@ from matching.store.records import candidate_record, has_fairness_record
 from matching.store.rights import MAX_REASON_LENGTH, erase_person, person_record
 from matching.store.shortlists import StoredShortlist, latest_shortlist
 from serving.auth import Identity, check_caseload, require
-from serving.deps import ServiceState, State
+from serving.deps import State
 from serving.loading import RULE_NAME
 from serving.schemas import ErrorMessage
+from serving.state import ServiceState
 
 router = APIRouter(tags=["the person's rights"])
 Reader = Annotated[Identity, Depends(require("adviser", "data_protection_officer"))]
@@ -305,19 +305,6 @@ def export_person(candidate_id: CandidateId, state: State, caller: Officer) -> d
         return person_record(session, candidate_id)
 
 
-def forget(state: ServiceState, candidate_id: str) -> bool:
-    """Stop the running API serving an erased person: no shortlist by id (`positions`), and not
-    eligible on the employer's side (`candidate_pool` rebuilt without them). Their row stays in
-    the in-memory table until restart, unreachable. Returns whether they were being served."""
-    row = state.positions.pop(candidate_id, None)
-    if row is None:
-        return False
-    frame = state.candidates.frame
-    frame.loc[row, ["consent", "active"]] = False
-    state.candidate_pool = CandidatePool(state.candidates)
-    return True
-
-
 @router.delete(
     "/candidates/{candidate_id}",
     response_model=ErasureOut,
@@ -348,7 +335,7 @@ def erase(
         except StoreError as error:
             status = 500 if error.field == "pseudonym_key" else 409 if error.field == "candidate_id" else 422
             raise HTTPException(status_code=status, detail=str(error)) from error
-    served = forget(state, candidate_id)
+    served = state.forget(candidate_id)
     state.congestion.refresh(state.engine)  # their suggestions no longer count against workplaces
     return ErasureOut(
         erasure_id=report.erasure_id,

@@ -127,16 +127,16 @@ def create_shortlist(body: ShortlistRequest, state: State, caller: Scorer) -> Sh
 def health(state: State, response: Response) -> Health:
     """Whether shortlists can be scored and by what (the model loaded, or the rule score while
     the model is switched off), how much data is loaded, and why the last reload was refused."""
-    model = state.loaded
-    last = state.last_reload
-    can_score = model is not None or state.scoring_mode == "rule"
+    model = state.models.loaded
+    last = state.models.last_reload
+    can_score = model is not None or state.models.scoring_mode == "rule"
     body = Health(
         status="ok" if can_score else "unavailable",
         model_version=model.version if model else None,
-        scoring=state.scoring_mode,
+        scoring=state.models.scoring_mode,
         candidates=len(state.candidates.frame),
         workplaces=len(state.pool),
-        error=state.error,
+        error=state.models.error,
         last_reload_error=last.error if last is not None and last.outcome == "refused" else None,
         last_reload_at=last.at if last is not None else None,
     )

@@ -11,9 +11,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from matching.clock import utc_now
 from matching.review import FOLLOWUP_PARTIES
 from matching.store.errors import NotFoundError, StoreError
-from matching.store.models import Candidate, Followup, Placement, utc_now
+from matching.store.models import Candidate, Followup, Placement
 from matching.store.placements import require_placement
 from matching.store.values import required_text
 

@@ -39,6 +39,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from matching.clock import utc_now
 from matching.review import DECISIONS, FOLLOWUP_PARTIES, PERSON_ANSWERS, PLAN_PARTIES, REASON_CODES
 
 # Stable constraint names, so migrations can name what they alter on every backend.
@@ -84,10 +85,6 @@ class Base(DeclarativeBase):
         dict[str, Any]: JSON(),
         dt.datetime: UTCDateTime(),
     }
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 class Workplace(Base):

@@ -7,8 +7,8 @@ import datetime as dt
 import json
 from typing import Any
 
+from matching.clock import utc_now
 from matching.store.errors import StoreError
-from matching.store.models import utc_now
 
 
 def plain_json(value: Any, field: str) -> Any:

@@ -220,7 +220,7 @@ def test_a_request_scores_with_the_model_it_started_with(ops, tmp_path):
         try:
             before = state.scoring()
             ops.champion(ops.versions.with_card)
-            state.reload("test", "data_scientist")
+            state.models.reload("test", "data_scientist")
             assert state.scoring() is before  # the same snapshot for the rest of the request
             assert state.model is before.model and state.matcher() is before.matcher
             assert before.model.version == ops.versions.plain
