@@ -1,0 +1,9 @@
+"""Request and response models of the JSON API, in one place, by area: `common` (errors, the
+model in service, health), `shortlists`, `review`, `plans` (plans, placements, follow-ups),
+`employer`, `model_ops` and `rights`. Import a model from its area's module; the two request
+bodies the adviser's and employer contact's page build are also named here."""
+
+from serving.schemas.employer import CandidatesRequest
+from serving.schemas.shortlists import ShortlistRequest
+
+__all__ = ["CandidatesRequest", "ShortlistRequest"]
