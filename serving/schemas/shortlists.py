@@ -55,12 +55,12 @@ def _candidate_field(column: Column, support_descriptions: dict[str, str]) -> tu
             extra["description"] = text.format(column.name.removeprefix(prefix))
     if column.kind == "float":
         bounds = {"gt" if column.low_open else "ge": column.low, "le": column.high}
-        limits = {k: v for k, v in bounds.items() if v is not None}
+        limits: dict[str, Any] = {k: v for k, v in bounds.items() if v is not None}
         return float, Field(**limits, strict=True, allow_inf_nan=False, **extra)
     if column.kind == "int" and column.allowed is not None and column.name.startswith(_NEEDS):
         need = column.name.removeprefix(_NEEDS)
         description = f"0 not needed, 1 helps, 2 required: {support_descriptions[need]}"
-        return Literal[column.allowed], Field(0, description=description)  # type: ignore[valid-type]
+        return Literal[column.allowed], Field(0, description=description)
     if column.kind == "bool":
         return bool, Field(strict=True, **extra)
     if column.kind == "codes":
@@ -78,7 +78,7 @@ def build_candidate_record() -> type[BaseModel]:
     columns = sorted(
         table_schemas()["candidates"], key=lambda c: c.name.startswith((*_LEVELS, _NEEDS))
     )  # stable: contract order within each part
-    fields = {c.name: _candidate_field(c, voc.support_descriptions) for c in columns}
+    fields: dict[str, Any] = {c.name: _candidate_field(c, voc.support_descriptions) for c in columns}
     return create_model("CandidateRecord", __config__=ConfigDict(extra="forbid"), **fields)
 
 
