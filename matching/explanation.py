@@ -28,7 +28,7 @@ class SupportNeed(Frozen):
 
     support: str = Field(min_length=1)
     need: Literal["required", "helps"]
-    description: str = ""
+    description: str
 
 
 class TaskGap(Frozen):

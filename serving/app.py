@@ -12,9 +12,9 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import OperationalError
 
 from matching.settings import Settings, get_settings
-from serving import employer, limits, modelops, observability, plans, review, rights
+from serving import limits, observability
+from serving.api import ROUTERS
 from serving.auth import load_keys
-from serving.routes import router
 from serving.state import ServiceState
 from serving.web import STATIC_DIR
 from serving.web import router as web_router
@@ -56,13 +56,8 @@ def create_app(settings: Settings | None = None, state: ServiceState | None = No
             headers={"Retry-After": "1"},
         )
 
-    app.include_router(router)
-    app.include_router(review.router)
-    app.include_router(plans.router)
-    app.include_router(employer.router)
-    app.include_router(modelops.router)
-    app.include_router(observability.router)
-    app.include_router(rights.router)
+    for r in ROUTERS:
+        app.include_router(r)
     app.include_router(web_router)  # the adviser's and employer contact's page, /app
     app.mount("/app/static", StaticFiles(directory=STATIC_DIR), name="web-static")
     return app

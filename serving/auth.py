@@ -119,6 +119,3 @@ def check_caseload(identity: Identity, adviser_id: str | None) -> None:
     """An adviser sees only their own caseload (403 otherwise); batch sees every candidate."""
     if identity.role == "adviser" and adviser_id != identity.adviser_id:
         raise HTTPException(status_code=403, detail="this candidate is not on your caseload")
-
-
-Caller = Annotated[Identity, Depends(current_identity)]

@@ -13,3 +13,4 @@ ShortlistId = Annotated[
 ]
 CandidateId = Annotated[str, Path(min_length=1, max_length=100, description="the person's candidate_id")]
 WorkplaceId = Annotated[str, Path(min_length=1, max_length=100, description="the workplace opening")]
+AdviserId = Annotated[str, Path(min_length=1, max_length=100)]

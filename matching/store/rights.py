@@ -319,7 +319,7 @@ def erase_person(
     and gender), every shortlist made for them with its items (feature values, explanations,
     details), the decisions and answers on those items, inclusion plans with every revision and
     approval, placements with their events and follow-ups (their free-text notes included).
-    Nothing of these is kept in another form: see `serving.rights` for why.
+    Nothing of these is kept in another form: see `serving.api.rights` for why.
 
     Kept: audit entries (who did what, when), with the person's id replaced by `pseudonym` and
     the detail of entries about them cut down to `ERASED_DETAIL_KEYS`; entries about other

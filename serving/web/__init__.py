@@ -7,15 +7,15 @@ API records them:
 
 | page route | API function it calls |
 | --- | --- |
-| `POST /app/shortlists` | `serving.routes.create_shortlist` (`POST /shortlists`) |
-| `GET /app/shortlists/{id}` | `serving.review.read_shortlist` (`GET /shortlists/{id}`) |
-| `POST /app/shortlists/{id}/decisions` | `serving.review.record_decisions` |
-| `GET /app/plans/{id}` | `serving.plans.read_plan` |
-| `POST /app/plans/{id}/revisions` | `serving.plans.revise_plan` (only the fields changed) |
-| `POST /app/plans/{id}/approvals` | `serving.plans.approve` (adviser: own and person's; employer contact: employer's) |
-| `POST /app/followups` | `serving.plans.record_contact` |
-| `GET /app` (adviser) | `serving.plans.due_follow_ups` for the follow-ups due and overdue |
-| `GET /app/employer` | `serving.employer.workplace_candidates` |
+| `POST /app/shortlists` | `serving.api.shortlists.create_shortlist` (`POST /shortlists`) |
+| `GET /app/shortlists/{id}` | `serving.api.review.read_shortlist` (`GET /shortlists/{id}`) |
+| `POST /app/shortlists/{id}/decisions` | `serving.api.review.record_decisions` |
+| `GET /app/plans/{id}` | `serving.api.plans.read_plan` |
+| `POST /app/plans/{id}/revisions` | `serving.api.plans.revise_plan` (only the fields changed) |
+| `POST /app/plans/{id}/approvals` | `serving.api.plans.approve` (adviser: own, person; employer contact: employer) |
+| `POST /app/followups` | `serving.api.placements.record_contact` |
+| `GET /app` (adviser) | `serving.api.placements.due_follow_ups` for the follow-ups due and overdue |
+| `GET /app/employer` | `serving.api.employer.workplace_candidates` |
 
 The rooms: `render` (templates, forms, the logged-in `Page`, score bars), `login` (login and
 logout), `adviser` (caseload, shortlists, decisions, follow-ups), `plans` (the plan, revisions,

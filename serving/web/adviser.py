@@ -15,10 +15,11 @@ from matching.plain import Lang
 from matching.review import REASON_CODES
 from matching.store.db import session_scope
 from matching.store.shortlists import recent_shortlists as stored_recent_shortlists
-from serving import plans, review
-from serving import routes as api_routes
+from serving.api import placements, review, shortlists
 from serving.paths import StoreId
-from serving.schemas import ShortlistRequest
+from serving.schemas.plans import FollowUpIn
+from serving.schemas.review import DecisionsIn, ShortlistRecord
+from serving.schemas.shortlists import ShortlistRequest
 from serving.web.render import (
     DEFAULT_TOP_K,
     TOP_K_CHOICES,
@@ -70,7 +71,7 @@ def recent_shortlists(page: Page, candidate_ids: list[str]) -> list[dict[str, An
 
 
 def followups(page: Page) -> dict[str, list[dict[str, Any]]]:
-    lists = plans.due_follow_ups(str(page.identity.adviser_id), page.state, page.identity, None)
+    lists = placements.due_follow_ups(str(page.identity.adviser_id), page.state, page.identity, None)
     return {
         name: [
             {
@@ -115,13 +116,13 @@ def make_shortlist(request: Request, form: Form) -> Response:
         except ValueError:
             top_k = DEFAULT_TOP_K
         body = api(page, lambda: ShortlistRequest(candidate_id=form.get("candidate_id") or None, top_k=top_k))
-        served = api_routes.create_shortlist(body, page.state, page.identity)
+        served = shortlists.create_shortlist(body, page.state, page.identity)
         return redirect(f"/app/shortlists/{served.shortlist_id}")
 
     return run(request, act, ("adviser",), form)
 
 
-def shortlist_view(page: Page, record: review.ShortlistRecord) -> dict[str, Any]:
+def shortlist_view(page: Page, record: ShortlistRecord) -> dict[str, Any]:
     """The recorded shortlist as the page shows it, in the page's language."""
     lang = page.lang
     bars = score_bars(
@@ -220,7 +221,7 @@ def decide(request: Request, shortlist_id: StoreId, form: Form) -> Response:
         if verdict == "reject":
             decision["reason_code"] = form.get("reason_code") or None
             decision["reason_text"] = form.get("reason_text", "").strip() or None
-        body = api(page, lambda: review.DecisionsIn.model_validate({"decisions": [decision]}))
+        body = api(page, lambda: DecisionsIn.model_validate({"decisions": [decision]}))
         try:
             record = review.record_decisions(shortlist_id, body, page.state, page.identity)
         except HTTPException as error:
@@ -244,8 +245,8 @@ def followup_done(request: Request, form: Form) -> Response:
         except ValueError as error:
             raise HTTPException(status_code=422, detail="placement_id: must be a whole number") from error
         fields = {"party": form.get("party", ""), "due_on": form.get("due_on", "")}
-        body = api(page, lambda: plans.FollowUpIn.model_validate(fields))
-        plans.record_contact(placement_id, body, page.state, page.identity)
+        body = api(page, lambda: FollowUpIn.model_validate(fields))
+        placements.record_contact(placement_id, body, page.state, page.identity)
         return redirect("/app?done=followup")
 
     return run(request, act, ("adviser",), form)

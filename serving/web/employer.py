@@ -1,5 +1,5 @@
 """The employer contact's mirror page: the employer's workplaces, the plans opened for one, and
-the candidates the service suggests for it (`serving.employer.workplace_candidates`), each with
+the candidates the service suggests for it (`serving.api.employer.workplace_candidates`), each with
 its score bar and what speaks for and against."""
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from matching.errors import ModelMismatchError
 from matching.store.db import session_scope
 from matching.store.plans import get_plan, plans_of_workplace
 from matching.store.records import employer_of
-from serving import employer as employer_api
-from serving.schemas import CandidatesRequest
+from serving.api import employer as employer_api
+from serving.schemas.employer import CandidatesRequest
 from serving.web.render import (
     DEFAULT_TOP_K,
     TOP_K_CHOICES,

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from matching.store.audit import record_audit
 from matching.store.db import session_scope
 from serving.auth import key_hash
-from serving.deps import ServiceState
+from serving.state import ServiceState
 from serving.web import session as web_session
 from serving.web.i18n import label
 from serving.web.render import PAGE_ROLES, Form, error_page, redirect, render, request_lang

@@ -1,6 +1,6 @@
 """The inclusion plan's page: the plan as the adviser (editable) or the employer contact (their
 part) sees it, saving the adviser's changes as a revision, and recording approvals. Each action
-calls the JSON API's own function (`serving.plans`)."""
+calls the JSON API's own function (`serving.api.plans`)."""
 
 from __future__ import annotations
 
@@ -20,9 +20,10 @@ from matching.store.errors import NotFoundError
 from matching.store.plans import get_plan
 from matching.store.records import adviser_of
 from matching.store.shortlists import shortlist_of_item
-from serving import plans as plan_api
+from serving.api import plans as plan_api
 from serving.auth import check_caseload
 from serving.paths import StoreId
+from serving.schemas.plans import ApprovalIn, RevisionIn
 from serving.web.i18n import HTML_LANG
 from serving.web.render import PAGE_ROLES, Form, Page, api, need_text, problems_of, redirect, render, run
 
@@ -193,7 +194,7 @@ def save_plan(request: Request, plan_id: StoreId, form: Form) -> Response:
             return plan_page(page, plan_id, 422, problems, form)
         if not changes:
             return plan_page(page, plan_id, 200, [page.t("no_change")])
-        body = api(page, lambda: plan_api.RevisionIn(changes=changes, note=form.get("note", "").strip()))
+        body = api(page, lambda: RevisionIn(changes=changes, note=form.get("note", "").strip()))
         try:
             plan_api.revise_plan(plan_id, body, page.state, page.identity)
         except HTTPException as error:
@@ -218,7 +219,7 @@ def approve_plan(request: Request, plan_id: StoreId, form: Form) -> Response:
             parties = ["adviser"] + (["person"] if form.get("person_approved") == "yes" else [])
         for party in parties:
             fields = {"party": party, "revision": revision}
-            body = api(page, partial(plan_api.ApprovalIn.model_validate, fields))
+            body = api(page, partial(ApprovalIn.model_validate, fields))
             try:
                 plan_api.approve(plan_id, body, page.state, page.identity)
             except HTTPException as error:

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from matching import plain
 from matching.plain import Lang
 from serving.auth import Identity
-from serving.deps import ServiceState
+from serving.state import ServiceState
 from serving.web import session as web_session
 from serving.web.i18n import HTML_LANG, label, lang_or_default
 

@@ -1,11 +1,10 @@
-"""Routes: shortlists (served and recorded), health, the model in service."""
+"""The adviser's shortlist (ranked, explained and recorded), the service's health and the model in
+service."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import pandas as pd
-from fastapi import APIRouter, Depends, HTTPException, Response
+from fastapi import APIRouter, HTTPException, Response
 from fastapi.exceptions import RequestValidationError
 
 from matching.candidates import CandidateTable
@@ -14,16 +13,17 @@ from matching.store.audit import record_audit
 from matching.store.contract import upsert_table
 from matching.store.db import session_scope
 from matching.store.shortlists import save_shortlist
-from serving.auth import Caller, Identity, check_caseload, require
+from serving.auth import check_caseload
 from serving.deps import State
-from serving.schemas import ErrorMessage, Health, ModelInfo, ShortlistRequest, ShortlistResponse
+from serving.roles import AdviserOrBatch, AnyRole
+from serving.schemas.common import ErrorMessage, Health, ModelInfo
+from serving.schemas.shortlists import ShortlistRequest, ShortlistResponse
 
 router = APIRouter()
 AUTH_RESPONSES: dict[int | str, dict[str, object]] = {
     401: {"model": ErrorMessage, "description": "missing or unknown API key"},
     403: {"model": ErrorMessage, "description": "the caller's role or caseload does not allow this"},
 }
-Scorer = Annotated[Identity, Depends(require("adviser", "batch"))]
 
 
 @router.post(
@@ -38,7 +38,7 @@ Scorer = Annotated[Identity, Depends(require("adviser", "batch"))]
     },
     summary="A ranked, explained shortlist of workplaces for one candidate, recorded",
 )
-def create_shortlist(body: ShortlistRequest, state: State, caller: Scorer) -> ShortlistResponse:
+def create_shortlist(body: ShortlistRequest, state: State, caller: AdviserOrBatch) -> ShortlistResponse:
     """Rank the eligible workplaces for a candidate of the loaded dataset, or for a full
     candidate record, explain each suggestion in an adviser's words, and record the shortlist
     (who asked, when, which model, the feature values behind each suggestion).
@@ -146,7 +146,7 @@ def health(state: State, response: Response) -> Health:
 
 
 @router.get("/model", response_model=ModelInfo, responses={**AUTH_RESPONSES, 503: {"model": ErrorMessage}})
-def model_info(state: State, caller: Caller) -> ModelInfo:
+def model_info(state: State, caller: AnyRole) -> ModelInfo:
     """What scores shortlists now: the model's name, version, run and features, or the rule score
     (`scored_by: rule`) while the model is switched off."""
     return ModelInfo(**state.scoring().model.info())

@@ -5,33 +5,36 @@ history kept. Every read of a candidate and every decision goes to the audit tra
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, HTTPException, Query
 from sqlalchemy.orm import Session
 
 from matching.inclusion import PlanError
-from matching.review import REASON_CODES
 from matching.store.audit import query_audit, record_audit
 from matching.store.db import session_scope
 from matching.store.decisions import decision_history, person_answer_history, record_decision, record_person_answer
 from matching.store.errors import NotFoundError, StoreError
-from matching.store.models import Candidate, Shortlist
 from matching.store.plans import plan_for_item
-from matching.store.shortlists import StoredShortlist, get_shortlist
-from serving.auth import Identity, check_caseload, require
+from matching.store.records import adviser_of
+from matching.store.shortlists import StoredShortlist, get_shortlist, lock_shortlist
+from serving.api.plans import open_plan_for
+from serving.auth import Identity, check_caseload
 from serving.deps import State
-from serving.plans import open_plan_for
-from serving.schemas import ErrorMessage, unprocessable
+from serving.paths import ShortlistId
+from serving.roles import Adviser, DataProtectionOfficer
+from serving.schemas.common import ErrorMessage, unprocessable
+from serving.schemas.review import (
+    AnswerOut,
+    AnswersIn,
+    AuditEntry,
+    DecisionOut,
+    DecisionsIn,
+    ReviewItem,
+    ShortlistRecord,
+)
 
 router = APIRouter(tags=["review"])
-Adviser = Annotated[Identity, Depends(require("adviser"))]
-Officer = Annotated[Identity, Depends(require("data_protection_officer"))]
-ShortlistId = Annotated[
-    int, Path(ge=1, le=2**31 - 1, description="the recorded shortlist's id (ids are 32-bit in the store)")
-]
-ReasonCode = Literal[REASON_CODES]  # type: ignore[valid-type]
 RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorMessage, "description": "missing or unknown API key"},
     403: {"model": ErrorMessage, "description": "not your caseload, or not your role"},
@@ -39,88 +42,15 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-class DecisionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    rank: int = Field(ge=1, le=100, strict=True, description="the suggestion's rank in the shortlist")
-    decision: Literal["accept", "reject"]
-    reason_code: ReasonCode | None = Field(None, description="required when rejecting")
-    reason_text: str | None = Field(None, max_length=2000, description="required with reason_code 'other'")
-
-
-class DecisionsIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    decisions: list[DecisionIn] = Field(min_length=1, max_length=100)
-
-
-class AnswerIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    rank: int = Field(ge=1, le=100, strict=True)
-    answer: Literal["interested", "not_interested", "unsure"]
-
-
-class AnswersIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    answers: list[AnswerIn] = Field(min_length=1, max_length=100)
-
-
-class DecisionOut(BaseModel):
-    decision: str
-    reason_code: str | None
-    reason_text: str | None
-    decided_by: str
-    decided_at: dt.datetime
-
-
-class AnswerOut(BaseModel):
-    answer: str
-    recorded_by: str
-    recorded_at: dt.datetime
-
-
-class ReviewItem(BaseModel):
-    rank: int
-    workplace_id: str
-    score: float
-    item: dict[str, Any] = Field(description="the suggestion as it was served")
-    decision: DecisionOut | None
-    decision_history: list[DecisionOut]
-    person_answer: AnswerOut | None
-    answer_history: list[AnswerOut]
-    plan_id: int | None = Field(description="the inclusion plan opened when the suggestion was accepted")
-
-
-class ShortlistRecord(BaseModel):
-    shortlist_id: int
-    candidate_id: str
-    requested_by: str
-    created_at: dt.datetime
-    model_name: str
-    model_version: str
-    top_k: int
-    items: list[ReviewItem]
-
-
-class AuditEntry(BaseModel):
-    at: dt.datetime
-    actor: str
-    role: str
-    action: str
-    subject_type: str
-    subject_id: str
-    detail: dict[str, Any] | None
-
-
 def _load_own(session: Session, shortlist_id: int, caller: Identity, for_update: bool = False) -> StoredShortlist:
     if for_update:
-        # writers to one shortlist take its row lock first, so they queue instead of deadlocking
-        # on its items (PostgreSQL; SQLite's write transactions are serial already)
-        session.get(Shortlist, shortlist_id, with_for_update=True)
+        # writers to one shortlist take its row lock first, so they queue instead of deadlocking on its items
+        lock_shortlist(session, shortlist_id)
     try:
         stored = get_shortlist(session, shortlist_id)
     except NotFoundError as error:
         raise HTTPException(status_code=404, detail=str(error)) from error
-    candidate = session.get(Candidate, stored.candidate_id)
-    check_caseload(caller, candidate.adviser_id if candidate is not None else None)
+    check_caseload(caller, adviser_of(session, stored.candidate_id))
     return stored
 
 
@@ -255,7 +185,7 @@ def record_decisions(shortlist_id: ShortlistId, body: DecisionsIn, state: State,
 @router.get("/audit", response_model=list[AuditEntry], responses=RESPONSES)
 def read_audit(
     state: State,
-    caller: Officer,
+    caller: DataProtectionOfficer,
     subject_id: Annotated[str | None, Query(max_length=200)] = None,
     actor: Annotated[str | None, Query(max_length=200)] = None,
     since: dt.datetime | None = None,

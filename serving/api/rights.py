@@ -49,11 +49,9 @@ must not itself hold personal data.
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Body, HTTPException, Query
 from sqlalchemy.orm import Session
 
 from matching import plain
@@ -64,102 +62,31 @@ from matching.store.db import session_scope
 from matching.store.errors import NotFoundError, StoreError
 from matching.store.plans import get_plan, plan_for_item
 from matching.store.records import candidate_record, has_fairness_record
-from matching.store.rights import MAX_REASON_LENGTH, erase_person, person_record
+from matching.store.rights import erase_person, person_record
 from matching.store.shortlists import StoredShortlist, latest_shortlist
-from serving.auth import Identity, check_caseload, require
+from serving.auth import Identity, check_caseload
 from serving.deps import State
 from serving.loading import RULE_NAME
-from serving.schemas import ErrorMessage
+from serving.paths import CandidateId
+from serving.roles import AdviserOrDataProtectionOfficer, DataProtectionOfficer
+from serving.schemas.common import ErrorMessage
+from serving.schemas.rights import (
+    DataGroup,
+    ErasureIn,
+    ErasureOut,
+    Explanation,
+    MadeBy,
+    PlainReason,
+    PlainSuggestion,
+)
 from serving.state import ServiceState
 
 router = APIRouter(tags=["the person's rights"])
-Reader = Annotated[Identity, Depends(require("adviser", "data_protection_officer"))]
-Officer = Annotated[Identity, Depends(require("data_protection_officer"))]
-CandidateId = Annotated[str, Path(min_length=1, max_length=100, description="the person's candidate_id")]
 RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorMessage, "description": "missing or unknown API key"},
     403: {"model": ErrorMessage, "description": "not your caseload, or not your role"},
     404: {"model": ErrorMessage, "description": "the store holds no such person (or no shortlist for them)"},
 }
-
-
-class PlainReason(BaseModel):
-    feature: str = Field(description="the registry feature behind the sentence (for the adviser)")
-    sentence: str
-
-
-class PlainSuggestion(BaseModel):
-    rank: int
-    workplace_id: str
-    occupation: str = Field(description="the occupation's title in the chosen language")
-    distance_km: float | None
-    summary: str
-    speaks_for: list[PlainReason]
-    speaks_against: list[PlainReason]
-    workplace_gives: list[str] = Field(description="the support the person needs that the workplace gives")
-    training: list[str] = Field(description="tasks the person will be trained in")
-    arranged_elsewhere: list[str] = Field(description="support the workplace cannot give: arranged by others")
-    needs_outside_work: list[str] = Field(description="help outside work agreed in the inclusion plan, if any")
-
-
-class DataField(BaseModel):
-    field: str = Field(description="the contract column")
-    label: str
-    value: Any = Field(description="the value as stored: the person's own data")
-    text: str = Field(description="the value in words")
-
-
-class DataGroup(BaseModel):
-    group: str
-    label: str
-    purpose: str
-    fields: list[DataField]
-
-
-class MadeBy(BaseModel):
-    model_name: str
-    model_version: str
-    scored_by: Literal["model", "rule"] = Field(description="the model, or the rule score while it was switched off")
-    made_at: dt.datetime
-    requested_by: str
-    sentence: str
-
-
-class Explanation(BaseModel):
-    candidate_id: str
-    lang: Lang
-    title: str
-    shortlist_id: int
-    made_by: MadeBy
-    suggestions: list[PlainSuggestion]
-    no_suggestions: str | None
-    data_used_heading: str
-    data_used: list[DataGroup]
-    not_used_heading: str
-    not_used: list[str]
-    kept_not_used: list[str] = Field(description="data kept about the person that never feeds a suggestion")
-    notes: list[str]
-    adviser_decides: str
-    rights: str
-
-
-class ErasureIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    reason: str = Field(
-        min_length=1,
-        max_length=MAX_REASON_LENGTH,
-        description="why (e.g. 'request from the person, 2026-12-01'); kept in the erasure register, "
-        "so write no personal details in it",
-    )
-
-
-class ErasureOut(BaseModel):
-    erasure_id: int
-    pseudonym: str = Field(description="what now stands for the person in the audit trail")
-    erased_at: dt.datetime
-    rows_deleted: dict[str, int]
-    audit_entries_pseudonymised: int
-    served: bool = Field(description="whether the running API held the person in memory (now forgotten)")
 
 
 def _person(session: Session, candidate_id: str, caller: Identity) -> dict[str, Any]:
@@ -224,7 +151,7 @@ def _suggestion(
 def explain_to_person(
     candidate_id: CandidateId,
     state: State,
-    caller: Reader,
+    caller: AdviserOrDataProtectionOfficer,
     lang: Annotated[Lang, Query(description="no: Norwegian bokmål (default); en: English")] = "no",
 ) -> Explanation:
     """For the person themself, to be read out by their adviser: why each suggestion of their
@@ -294,7 +221,7 @@ def explain_to_person(
     responses=RESPONSES,
     summary="Everything the store holds about one person (right of access)",
 )
-def export_person(candidate_id: CandidateId, state: State, caller: Officer) -> dict[str, Any]:
+def export_person(candidate_id: CandidateId, state: State, caller: DataProtectionOfficer) -> dict[str, Any]:
     """The person's contract record, fairness audit fields, outcomes, shortlists with their items,
     decisions and answers, plans with revisions and approvals, placements with events and
     follow-ups, and the audit entries about them (this export's own entry included)."""
@@ -319,7 +246,7 @@ def erase(
     candidate_id: CandidateId,
     body: Annotated[ErasureIn, Body()],
     state: State,
-    caller: Officer,
+    caller: DataProtectionOfficer,
 ) -> ErasureOut:
     """Delete everything the store holds about the person in one transaction, keep the audit
     trail with their id replaced by a pseudonym, record the erasure so a later load of the same

@@ -8,26 +8,18 @@ nor skill levels. Nothing is recorded but an audit entry with counts and the mod
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter, HTTPException
 
-from fastapi import APIRouter, Depends, HTTPException, Path
-
+from matching.explanation import EmployerExplanation, Explanation
 from matching.store.audit import record_audit
 from matching.store.db import session_scope
-from serving.auth import Identity, require
 from serving.deps import State
-from serving.schemas import (
-    CandidateItem,
-    CandidatesRequest,
-    CandidatesResponse,
-    EmployerExplanation,
-    ErrorMessage,
-    ModelInfo,
-)
+from serving.paths import WorkplaceId
+from serving.roles import EmployerContactOrBatch
+from serving.schemas.common import ErrorMessage, ModelInfo
+from serving.schemas.employer import CandidateItem, CandidatesRequest, CandidatesResponse
 
 router = APIRouter(tags=["employer"])
-EmployerSide = Annotated[Identity, Depends(require("employer_contact", "batch"))]
-WorkplaceId = Annotated[str, Path(min_length=1, max_length=100, description="the workplace opening")]
 
 
 @router.post(
@@ -43,7 +35,7 @@ WorkplaceId = Annotated[str, Path(min_length=1, max_length=100, description="the
     summary="A ranked, explained shortlist of candidates for one workplace opening",
 )
 def workplace_candidates(
-    workplace_id: WorkplaceId, body: CandidatesRequest, state: State, caller: EmployerSide
+    workplace_id: WorkplaceId, body: CandidatesRequest, state: State, caller: EmployerContactOrBatch
 ) -> CandidatesResponse:
     """Rank the consenting, active persons within their own commute of the workplace (and, by
     default, whose required supports it gives) by the same model as the adviser's shortlist, and
@@ -83,7 +75,7 @@ def workplace_candidates(
         eligible_candidates=shortlist.eligible,
         items=[
             CandidateItem.model_validate(
-                {**item, "explanation": EmployerExplanation.from_explanation(item["explanation"])}
+                {**item, "explanation": EmployerExplanation.of(Explanation.model_validate(item["explanation"]))}
             )
             for item in shortlist.items
         ],

@@ -19,19 +19,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, HTTPException
+from fastapi import APIRouter, Body, HTTPException
 from fastapi.responses import PlainTextResponse
 
 from matching.rules import RULE_VERSION
-from serving.auth import Caller, Identity, require
 from serving.deps import State
 from serving.model_service import ReloadRefused
-from serving.schemas import ErrorMessage, ReloadIn, ReloadOut, ScoringState, SwitchIn, ValidationErrors
+from serving.roles import AnyRole, DataScientist, DataScientistOrAdmin
+from serving.schemas.common import ErrorMessage, ValidationErrors
+from serving.schemas.model_ops import ReloadIn, ReloadOut, ScoringState, SwitchIn
 from serving.state import ServiceState
 
 router = APIRouter(tags=["model operations"])
-Scientist = Annotated[Identity, Depends(require("data_scientist"))]
-Overseer = Annotated[Identity, Depends(require("data_scientist", "admin"))]
 RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorMessage, "description": "missing or unknown API key"},
     403: {"model": ErrorMessage, "description": "the caller's role does not allow this"},
@@ -39,6 +38,7 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def scoring_state(state: ServiceState, changed: bool | None = None) -> ScoringState:
+    """The switch and the last reload, as the API answers them."""
     switch, last, model = state.models.switch_record, state.models.last_reload, state.models.loaded
     return ScoringState(
         scoring=state.models.scoring_mode,
@@ -71,7 +71,7 @@ def scoring_state(state: ServiceState, changed: bool | None = None) -> ScoringSt
     },
     summary="Load the configured model URI again (a new champion) without a restart",
 )
-def reload_model(state: State, caller: Scientist, body: Annotated[ReloadIn | None, Body()] = None) -> ReloadOut:
+def reload_model(state: State, caller: DataScientist, body: Annotated[ReloadIn | None, Body()] = None) -> ReloadOut:
     """Load `JOBMATCH_MODEL_URI` (by default the `champion` alias) again, check it and swap it in.
     Requests already being scored finish with the model they started with; the next ones use
     the new one, and every response names the version that scored it.
@@ -100,7 +100,7 @@ def reload_model(state: State, caller: Scientist, body: Annotated[ReloadIn | Non
     responses={**RESPONSES, 422: {"description": "no reason given"}},
     summary="Switch the model off: the transparent rule score ranks until it is switched on",
 )
-def model_off(body: SwitchIn, state: State, caller: Overseer) -> ScoringState:
+def model_off(body: SwitchIn, state: State, caller: DataScientistOrAdmin) -> ScoringState:
     """Human oversight: stop the model from ranking anyone. Until `POST /model/on`, shortlists
     (both sides) are ranked by the rule score, say `scored_by: rule`, and are recorded as scored by
     `rule-score`. Who, when and why go to the audit trail; a restart stays switched off."""
@@ -114,14 +114,14 @@ def model_off(body: SwitchIn, state: State, caller: Overseer) -> ScoringState:
     responses={**RESPONSES, 409: {"model": ErrorMessage, "description": "no model is loaded"}, 422: {}},
     summary="Switch the model back on",
 )
-def model_on(body: SwitchIn, state: State, caller: Overseer) -> ScoringState:
+def model_on(body: SwitchIn, state: State, caller: DataScientistOrAdmin) -> ScoringState:
     """The loaded model ranks again (its version is in the answer). Audited like switching off."""
     _, changed = state.models.switch("model", caller.name, caller.role, body.reason)
     return scoring_state(state, changed)
 
 
 @router.get("/model/scoring", response_model=ScoringState, responses=RESPONSES)
-def model_scoring(state: State, caller: Caller) -> ScoringState:
+def model_scoring(state: State, caller: AnyRole) -> ScoringState:
     """What ranks shortlists now, who switched it, when and why, and how the last reload went."""
     return scoring_state(state)
 
@@ -137,7 +137,7 @@ def model_scoring(state: State, caller: Caller) -> ScoringState:
     },
     summary="The model card of the model loaded (markdown)",
 )
-def model_card(state: State, caller: Caller) -> PlainTextResponse:
+def model_card(state: State, caller: AnyRole) -> PlainTextResponse:
     """The card saved with the model at training: intended use, data, metrics against baselines,
     limits. While the model is switched off a note above it says so: the card describes the model
     loaded, not the rule score that ranks meanwhile."""

@@ -1,0 +1,24 @@
+"""The JSON API, one module per area: `shortlists` (the adviser's shortlist, health, the model in
+service), `review` (decisions and the person's answers on a recorded shortlist, the audit trail),
+`plans` (inclusion plans) and `placements` (placements, their events, follow-ups), `employer`
+(candidates for a workplace), `model_ops` (reload, switching the model off and on, the model card)
+and `rights` (the person's explanation, access and erasure). Their bodies are in
+`serving.schemas`. `ROUTERS` lists the routers in the order the app includes them."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from serving import observability
+from serving.api import employer, model_ops, placements, plans, review, rights, shortlists
+
+ROUTERS: tuple[APIRouter, ...] = (
+    shortlists.router,
+    review.router,
+    plans.router,
+    placements.router,
+    employer.router,
+    model_ops.router,
+    observability.router,
+    rights.router,
+)
