@@ -47,7 +47,6 @@ class Settings(BaseSettings):
     exclude_unmet_required: bool = Field(
         default=True, description="never suggest a workplace that cannot give a support the person requires"
     )
-    max_top_k: int = 100
     max_body_bytes: int = Field(
         default=1024 * 1024,
         ge=1024,
