@@ -20,7 +20,6 @@ import threading
 from dataclasses import dataclass, field, replace
 
 import pandas as pd
-
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 

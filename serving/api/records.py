@@ -78,7 +78,9 @@ def _create(state: State, caller: Identity, table: str, body: BaseModel, respons
     with session_scope(state.engine) as session:
         read = candidate_record if table == "candidates" else workplace_record
         if read(session, record_id) is not None:
-            raise HTTPException(status_code=409, detail=f"{_KEYS[table]} {record_id} is registered already: change it with PATCH")
+            raise HTTPException(
+                status_code=409, detail=f"{_KEYS[table]} {record_id} is registered already: change it with PATCH"
+            )
         _store(session, state, table, frame)
         if table == "workplaces":
             set_job_specialist(session, record_id, caller.name)
@@ -88,7 +90,9 @@ def _create(state: State, caller: Identity, table: str, body: BaseModel, respons
     return _out(table, stored, sorted(record))
 
 
-def _change(state: State, table: str, record_id: str, body: BaseModel, stored: dict[str, Any]) -> tuple[pd.DataFrame, list[str]]:
+def _change(
+    state: State, table: str, record_id: str, body: BaseModel, stored: dict[str, Any]
+) -> tuple[pd.DataFrame, list[str]]:
     """The stored record with the body's fields, checked whole; and the names of the fields that changed."""
     changes = body.model_dump(exclude_unset=True)
     record = _contract_fields(table, stored) | changes
@@ -100,7 +104,11 @@ def _change(state: State, table: str, record_id: str, body: BaseModel, stored: d
     "/candidates",
     response_model=RecordOut,
     status_code=201,
-    responses={**RESPONSES, 409: {"model": ErrorMessage, "description": "the id is registered already"}, 410: {"model": ErrorMessage, "description": "the person's data was erased at their request"}},
+    responses={
+        **RESPONSES,
+        409: {"model": ErrorMessage, "description": "the id is registered already"},
+        410: {"model": ErrorMessage, "description": "the person's data was erased at their request"},
+    },
     summary="Register a person in the adviser's caseload",
 )
 def create_candidate(body: CandidateRecord, state: State, caller: Adviser, response: Response) -> RecordOut:  # type: ignore[valid-type]
@@ -113,7 +121,11 @@ def create_candidate(body: CandidateRecord, state: State, caller: Adviser, respo
     return _create(state, caller, "candidates", body, response)
 
 
-@router.get("/candidates/{candidate_id}", response_model=RecordOut, responses={**RESPONSES, 404: {"model": ErrorMessage, "description": "unknown person"}})
+@router.get(
+    "/candidates/{candidate_id}",
+    response_model=RecordOut,
+    responses={**RESPONSES, 404: {"model": ErrorMessage, "description": "unknown person"}},
+)
 def read_candidate(candidate_id: CandidateId, state: State, caller: Adviser) -> RecordOut:
     """A person's record as the store holds it (own caseload only)."""
     with session_scope(state.engine, readonly=True) as session:
@@ -167,7 +179,11 @@ def create_workplace(body: WorkplaceRecord, state: State, caller: JobSpecialist,
     return _create(state, caller, "workplaces", body, response)
 
 
-@router.get("/workplaces/{workplace_id}", response_model=RecordOut, responses={**RESPONSES, 404: {"model": ErrorMessage, "description": "unknown workplace"}})
+@router.get(
+    "/workplaces/{workplace_id}",
+    response_model=RecordOut,
+    responses={**RESPONSES, 404: {"model": ErrorMessage, "description": "unknown workplace"}},
+)
 def read_workplace(workplace_id: WorkplaceId, state: State, caller: JobSpecialist) -> RecordOut:
     """A workplace's record as the store holds it."""
     with session_scope(state.engine, readonly=True) as session:

@@ -94,9 +94,7 @@ def build_record(table: Literal["candidates", "workplaces"]) -> type[BaseModel]:
     vocabulary_parts = (*_LEVELS, _NEEDS, _OFFERS)
     columns = sorted(table_schemas()[table], key=lambda c: c.name.startswith(vocabulary_parts))
     added = _API_FIELDS | (_WORKPLACE_PLACE if table == "workplaces" else {})
-    fields: dict[str, Any] = {
-        c.name: _field(c, dict(added.get(c.name, {})), voc.support_descriptions) for c in columns
-    }
+    fields: dict[str, Any] = {c.name: _field(c, dict(added.get(c.name, {})), voc.support_descriptions) for c in columns}
     name = "CandidateRecord" if table == "candidates" else "WorkplaceRecord"
     return create_model(name, __config__=ConfigDict(extra="forbid"), **fields)
 
@@ -108,7 +106,8 @@ def build_patch(record: type[BaseModel], key: str) -> type[BaseModel]:
     for name, info in record.model_fields.items():
         if name == key:
             continue
-        fields[name] = (info.annotation | None, FieldInfo.merge_field_infos(info, default=None, default_factory=None))
+        optional: Any = info.annotation | None  # type: ignore[operator]
+        fields[name] = (optional, FieldInfo.merge_field_infos(info, default=None, default_factory=None))
     patch_name = record.__name__.replace("Record", "Patch")
     return create_model(patch_name, __config__=ConfigDict(extra="forbid"), **fields)
 

@@ -4,7 +4,6 @@ ranked, explained answer. The explanation's shape is `matching.explanation`'s.""
 
 from __future__ import annotations
 
-
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from matching.explanation import Explanation
@@ -13,6 +12,7 @@ from serving.schemas.records import CandidateRecord
 
 MAX_TOP_K = 100
 """The longest shortlist one request may ask for (either side), and so the highest rank."""
+
 
 class ShortlistRequest(BaseModel):
     """A shortlist for a candidate of the loaded dataset (`candidate_id`) or a full record."""
