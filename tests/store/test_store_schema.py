@@ -9,10 +9,10 @@ from sqlalchemy import JSON, Boolean, Date, Double, Integer, String, Text, inspe
 
 from jobmatch import main
 from matching.records import table_schemas
+from matching.store.base import Base
 from matching.store.contract import load_folder
 from matching.store.db import make_engine
 from matching.store.errors import SchemaError
-from matching.store.base import Base
 from matching.store.models import CONTRACT_MODELS, STORE_ONLY_COLUMNS
 from matching.store.schema import head_revision, upgrade
 

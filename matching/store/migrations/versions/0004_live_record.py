@@ -68,7 +68,6 @@ def downgrade() -> None:
     op.drop_index("ix_record_changes_table_name_record_id", table_name="record_changes")
     op.drop_table("record_changes")
     op.drop_index("ix_workplaces_job_specialist_id", table_name="workplaces")
-    with op.batch_alter_table("workplaces") as batch:
-        batch.drop_column("job_specialist_id")
-    with op.batch_alter_table("candidates") as batch:
-        batch.drop_column("display_name")
+    # ALTER TABLE ... DROP COLUMN (SQLite 3.35+): a batch would copy the tables other rows refer to
+    op.drop_column("workplaces", "job_specialist_id")
+    op.drop_column("candidates", "display_name")
