@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from matching.datasets import TABLES, Dataset, load_dataset, write_table
 from matching.records import Column, table_schemas
+from matching.store.audit import record_audit
 from matching.store.base import Base
 from matching.store.changes import record_changes
 from matching.store.db import database_errors, session_scope
@@ -56,6 +57,7 @@ class TableCounts:
     updated: int = 0
     unchanged: int = 0
     skipped_erased: int = 0
+    updated_ids: tuple[str, ...] = ()  # the records this load changed (persons and workplaces)
 
 
 @dataclass
@@ -134,7 +136,23 @@ def load_dataset_into(engine: Engine, dataset: Dataset, pseudonym_key: bytes | N
             )
             counts.skipped_erased += skipped
             report.tables[name] = counts
+        _audit_load(session, report)
     return report
+
+
+LOAD_ACTOR = ("jobmatch load", "import")
+"""Who a load is audited as (actor, role)."""
+
+
+def _audit_load(session: Session, report: LoadReport) -> None:
+    """The load in the audit trail: one entry with its counts, and one per person or workplace
+    it changed (where a live edit came before, the trail then holds both, the later last)."""
+    actor, role = LOAD_ACTOR
+    counts = {name: {"inserted": c.inserted, "updated": c.updated} for name, c in report.tables.items()}
+    record_audit(session, actor, role, "load", "dataset", "load", {"tables": counts})
+    for name, subject in (("candidates", "candidate"), ("workplaces", "workplace")):
+        for record_id in report.tables[name].updated_ids if name in report.tables else ():
+            record_audit(session, actor, role, f"load_{subject}", subject, record_id, {"source": "load"})
 
 
 def _register_key(pseudonym_key: bytes | None) -> bytes | None:
@@ -221,6 +239,7 @@ def upsert_table(
     if updates:
         session.execute(update(model), updates)
     counts.inserted, counts.updated = len(inserts), len(updates)
+    counts.updated_ids = tuple(str(r[key[0]]) for r in updates) if name in CHANGE_TABLES else ()
     if name in CHANGE_TABLES and (inserts or updates):
         record_changes(session, name, [str(r[key[0]]) for r in (*inserts, *updates)], source)
     counts.skipped_erased = skipped

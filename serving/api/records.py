@@ -12,6 +12,7 @@ both are in the audit trail."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import pandas as pd
 from fastapi import APIRouter, HTTPException, Response
@@ -86,7 +87,7 @@ def _create(state: State, caller: Identity, table: str, body: BaseModel, respons
             set_job_specialist(session, record_id, caller.name)
         _audit(session, caller, f"create_{table[:-1]}", table, record_id, sorted(record))
         stored = read(session, record_id) or {}
-    response.headers["Location"] = f"/{table}/{record_id}"
+    response.headers["Location"] = f"/{table}/{quote(record_id, safe='')}"
     return _out(table, stored, sorted(record))
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+from matching.store.contract import load_folder
+from matching.store.db import make_engine
 from serving.app import create_app
 from serving.auth import Identity, add_key, load_keys
 from tests.serving.test_review import own_candidate
@@ -200,3 +202,23 @@ def test_a_trial_takes_a_slot_and_an_end_gives_it_back(workers, trained):
     assert ended.status_code == 200, ended.text
     assert one.get("/workplaces/live-one-slot", headers=specialists["specialist"]).json()["record"]["slots"] == 1
     assert "live-one-slot" in [i["workplace_id"] for i in shortlist(two, trained)["items"][:2]]
+
+
+def test_a_load_after_a_live_edit_wins_and_the_trail_holds_both(workers, trained):
+    one, two, specialists = workers
+    specialist, dpo = specialists["specialist"], trained.key("dpo")
+    workplace = str(trained.dataset.workplaces["workplace_id"].iloc[0])
+    in_file = int(trained.dataset.workplaces["slots"].iloc[0])
+    edited = one.patch(f"/workplaces/{workplace}", json={"slots": in_file + 3}, headers=specialist)
+    assert edited.status_code == 200 and edited.json()["record"]["slots"] == in_file + 3
+
+    engine = make_engine(one.app.state.service.settings.database_url)
+    try:
+        report = load_folder(engine, trained.data_dir)  # the upstream file, loaded later
+    finally:
+        engine.dispose()
+    assert report.tables["workplaces"].updated >= 1
+    assert two.get(f"/workplaces/{workplace}", headers=specialist).json()["record"]["slots"] == in_file
+    trail = one.get("/audit", params={"subject_id": workplace}, headers=dpo).json()
+    actions = [e["action"] for e in sorted(trail, key=lambda e: e["at"])]
+    assert actions.index("update_workplace") < actions.index("load_workplace"), actions
