@@ -135,7 +135,11 @@ def add_db(sub: Subcommands) -> None:
 
 
 def add_load(sub: Subcommands) -> None:
-    p = sub.add_parser("load", help="validate a contract dataset and upsert it into the store (one transaction)")
+    p = sub.add_parser(
+        "load",
+        help="validate a contract dataset and upsert it into the store (one transaction); where a record was "
+        "changed in the service since, this later change wins, and the audit trail holds both",
+    )
     p.add_argument("--data", required=True, type=Path, help="dataset folder (NAME.parquet or NAME.csv tables)")
     p.add_argument("--database-url", default=None, help=DATABASE_HELP)
     p.set_defaults(run=cmd_load)

@@ -7,6 +7,9 @@ completed, or when it ended after it had started. `GRADES` grades the furthest s
 data contract v1 does: `grade_of` for a sequence of events, `recorded_grade` for the events as the
 store keeps them, so recorded placements become training labels (`matching.store.outcomes`).
 
+A placement holds one of the workplace's slots from the start of its trial until it ends (a hire
+keeps it: the person has the job); `slot_change` says whether an event takes one or gives it back.
+
 Follow-up is proactive: `due_followups` compares an inclusion plan's schedule (`matching.inclusion`)
 with the follow-ups recorded, and says what is due soon and what is overdue.
 
@@ -129,6 +132,38 @@ GRADES: dict[Stage, int] = {
 _REACHES: dict[str, Stage] = {
     event.value: stage for steps in _STEPS.values() for event, stage in steps.items() if stage is not Stage.ENDED
 }
+
+
+# the stages in which a placement holds one of the workplace's slots
+HOLDS_SLOT = frozenset({Stage.TRIAL_STARTED, Stage.TRIAL_COMPLETED, Stage.HIRED})
+
+
+class SlotChange(StrEnum):
+    """What an event does to the workplace's free slots."""
+
+    TAKE = "take"
+    GIVE_BACK = "give_back"
+    NONE = "none"
+
+
+def slot_change(stage: Stage | str, event: EventKind | str) -> SlotChange:
+    """Whether `event`, recorded when the placement is at `stage`, takes a slot (the trial starts),
+    gives it back (an end after the trial started, before a hire) or neither (a hire keeps the
+    slot; contact, an end before the trial, an assessment).
+
+    Raises:
+        PlacementError: an unknown stage or event.
+        TransitionError: the event is not allowed at that stage.
+    """
+    try:
+        before, kind = Stage(stage), EventKind(event)
+    except ValueError as error:
+        raise PlacementError(f"stage, event: {error}") from error
+    after = before if kind is EventKind.ASSESSMENT else _STEPS[before].get(kind)
+    if after is None:
+        raise TransitionError(before, kind, tuple(_STEPS[before]))
+    held, holds = before in HOLDS_SLOT, after in HOLDS_SLOT
+    return SlotChange.TAKE if holds and not held else SlotChange.GIVE_BACK if held and not holds else SlotChange.NONE
 
 
 class _Record(Frozen):

@@ -2,9 +2,11 @@
 identity with one role. Only the keys' SHA-256 hashes are kept, in a JSON file outside the repo
 (`JOBMATCH_API_KEYS_FILE`, default `data/api-keys.json`); `jobmatch keys add` makes one.
 
-Roles: `adviser` (only candidates whose `adviser_id` is theirs), `employer_contact` (the workplace
-side), `data_scientist` (models, exports), `batch` (scoring any candidate, no decisions),
-`data_protection_officer` (the audit trail), `admin` (oversight: may switch the model off and on).
+Roles: `adviser` (only candidates whose `adviser_id` is theirs), `job_specialist` (the support
+system's staff who work with employers: registers and changes the workplaces they work with),
+`employer_contact` (the workplace side), `data_scientist` (models, exports), `batch` (scoring any
+candidate, no decisions), `data_protection_officer` (the audit trail), `admin` (oversight: may switch
+the model off and on).
 Their names are in `serving.role_names` (free of FastAPI, for the command line).
 """
 

@@ -13,7 +13,9 @@ from serving.state import ServiceState
 
 
 def get_state(request: Request) -> ServiceState:
+    """The service's state, its persons and workplaces brought up to the store's change log."""
     state: ServiceState = request.app.state.service
+    state.refresh()
     return state
 
 

@@ -26,7 +26,6 @@ import numpy as np
 from fastapi import HTTPException
 from sqlalchemy.engine import Engine
 
-from matching.candidates import CandidateTable, WorkplacePool
 from matching.clock import utc_now
 from matching.settings import Settings
 from matching.shortlist import Matcher
@@ -41,7 +40,7 @@ from serving.loading import (
     rule_model,
 )
 from serving.observability import Metrics, current_request
-from serving.scoring import ObservedMatcher, Scoring
+from serving.scoring import ObservedMatcher, Scoring, Served
 from serving.switch import SWITCH_ACTIONS, SWITCH_SUBJECT, Mode, SwitchRecord, read_switch, rule_note, same_switch
 
 log = logging.getLogger("jobmatch.serving")
@@ -81,14 +80,12 @@ class ModelService:
         self,
         settings: Settings,
         engine: Engine,
-        candidates: CandidateTable,
-        pool: WorkplacePool,
+        served: Served,
         metrics: Metrics,
     ) -> None:
         self.settings = settings
         self.engine = engine
-        self.candidates = candidates
-        self.pool = pool
+        self.served = served
         self.metrics = metrics
         self.loaded: LoadedModel | None = None
         self.error: str | None = None
@@ -100,9 +97,14 @@ class ModelService:
         self._switch_lock = threading.Lock()  # one switch at a time (audit order = state order)
         self._refused_version: str | None = None
         self._poller: tuple[threading.Thread, threading.Event] | None = None
-        self._rule = rule_model(pool.catalogue, rule_note(None, None))
+        self._rule = rule_model(served.pool.catalogue, rule_note(None, None))
         self.metrics.set_model(*self._model_labels(self.loaded))
         self.metrics.set_scoring_mode(self.scoring_mode)
+
+    def serve(self, served: Served) -> None:
+        """Score the next requests over these records (a request already scoring keeps its own)."""
+        with self._lock:
+            self.served = served
 
     def start(self) -> None:
         """At startup: load the configured model (with the same checks as a reload; a failure
@@ -146,18 +148,18 @@ class ModelService:
             return context.scoring
         with self._lock:
             model = self._rule if self.scoring_mode == "rule" else self.loaded
-            error = self.error
+            error, served = self.error, self.served
         if model is None:
             raise HTTPException(status_code=503, detail=f"no model is loaded: {error}")
         matcher = ObservedMatcher(
             model.ranker,
-            self.candidates,
-            self.pool,
+            served.candidates,
+            served.pool,
             self.settings.exclude_unmet_required,
             self.metrics,
             model.scored_by,
         )
-        snapshot = Scoring(model, matcher)
+        snapshot = Scoring(model, matcher, served)
         if context is not None:
             context.scoring = snapshot
             context.model_version, context.scored_by = model.version, model.scored_by
@@ -266,14 +268,15 @@ class ModelService:
     def _trial(self, model: LoadedModel) -> None:
         """Score the pairs of a few served candidates with `model`: finite scores and reasons, or
         `ModelLoadError`."""
-        frame = self.candidates.frame
+        served = self.served
+        frame = served.candidates.frame
         rows = np.flatnonzero(frame["consent"].to_numpy(dtype=bool) & frame["active"].to_numpy(dtype=bool))
         rows = rows[:TRIAL_CANDIDATES]
         if len(rows) == 0:
             return
         where = f"{model.uri} (version {model.version})"
         try:
-            matcher = Matcher(model.ranker, self.candidates, self.pool, self.settings.exclude_unmet_required)
+            matcher = Matcher(model.ranker, served.candidates, served.pool, self.settings.exclude_unmet_required)
             scored = matcher.score_rows(rows)
             contributions = model.ranker.contributions(scored.matrix[:5])
         except Exception as error:  # noqa: BLE001  (any failure to score refuses the model)

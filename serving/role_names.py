@@ -6,5 +6,15 @@ from __future__ import annotations
 
 from typing import Literal
 
-Role = Literal["adviser", "employer_contact", "data_scientist", "batch", "data_protection_officer", "admin"]
-ROLES: tuple[str, ...] = ("adviser", "employer_contact", "data_scientist", "batch", "data_protection_officer", "admin")
+Role = Literal[
+    "adviser", "job_specialist", "employer_contact", "data_scientist", "batch", "data_protection_officer", "admin"
+]
+ROLES: tuple[str, ...] = (
+    "adviser",
+    "job_specialist",
+    "employer_contact",
+    "data_scientist",
+    "batch",
+    "data_protection_officer",
+    "admin",
+)

@@ -12,6 +12,7 @@ from serving.auth import Identity, current_identity, require
 
 AnyRole = Annotated[Identity, Depends(current_identity)]
 Adviser = Annotated[Identity, Depends(require("adviser"))]
+JobSpecialist = Annotated[Identity, Depends(require("job_specialist"))]
 AdviserOrBatch = Annotated[Identity, Depends(require("adviser", "batch"))]
 AdviserOrEmployerContact = Annotated[Identity, Depends(require("adviser", "employer_contact"))]
 AdviserOrDataProtectionOfficer = Annotated[Identity, Depends(require("adviser", "data_protection_officer"))]

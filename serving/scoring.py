@@ -1,13 +1,15 @@
 """What one request scores with: the model (or, switched off, the rule) and its matcher, taken
 once per request and pinned to it (`serving.model_service.ModelService.scoring`), and the matcher
-that counts what it serves in the metrics."""
+that counts what it serves in the metrics; and `Served`, the persons and workplaces a worker
+serves with their indexes, swapped whole when the store's records change and pinned to a request
+with its scoring, so a request never mixes two versions."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from matching.candidates import CandidateTable, WorkplacePool
+from matching.candidates import CandidatePool, CandidateTable, WorkplacePool
 from matching.model import Ranker
 from matching.shortlist import Matcher, Shortlist
 from serving.loading import LoadedModel
@@ -43,11 +45,29 @@ class ObservedMatcher(Matcher):
 
 
 @dataclass(frozen=True)
+class Served:
+    """The persons and workplaces served, and their indexes: row positions by id, the workplace
+    pool for candidate generation, the employer side's candidate pool."""
+
+    candidates: CandidateTable
+    pool: WorkplacePool
+    positions: dict[str, int]
+    workplace_positions: dict[str, int]
+    candidate_pool: CandidatePool
+
+    @classmethod
+    def of(cls, candidates: CandidateTable, pool: WorkplacePool) -> Served:
+        return cls(candidates, pool, candidates.positions(), pool.positions(), CandidatePool(candidates))
+
+
+@dataclass(frozen=True)
 class Scoring:
-    """What one request scores with, start to finish: the model (or the rule) and its matcher."""
+    """What one request scores with, start to finish: the model (or the rule), its matcher, and
+    the records served when it was taken."""
 
     model: LoadedModel
     matcher: Matcher
+    served: Served
 
     @property
     def scored_by(self) -> Mode:

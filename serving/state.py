@@ -3,73 +3,125 @@
 pool, live suggestions per workplace), and `models`, the model in service
 (`serving.model_service.ModelService`: reload, switch, polling).
 
-`ServiceState.load` reads the dataset, brings the store to the newest schema, loads the dataset
-into it (erased persons are left out) and starts the model. `forget` stops serving an erased
-person. `scoring()`, `matcher()` and `model` are what a request scores with (see `models`).
+The store is the record. `ServiceState.load` brings the store to the newest schema, imports the
+dataset folder into it only while the store holds no persons and no workplaces (the first start;
+later imports are `jobmatch load`'s), serves what the store holds (erased persons never) and
+starts the model. Every change to a person or a workplace (through the API, a `load`, a slot taken
+or given back, an erasure) is in the store's change log; `refresh`, called at the start of each
+request, brings this worker's tables up to it, so every worker serves the very next request with
+the change and no restart is needed. `forget` stops serving an erased person at once.
+`scoring()`, `matcher()` and `model` are what a request scores with (see `models`).
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+import threading
+from dataclasses import dataclass, field, replace
 
+import pandas as pd
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from matching.candidates import CandidatePool, CandidateTable, WorkplacePool
 from matching.congestion import Congestion
 from matching.datasets import load_dataset
 from matching.settings import Settings
 from matching.shortlist import Matcher
-from matching.store.contract import load_dataset_into
-from matching.store.db import make_engine
+from matching.store.changes import ChangeSet, changes_since, latest_change
+from matching.store.contract import load_dataset_into, served_records
+from matching.store.db import make_engine, session_scope
 from matching.store.schema import upgrade
 from serving.loading import LoadedModel
 from serving.model_service import ModelService
 from serving.observability import Metrics
-from serving.scoring import Scoring
+from serving.scoring import Scoring, Served
 
 log = logging.getLogger("jobmatch.serving")
 
 
 @dataclass
 class ServiceState:
-    """What the API serves: one dataset and its indexes, the store, and the model in service."""
+    """What the API serves: the persons and workplaces with their indexes (`served`), the store,
+    and the model in service."""
 
     settings: Settings
-    candidates: CandidateTable
-    pool: WorkplacePool
+    served: Served
     engine: Engine
-    positions: dict[str, int] = field(default_factory=dict)
     metrics: Metrics = field(default_factory=Metrics)
-    workplace_positions: dict[str, int] = field(init=False)
-    candidate_pool: CandidatePool = field(init=False)
+    seen_change: int = 0  # the newest change of the store's change log `served` holds
     congestion: Congestion = field(init=False)
     models: ModelService = field(init=False)
 
     def __post_init__(self) -> None:
-        self.workplace_positions = self.pool.positions()
-        self.candidate_pool = CandidatePool(self.candidates)
         self.congestion = Congestion(self.settings.suggestions_per_slot, self.settings.congestion_window_days)
-        self.models = ModelService(self.settings, self.engine, self.candidates, self.pool, self.metrics)
+        self.models = ModelService(self.settings, self.engine, self.served, self.metrics)
+        self._refresh_lock = threading.Lock()  # one refresh at a time; requests read `served` as swapped
 
     @classmethod
     def load(cls, settings: Settings) -> ServiceState:
-        dataset = load_dataset(settings.data_dir)
         engine = make_engine(settings.database_url)
-        # the store keeps the records behind every shortlist and decision: bring it to the newest
-        # schema and make sure it holds the served candidates and workplaces (idempotent)
+        # the store keeps the records behind every shortlist and decision: bring it to the newest schema
         upgrade(str(engine.url.render_as_string(hide_password=False)))
-        report = load_dataset_into(engine, dataset, settings.pseudonym_secret())
-        log.info("store ready: %s", "; ".join(report.lines()))
-        if report.erased_ids:  # erased persons are not served, whatever the dataset file still holds
-            keep = ~dataset.candidates["candidate_id"].astype(str).isin(report.erased_ids)
-            dataset.candidates = dataset.candidates.loc[keep].reset_index(drop=True)
-            log.info("%d erased persons in the dataset file are not served", len(report.erased_ids))
-        candidates = CandidateTable.build(dataset.candidates)
-        pool = WorkplacePool(dataset.workplaces)
-        state = cls(settings, candidates, pool, engine, positions=candidates.positions())
+        seen, candidates, workplaces = _served_records(engine)
+        if candidates.empty and workplaces.empty:
+            # a new store: the dataset folder is its first content (later imports: `jobmatch load`)
+            report = load_dataset_into(engine, load_dataset(settings.data_dir), settings.pseudonym_secret())
+            log.info("store filled from the dataset folder: %s", "; ".join(report.lines()))
+            seen, candidates, workplaces = _served_records(engine)
+        else:
+            log.info("serving the store's %d persons and %d workplaces", len(candidates), len(workplaces))
+        served = Served.of(CandidateTable.build(candidates), WorkplacePool(workplaces))
+        state = cls(settings, served, engine, seen_change=seen)
         state.models.start()
         return state
+
+    # What is served (each read takes the current records whole) -----------------------------------
+
+    @property
+    def candidates(self) -> CandidateTable:
+        return self.served.candidates
+
+    @property
+    def pool(self) -> WorkplacePool:
+        return self.served.pool
+
+    @property
+    def positions(self) -> dict[str, int]:
+        return self.served.positions
+
+    @property
+    def workplace_positions(self) -> dict[str, int]:
+        return self.served.workplace_positions
+
+    @property
+    def candidate_pool(self) -> CandidatePool:
+        return self.served.candidate_pool
+
+    # Live records ----------------------------------------------------------------------------------
+
+    def refresh(self) -> bool:
+        """Bring the served persons and workplaces up to the store's change log: the records that
+        changed since `seen_change` are read again (a table whole after an erasure or a replaced
+        store) and the indexes rebuilt. One cheap read when nothing changed. Returns whether
+        anything did."""
+        with session_scope(self.engine, readonly=True) as session:
+            if latest_change(session) == self.seen_change:
+                return False
+        with self._refresh_lock:
+            served = self.served
+            with session_scope(self.engine, readonly=True) as session:
+                changes = changes_since(session, self.seen_change)
+                if changes.latest == self.seen_change:
+                    return False  # another request of this worker refreshed meanwhile
+                candidates = _changed(session, "candidates", "candidate_id", served.candidates.frame, changes)
+                workplaces = _changed(session, "workplaces", "workplace_id", served.pool.frame, changes)
+            table = served.candidates if candidates is None else CandidateTable.build(candidates, served.pool.catalogue)
+            pool = served.pool if workplaces is None else WorkplacePool(workplaces, served.pool.catalogue)
+            self.served = Served.of(table, pool)
+            self.models.serve(self.served)
+            self.seen_change = changes.latest
+        return True
 
     # What a request scores with (the model in service decides) -----------------------------------
 
@@ -90,13 +142,39 @@ class ServiceState:
     # Erasure ---------------------------------------------------------------------------------------
 
     def forget(self, candidate_id: str) -> bool:
-        """Stop serving an erased person: no shortlist by id (`positions`), and not eligible on the
-        employer's side (`candidate_pool` rebuilt without them). Their row stays in the in-memory
-        table until restart, unreachable. Returns whether they were being served."""
-        row = self.positions.pop(candidate_id, None)
-        if row is None:
-            return False
-        frame = self.candidates.frame
-        frame.loc[row, ["consent", "active"]] = False
-        self.candidate_pool = CandidatePool(self.candidates)
+        """Stop serving an erased person at once: no shortlist by id, and not eligible on the
+        employer's side. (The store's change log has the erasure too, so the next `refresh` drops
+        their row.) Returns whether they were being served."""
+        with self._refresh_lock:
+            served = self.served
+            row = served.positions.get(candidate_id)
+            if row is None:
+                return False
+            frame = served.candidates.frame.copy()
+            frame.loc[row, ["consent", "active"]] = False
+            self.served = Served.of(CandidateTable.build(frame, served.pool.catalogue), served.pool)
+            positions = dict(self.served.positions)
+            del positions[candidate_id]
+            self.served = replace(self.served, positions=positions)
+            self.models.serve(self.served)
         return True
+
+
+def _served_records(engine: Engine) -> tuple[int, pd.DataFrame, pd.DataFrame]:
+    """The newest change and the persons and workplaces the store holds (erased persons never)."""
+    with session_scope(engine, readonly=True) as session:
+        seen = latest_change(session)
+        return seen, served_records(session, "candidates"), served_records(session, "workplaces")
+
+
+def _changed(session: Session, table: str, key: str, served: pd.DataFrame, changes: ChangeSet) -> pd.DataFrame | None:
+    """The table with the changes applied, or None when none of its records changed."""
+    if table in changes.reload:
+        return served_records(session, table)
+    ids = changes.ids(table)
+    if not ids:
+        return None
+    fresh = served_records(session, table, ids)
+    columns = list(fresh.columns)
+    kept = served.loc[~served[key].astype(str).isin(ids), columns]
+    return pd.concat([kept, fresh], ignore_index=True) if len(kept) else fresh

@@ -24,13 +24,13 @@ class Trained:
 
     def settings(self, **changes: object) -> Settings:
         """Settings for an API over this data and model, with its own SQLite store and key file."""
-        return Settings(
-            data_dir=self.data_dir,
-            tracking_uri=self.tracking_uri,
-            database_url=f"sqlite:///{self.home / 'store.db'}",
-            api_keys_file=self.home / "api-keys.json",
-            **changes,
-        )
+        defaults: dict[str, object] = {
+            "data_dir": self.data_dir,
+            "tracking_uri": self.tracking_uri,
+            "database_url": f"sqlite:///{self.home / 'store.db'}",
+            "api_keys_file": self.home / "api-keys.json",
+        }
+        return Settings(**(defaults | changes))
 
     def key(self, name: str) -> dict[str, str]:
         """Request headers with the key of a test identity: batch, adviser, other_adviser, dpo, scientist."""

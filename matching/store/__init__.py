@@ -1,6 +1,7 @@
-"""The database store: SQLAlchemy models (`models`), Alembic migrations (`schema`, `migrations`),
-dataset load and export (`contract`), and one room per area of the record, each a set of
-functions over the caller's Session (they flush, never commit):
+"""The database store: SQLAlchemy models (`models`, on the shared `base`), Alembic migrations
+(`schema`, `migrations`), dataset load and export and the served records (`contract`), and one
+room per area of the record, each a set of functions over the caller's Session (they flush, never
+commit):
 
 - `shortlists`: shortlists as served, and the reads around them (latest, recent, live suggestions);
 - `decisions`: the adviser's decisions and the person's answers (append-only);
@@ -10,6 +11,10 @@ functions over the caller's Session (they flush, never commit):
 - `outcomes`: the outcomes the record implies, for training;
 - `records`: one contract record at a time (a person's adviser, a workplace's employer);
 - `rights`: the person's rights (access, erasure, the erasure register, pseudonyms);
+- `changes`: the change log of persons and workplaces, so every worker sees live edits;
+- `capacity`: a workplace's free slots, taken and given back by placement events;
+- `presentations`: persons presented to workplaces;
+- `local_fields`: store-only fields (a person's display name, a workplace's job specialist);
 - `values`: the small checks the rooms share.
 
 No module outside `matching/store/` imports the models: it asks these rooms.

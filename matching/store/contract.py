@@ -1,10 +1,14 @@
 """Contract datasets in and out of the store: `load_dataset_into` upserts a validated dataset in
-one transaction; `export_dataset` writes the store back as a contract dataset.
+one transaction; `export_dataset` writes the store back as a contract dataset; `served_records`
+reads the persons or workplaces a worker serves (all, or the ones the change log names).
 
 The store holds the contract columns only (extra columns of a dataset are not kept), and it
-never deletes on load: a record missing from a later dataset stays. Exports are sorted by each
-table's key (code-point order, the same on every backend) and always carry the optional
-`outcomes.reason` column (empty where no reason was stored).
+never deletes on load: a record missing from a later dataset stays. Store-only columns (a
+person's display name, a workplace's job specialist) are neither loaded nor exported, and a load
+leaves them as they are. Every person or workplace a load inserts or changes is logged in the
+change log (source `load`), as an edit through the API is (source `api`): the later change wins.
+Exports are sorted by each table's key (code-point order, the same on every backend) and always
+carry the optional `outcomes.reason` column (empty where no reason was stored).
 
 A person in the erasure register (`matching.store.rights.erase_person`) is never loaded again:
 their `candidates`, `outcomes` and `audit` rows are skipped and counted, so the same source data
@@ -14,7 +18,7 @@ anyone and the key is missing or another one, the load fails and writes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,8 +29,12 @@ from sqlalchemy.orm import Session
 
 from matching.datasets import TABLES, Dataset, load_dataset, write_table
 from matching.records import Column, table_schemas
+from matching.store.audit import record_audit
+from matching.store.base import Base
+from matching.store.changes import record_changes
 from matching.store.db import database_errors, session_scope
-from matching.store.models import CONTRACT_MODELS, Base
+from matching.store.errors import StoreError
+from matching.store.models import CHANGE_TABLES, CONTRACT_MODELS
 from matching.store.rights import erased_among, has_erasures
 from matching.store.schema import require_current
 
@@ -38,6 +46,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "audit": ("candidate_id",),
 }
 FORMATS = ("parquet", "csv")
+ID_BATCH = 500  # ids per IN list when reading some records (SQLite limits a statement's parameters)
 
 
 @dataclass
@@ -48,6 +57,7 @@ class TableCounts:
     updated: int = 0
     unchanged: int = 0
     skipped_erased: int = 0
+    updated_ids: tuple[str, ...] = ()  # the records this load changed (persons and workplaces)
 
 
 @dataclass
@@ -126,7 +136,23 @@ def load_dataset_into(engine: Engine, dataset: Dataset, pseudonym_key: bytes | N
             )
             counts.skipped_erased += skipped
             report.tables[name] = counts
+        _audit_load(session, report)
     return report
+
+
+LOAD_ACTOR = ("jobmatch load", "import")
+"""Who a load is audited as (actor, role)."""
+
+
+def _audit_load(session: Session, report: LoadReport) -> None:
+    """The load in the audit trail: one entry with its counts, and one per person or workplace
+    it changed (where a live edit came before, the trail then holds both, the later last)."""
+    actor, role = LOAD_ACTOR
+    counts = {name: {"inserted": c.inserted, "updated": c.updated} for name, c in report.tables.items()}
+    record_audit(session, actor, role, "load", "dataset", "load", {"tables": counts})
+    for name, subject in (("candidates", "candidate"), ("workplaces", "workplace")):
+        for record_id in report.tables[name].updated_ids if name in report.tables else ():
+            record_audit(session, actor, role, f"load_{subject}", subject, record_id, {"source": "load"})
 
 
 def _register_key(pseudonym_key: bytes | None) -> bytes | None:
@@ -165,12 +191,17 @@ def without_erased(
     return frame[keep], int((~keep).sum())
 
 
-def upsert_table(session: Session, name: str, frame: pd.DataFrame, pseudonym_key: bytes | None = None) -> TableCounts:
+def upsert_table(
+    session: Session, name: str, frame: pd.DataFrame, pseudonym_key: bytes | None = None, source: str = "load"
+) -> TableCounts:
     """Upsert one validated contract table, matching rows on the table's natural key.
 
     Rows of erased persons (`candidates`, `outcomes` and `audit` rows whose candidate is in the
     erasure register) are skipped and counted in `skipped_erased`: an upsert never brings an
-    erased person back.
+    erased person back. Only contract columns are written: the store-only ones (a person's
+    display name, a workplace's job specialist) keep their values. Every inserted or updated
+    `candidates` or `workplaces` row is logged in the change log (`matching.store.changes`) with
+    `source`, so whichever change comes later wins and both are on record.
 
     Raises:
         StoreError: (field `pseudonym_key`) when the register holds anyone and the key is
@@ -208,6 +239,9 @@ def upsert_table(session: Session, name: str, frame: pd.DataFrame, pseudonym_key
     if updates:
         session.execute(update(model), updates)
     counts.inserted, counts.updated = len(inserts), len(updates)
+    counts.updated_ids = tuple(str(r[key[0]]) for r in updates) if name in CHANGE_TABLES else ()
+    if name in CHANGE_TABLES and (inserts or updates):
+        record_changes(session, name, [str(r[key[0]]) for r in (*inserts, *updates)], source)
     counts.skipped_erased = skipped
     return counts
 
@@ -236,11 +270,26 @@ def records_of(frame: pd.DataFrame, schema: Sequence[Column]) -> list[tuple[Any,
     return list(zip(*values, strict=True)) if values else []
 
 
-def table_frame(session: Session, name: str) -> pd.DataFrame:
-    """One stored contract table as a frame with contract types and columns, sorted by its key."""
+def table_frame(session: Session, name: str, ids: Iterable[str] | None = None) -> pd.DataFrame:
+    """One stored contract table as a frame with contract types and columns, sorted by its key.
+
+    Args:
+        session: the transaction to read in.
+        name: the contract table.
+        ids: only the rows whose first key column (`candidate_id`, `workplace_id`) is one of
+            these; None for every row.
+    """
     model: type[Base] = CONTRACT_MODELS[name]
     schema = table_schemas()[name]
-    rows = session.execute(select(*[model.__table__.c[c.name] for c in schema])).all()
+    statement = select(*[model.__table__.c[c.name] for c in schema])
+    rows: list[Any] = []
+    if ids is None:
+        rows.extend(session.execute(statement).all())
+    else:
+        wanted = sorted({str(i) for i in ids})
+        key = model.__table__.c[KEYS[name][0]]
+        for start in range(0, len(wanted), ID_BATCH):
+            rows.extend(session.execute(statement.where(key.in_(wanted[start : start + ID_BATCH]))).all())
     data: dict[str, Any] = {}
     for i, column in enumerate(schema):
         values = [row[i] for row in rows]
@@ -256,6 +305,22 @@ def table_frame(session: Session, name: str) -> pd.DataFrame:
             data[column.name] = pd.Series(values, dtype=object)
     frame = pd.DataFrame(data, columns=[c.name for c in schema])
     return sort_by_key(frame, KEYS[name])
+
+
+def served_records(session: Session, table: str, ids: Iterable[str] | None = None) -> pd.DataFrame:
+    """The persons or workplaces as the service serves them, straight from the store: contract
+    columns in the contract's order and types (as `load_dataset` gives them), sorted by id.
+
+    A worker rebuilds its tables with all rows (`ids` None) or patches the rows the change log
+    names (`matching.store.changes.changes_since`): an asked-for id that does not come back is
+    gone (an erased person's rows are deleted, so they never appear).
+
+    Raises:
+        StoreError: (field `table`) for a table other than `candidates` or `workplaces`.
+    """
+    if table not in CHANGE_TABLES:
+        raise StoreError(f"must be one of {', '.join(CHANGE_TABLES)}, not {table!r}", field="table")
+    return table_frame(session, table, ids)
 
 
 def sort_by_key(frame: pd.DataFrame, key: Sequence[str]) -> pd.DataFrame:

@@ -15,6 +15,11 @@ text next to its append-only events, and follow-ups name the adviser who must do
 The erasure register (revision 0003) remembers that a person's data was erased, by a keyed hash
 of their id only (`matching.store.rights.erase_person`), so a later load of the same source
 data leaves them out.
+
+The live record (revision 0004): `record_changes` logs which person or workplace changed, so every
+API worker picks up live edits; `presentations` says who was presented to which workplace; and
+two store-only columns outside the contract (never loaded, exported or used as features): a
+person's `display_name` and the `job_specialist_id` who works with a workplace.
 """
 
 from __future__ import annotations
@@ -22,69 +27,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    CheckConstraint,
-    DateTime,
-    Double,
-    ForeignKey,
-    ForeignKeyConstraint,
-    Index,
-    MetaData,
-    String,
-    Text,
-    UniqueConstraint,
-)
-from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy import CheckConstraint, ForeignKey, ForeignKeyConstraint, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
 
 from matching.clock import utc_now
 from matching.review import DECISIONS, FOLLOWUP_PARTIES, PERSON_ANSWERS, PLAN_PARTIES, REASON_CODES
+from matching.store.base import Base, quoted
 
-# Stable constraint names, so migrations can name what they alter on every backend.
-NAMING_CONVENTION = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-def quoted(values: tuple[str, ...]) -> str:
-    """`values` as an SQL list of string literals (for CHECK constraints)."""
-    return ", ".join(f"'{v}'" for v in values)
-
-
-class UTCDateTime(TypeDecorator[dt.datetime]):
-    """A timestamp stored in UTC and read back timezone-aware on every backend (SQLite keeps no zone)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError(f"naive datetime {value.isoformat()}: give a timezone-aware time")
-        return value.astimezone(dt.UTC)
-
-    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {
-        str: String(),
-        float: Double(),
-        list[str]: JSON(),
-        dict[str, Any]: JSON(),
-        dt.datetime: UTCDateTime(),
-    }
+# the served tables whose changes `record_changes` logs, and their columns outside the contract
+CHANGE_TABLES = ("candidates", "workplaces")
+STORE_ONLY_COLUMNS = {"candidates": ("display_name",), "workplaces": ("job_specialist_id",)}
 
 
 class Workplace(Base):
@@ -126,6 +78,7 @@ class Workplace(Base):
     past_placements: Mapped[int]
     past_hires: Mapped[int]
     active: Mapped[bool]
+    job_specialist_id: Mapped[str | None] = mapped_column(index=True)  # store-only, not a contract column
 
 
 class Candidate(Base):
@@ -172,6 +125,7 @@ class Candidate(Base):
     needs_job_coach_on_site: Mapped[int]
     consent: Mapped[bool]
     active: Mapped[bool]
+    display_name: Mapped[str | None] = mapped_column(String(100))  # store-only: never exported, never a feature
 
 
 class Outcome(Base):
@@ -400,6 +354,37 @@ class Erasure(Base):
     erased_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
     erased_by: Mapped[str]
     reason: Mapped[str] = mapped_column(Text)
+
+
+class RecordChange(Base):
+    """One change of a served record (a person or a workplace): which, by what (`source`: api, load,
+    slot, erasure...) and when. The newest id tells a worker whether its copy is current."""
+
+    __tablename__ = "record_changes"
+    __table_args__ = (
+        CheckConstraint(f"table_name IN ({quoted(CHANGE_TABLES)})", name="table_name"),
+        Index(None, "table_name", "record_id"),
+        {"sqlite_autoincrement": True},  # an id is never used twice, even after its row was deleted
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    table_name: Mapped[str]
+    record_id: Mapped[str]
+    source: Mapped[str]
+    changed_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+
+
+class Presentation(Base):
+    """A person presented to a workplace by an adviser or job specialist (once per pair)."""
+
+    __tablename__ = "presentations"
+    __table_args__ = (UniqueConstraint("candidate_id", "workplace_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[str] = mapped_column(ForeignKey("candidates.candidate_id"), index=True)
+    workplace_id: Mapped[str] = mapped_column(ForeignKey("workplaces.workplace_id"), index=True)
+    presented_by: Mapped[str]
+    presented_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
 
 
 CONTRACT_MODELS: dict[str, type[Base]] = {

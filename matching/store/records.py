@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from matching.store.models import Audit, Base, Candidate, Workplace
+from matching.store.base import Base
+from matching.store.models import Audit, Candidate, Workplace
 
 
 def _every_column(row: Base) -> dict[str, Any]:

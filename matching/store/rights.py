@@ -10,7 +10,7 @@ import hashlib
 import hmac
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import Text, cast, delete, func, or_, select
@@ -18,11 +18,12 @@ from sqlalchemy.orm import Session
 
 from matching.settings import key_id
 from matching.store.audit import record_audit
+from matching.store.base import Base
+from matching.store.changes import forget_record
 from matching.store.errors import NotFoundError, StoreError
 from matching.store.models import (
     Audit,
     AuditEvent,
-    Base,
     Candidate,
     Decision,
     Erasure,
@@ -34,9 +35,11 @@ from matching.store.models import (
     PlacementEvent,
     PlanApproval,
     PlanRevision,
+    Presentation,
     Shortlist,
     ShortlistItem,
 )
+from matching.store.presentations import presentations_of
 from matching.store.values import aware, required_text
 
 PSEUDONYM_PREFIX = "erased:"
@@ -143,7 +146,8 @@ def person_record(session: Session, candidate_id: str) -> dict[str, Any]:
     """Everything the store holds about one person (the right of access), as JSON-ready data.
 
     Returns:
-        `candidate_id`; `candidate` (the contract record); `fairness_audit` (age band and gender,
+        `candidate_id`; `candidate` (the contract record, with the store-only display name);
+        `presentations` (to which workplaces, by whom, when); `fairness_audit` (age band and gender,
         or None); `outcomes` (the contract outcomes); `shortlists` with their items (feature
         values, explanation, details), each item's `decisions` and `answers`; `plans` with every
         `revision` and `approval`; `placements` with their `events` and `followups`; `audit_trail`
@@ -225,6 +229,7 @@ def person_record(session: Session, candidate_id: str) -> dict[str, Any]:
     return {
         "candidate_id": candidate_id,
         "candidate": _columns(candidate),
+        "presentations": [_jsonable(asdict(p)) for p in presentations_of(session, candidate_id)],
         "fairness_audit": None if fairness is None else _columns(fairness),
         "outcomes": [_columns(o) for o in outcomes],
         "shortlists": shortlists,
@@ -315,11 +320,15 @@ def erase_person(
 ) -> ErasureReport:
     """Erase a person's personal data (the right to erasure), in the caller's transaction.
 
-    Deleted: the contract records (`candidates`, their `outcomes`, their `audit` row with age band
-    and gender), every shortlist made for them with its items (feature values, explanations,
-    details), the decisions and answers on those items, inclusion plans with every revision and
-    approval, placements with their events and follow-ups (their free-text notes included).
+    Deleted: the contract records (`candidates` with the display name, their `outcomes`, their
+    `audit` row with age band and gender), their presentations to workplaces, every shortlist
+    made for them with its items (feature values, explanations, details), the decisions and
+    answers on those items, inclusion plans with every revision and approval, placements with
+    their events and follow-ups (their free-text notes included).
     Nothing of these is kept in another form: see `serving.api.rights` for why.
+
+    The change log keeps no trace of the id either: the person's earlier changes are deleted and
+    the erasure is logged under the pseudonym (every worker then reads the persons again).
 
     Kept: audit entries (who did what, when), with the person's id replaced by `pseudonym` and
     the detail of entries about them cut down to `ERASED_DETAIL_KEYS`; entries about other
@@ -377,6 +386,7 @@ def erase_person(
     remove(PersonAnswer, PersonAnswer.shortlist_item_id.in_(ids["items"]))
     remove(ShortlistItem, ShortlistItem.id.in_(ids["items"]))
     remove(Shortlist, Shortlist.id.in_(ids["shortlists"]))
+    remove(Presentation, Presentation.candidate_id == candidate_id)
     remove(Outcome, Outcome.candidate_id == candidate_id)
     remove(Audit, Audit.candidate_id == candidate_id)
     remove(Candidate, Candidate.candidate_id == candidate_id)
@@ -391,6 +401,7 @@ def erase_person(
             entry.detail = _replace_id(kept, pattern, alias) if kept else None
         else:
             entry.detail = _replace_id(entry.detail, pattern, alias)
+    forget_record(session, "candidates", candidate_id, alias, at=when)
     erasure = Erasure(subject_hash=digest, key_id=key_id(key), erased_at=when, erased_by=by, reason=reason)
     session.add(erasure)
     session.flush()

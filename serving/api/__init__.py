@@ -2,7 +2,8 @@
 service), `review` (decisions and the person's answers on a recorded shortlist, the audit trail),
 `plans` (inclusion plans) and `placements` (placements, their events, follow-ups), `employer`
 (candidates for a workplace), `model_ops` (reload, switching the model off and on, the model card)
-and `rights` (the person's explanation, access and erasure). Their bodies are in
+`rights` (the person's explanation, access and erasure) and `records` (persons and workplaces
+registered and changed through the service). Their bodies are in
 `serving.schemas`. `ROUTERS` lists the routers in the order the app includes them."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from serving import observability
-from serving.api import employer, model_ops, placements, plans, review, rights, shortlists
+from serving.api import employer, model_ops, placements, plans, records, review, rights, shortlists
 
 ROUTERS: tuple[APIRouter, ...] = (
     shortlists.router,
@@ -21,4 +22,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     model_ops.router,
     observability.router,
     rights.router,
+    records.router,
 )

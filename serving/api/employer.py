@@ -40,19 +40,20 @@ def workplace_candidates(
     """Rank the consenting, active persons within their own commute of the workplace (and, by
     default, whose required supports it gives) by the same model as the adviser's shortlist, and
     explain each in the same words. An employer contact sees only their employer's workplaces."""
-    matcher = state.matcher()
+    scoring = state.scoring()
+    matcher, served = scoring.matcher, scoring.served  # the records as they were when scoring was taken
     model = state.model
     if model is None:  # matcher() has answered 503 already
         raise HTTPException(status_code=503, detail="no model is loaded")
-    position = state.workplace_positions.get(workplace_id)
+    position = served.workplace_positions.get(workplace_id)
     if position is None:
         raise HTTPException(status_code=404, detail=f"unknown workplace_id: {workplace_id}")
-    workplace = state.pool.frame.iloc[position]
+    workplace = served.pool.frame.iloc[position]
     if caller.role == "employer_contact" and str(workplace["employer_id"]) != caller.employer_id:
         raise HTTPException(status_code=403, detail="this workplace is not your employer's")
-    if not bool(state.pool.is_open[position]):
+    if not bool(served.pool.is_open[position]):
         raise HTTPException(status_code=409, detail="the workplace is not active or has no free trainee slot")
-    shortlist = matcher.workplace_shortlist(position, body.top_k, state.candidate_pool)
+    shortlist = matcher.workplace_shortlist(position, body.top_k, served.candidate_pool)
     with session_scope(state.engine) as session:
         record_audit(
             session,

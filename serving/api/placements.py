@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from matching.clock import utc_now
 from matching.placements import Assessment, Event, EventKind, TransitionError, apply_event, replay
 from matching.store.audit import record_audit
+from matching.store.capacity import follow_placement_event
 from matching.store.db import session_scope
 from matching.store.decisions import current_decision, person_answer_history
 from matching.store.errors import NotFoundError, StoreError
@@ -133,6 +134,15 @@ def record_event(placement_id: StoreId, body: EventIn, state: State, caller: Adv
             return JSONResponse(
                 status_code=409,
                 content={"detail": str(error), "allowed_next": [k.value for k in error.allowed_next]},
+            )
+        try:  # a trial that starts takes a slot; an end after it gives the slot back
+            follow_placement_event(session, record.workplace_id, event.kind, before.stage)
+        except StoreError as error:
+            if error.field != "slots":
+                raise
+            return JSONResponse(
+                status_code=409,
+                content={"detail": "the workplace has no free slot: the trial cannot start", "allowed_next": []},
             )
         payload = {"reason_text": body.reason_text, "assessment": body.assessment}
         append_event(

@@ -77,9 +77,10 @@ def create_shortlist(body: ShortlistRequest, state: State, caller: AdviserOrBatc
         # the id as the contract keeps it (stripped of surrounding whitespace), as it is stored
         row, candidate_id, new_record = 0, str(frame["candidate_id"].iloc[0]), frame
     else:
-        if body.candidate_id not in state.positions:
+        served = scoring.served  # the records as they were when this request took its scoring
+        if body.candidate_id not in served.positions:
             raise HTTPException(status_code=404, detail=f"unknown candidate_id: {body.candidate_id}")
-        table, row, candidate_id = state.candidates, state.positions[body.candidate_id], str(body.candidate_id)
+        table, row, candidate_id = served.candidates, served.positions[body.candidate_id], str(body.candidate_id)
     candidate = table.frame.iloc[row]
     check_caseload(caller, str(candidate["adviser_id"]))
     if not bool(candidate["consent"]) or not bool(candidate["active"]):
@@ -89,7 +90,7 @@ def create_shortlist(body: ShortlistRequest, state: State, caller: AdviserOrBatc
     shortlist = matcher.shortlist(row, body.top_k, table, congestion=congestion)
     with session_scope(state.engine) as session:
         if new_record is not None:
-            counts = upsert_table(session, "candidates", new_record, state.settings.pseudonym_secret())
+            counts = upsert_table(session, "candidates", new_record, state.settings.pseudonym_secret(), source="api")
             if counts.skipped_erased:
                 raise HTTPException(status_code=410, detail="this person's data was erased at their request")
         shortlist_id = save_shortlist(

@@ -23,12 +23,22 @@ approvals), `employer` (the employer contact's page). Login and CSRF: `session`.
 (Norwegian by default; `?lang=en` switches and is remembered in a cookie).
 """
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
 
 from serving.web import adviser, employer, login, plans
 from serving.web.render import STATIC_DIR
 
 router = APIRouter(include_in_schema=False)
+
+
+@router.get("/")
+def to_the_page(request: Request) -> RedirectResponse:
+    """A browser at the service's root goes to the page (which asks for a login when needed)."""
+    query = f"?{request.url.query}" if request.url.query else ""
+    return RedirectResponse(f"/app{query}", status_code=303)
+
+
 router.include_router(login.router, prefix="/app")
 router.include_router(adviser.router, prefix="/app")
 router.include_router(plans.router, prefix="/app")

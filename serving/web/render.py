@@ -90,7 +90,11 @@ class Page:
 
     @property
     def state(self) -> ServiceState:
+        """The service's state (brought up to the store's change log once per page request)."""
         state: ServiceState = self.request.app.state.service
+        if not getattr(self.request.state, "refreshed", False):
+            state.refresh()
+            self.request.state.refreshed = True
         return state
 
     def t(self, key: str, **values: object) -> str:

@@ -72,6 +72,9 @@ ROLE: dict[tuple[str, str], str] = {
     ("GET", "/model"): "scientist",
     ("GET", "/candidates/{candidate_id}/export"): "dpo",
     ("DELETE", "/candidates/{candidate_id}"): "dpo",
+    ("POST", "/workplaces"): "specialist",
+    ("GET", "/workplaces/{workplace_id}"): "specialist",
+    ("PATCH", "/workplaces/{workplace_id}"): "specialist",
 }
 # fields a plan revision may change (matching.inclusion.revise), for generated values to land on
 REVISABLE = (
@@ -124,6 +127,7 @@ def fuzz_app(
     keys_file.write_text((trained.home / "api-keys.json").read_text(encoding="utf-8"), encoding="utf-8")
     keys = {name: trained.keys[name] for name in ("batch", "adviser", "dpo", "scientist")}
     keys["admin"] = add_key(keys_file, Identity(name="fuzz-admin", role="admin"))
+    keys["specialist"] = add_key(keys_file, Identity(name="fuzz-specialist", role="job_specialist"))
     settings = Settings(
         data_dir=trained.data_dir,
         tracking_uri=trained.tracking_uri,

@@ -5,14 +5,15 @@ from __future__ import annotations
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Boolean, Date, Double, Integer, String, Text, inspect, text
+from sqlalchemy import JSON, Boolean, Date, Double, Integer, String, Text, inspect, text
 
 from jobmatch import main
 from matching.records import table_schemas
+from matching.store.base import Base
 from matching.store.contract import load_folder
 from matching.store.db import make_engine
 from matching.store.errors import SchemaError
-from matching.store.models import CONTRACT_MODELS, JSON, Base
+from matching.store.models import CONTRACT_MODELS, STORE_ONLY_COLUMNS
 from matching.store.schema import head_revision, upgrade
 
 KIND_TYPES = {"str": String, "float": Double, "int": Integer, "bool": Boolean, "date": Date}
@@ -68,7 +69,8 @@ def test_contract_tables_hold_every_contract_column_with_its_type(name):
         assert isinstance(stored.type, expected), f"{name}.{column.name}: {stored.type!r}"
         assert stored.nullable == (not column.required), f"{name}.{column.name} nullable"
     extra = {c.name for c in table.c} - {c.name for c in table_schemas()[name]}
-    assert extra <= {"id"}
+    assert extra <= {"id", *STORE_ONLY_COLUMNS.get(name, ())}
+    assert all(table.c[c].nullable for c in STORE_ONLY_COLUMNS.get(name, ()))
 
 
 def test_sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout(tmp_path):

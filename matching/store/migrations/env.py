@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from alembic import context
 
+from matching.store import models
+from matching.store.base import Base
 from matching.store.db import make_engine
-from matching.store.models import Base
 
 config = context.config
 target_metadata = Base.metadata
+assert models.CONTRACT_MODELS  # the tables are declared (on Base.metadata) by importing the models
 
 
 def run_migrations_offline() -> None:
