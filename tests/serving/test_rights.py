@@ -187,7 +187,9 @@ def record_the_whole_loop(client, trained, person: str) -> dict:
     assert revised.status_code == 200, revised.text
     employer_id = revised.json()["draft"]["employer_id"]
     keys = trained.home / "api-keys.json"
-    identity = Identity(name="rights-employer", role="employer_contact", employer_id=employer_id)
+    presenting = {"candidate_id": person, "workplace_id": served["items"][0]["workplace_id"]}
+    assert client.post("/presentations", json=presenting, headers=adviser).status_code == 200
+    identity = Identity(name="rights-employer", role="employer", employer_id=employer_id)
     employer = {"Authorization": f"Bearer {add_key(keys, identity)}"}
     client.app.state.api_keys = load_keys(keys)
     for party, who in (("person", adviser), ("adviser", adviser), ("employer", employer)):
