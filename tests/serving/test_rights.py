@@ -312,3 +312,10 @@ def test_export_then_erasure_then_nothing_comes_back(client, trained, settings):
         posted = restarted.post("/shortlists", json={"candidate": {**record, "candidate_id": person}}, headers=adviser)
         assert posted.status_code == 410, posted.text
     assert rows_naming(settings.database_url, person) == {}
+
+
+def test_an_erasure_reason_of_blanks_is_a_422_naming_the_field(client, trained):
+    person = caseload(trained)[4]
+    refused = client.request("DELETE", f"/candidates/{person}", json={"reason": "\t "}, headers=trained.key("dpo"))
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["loc"] == ["body", "reason"]
