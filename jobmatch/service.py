@@ -115,11 +115,12 @@ def keys_add_arguments(p: argparse.ArgumentParser) -> None:
         "--role",
         required=True,
         choices=ROLES,
-        help="adviser, employer_contact, data_scientist, batch, data_protection_officer, or admin "
-        "(switches the model off and on)",
+        help="adviser, job_specialist (works with employers: their workplaces, presenting persons), employer "
+        "(the workplace's representative; needs --employer-id), data_scientist, batch, data_protection_officer, "
+        "or admin (switches the model off and on)",
     )
     p.add_argument("--adviser-id", default=None, help="an adviser's id: the caseload they may see")
-    p.add_argument("--employer-id", default=None, help="an employer contact's employer")
+    p.add_argument("--employer-id", default=None, help="an employer's id (required for --role employer)")
     p.add_argument(
         "--file", type=Path, default=None, help="key file (default: JOBMATCH_API_KEYS_FILE or data/api-keys.json)"
     )

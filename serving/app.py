@@ -58,6 +58,6 @@ def create_app(settings: Settings | None = None, state: ServiceState | None = No
 
     for r in ROUTERS:
         app.include_router(r)
-    app.include_router(web_router)  # the adviser's and employer contact's page, /app
+    app.include_router(web_router)  # the adviser's and employer's page, /app
     app.mount("/app/static", StaticFiles(directory=STATIC_DIR), name="web-static")
     return app

@@ -3,17 +3,21 @@ identity with one role. Only the keys' SHA-256 hashes are kept, in a JSON file o
 (`JOBMATCH_API_KEYS_FILE`, default `data/api-keys.json`); `jobmatch keys add` makes one.
 
 Roles: `adviser` (only candidates whose `adviser_id` is theirs), `job_specialist` (the support
-system's staff who work with employers: registers and changes the workplaces they work with),
-`employer_contact` (the workplace side), `data_scientist` (models, exports), `batch` (scoring any
+system's staff who work with employers: registers and changes the workplaces they work with, ranks
+persons for them and presents a person who is interested), `employer` (the workplace's
+representative: sees a person only after the person said they are interested and was presented to
+the workplace; approves plans), `data_scientist` (models, exports), `batch` (scoring any
 candidate, no decisions), `data_protection_officer` (the audit trail), `admin` (oversight: may switch
 the model off and on).
-Their names are in `serving.role_names` (free of FastAPI, for the command line).
+Their names are in `serving.role_names` (free of FastAPI, for the command line). A key file
+written before the employer's role was split still loads: `employer_contact` is read as `employer`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import secrets
 from collections.abc import Callable
@@ -23,7 +27,9 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 
-from serving.role_names import Role
+from serving.role_names import LEGACY_ROLES, Role
+
+log = logging.getLogger("jobmatch.serving")
 
 
 class Identity(BaseModel):
@@ -58,12 +64,19 @@ def load_keys(path: Path) -> dict[str, Identity]:
     if not isinstance(entries, list):
         raise KeyFileError(f"{path}: expected a JSON list of keys")
     keys: dict[str, Identity] = {}
+    renamed: dict[str, int] = {}
     for i, entry in enumerate(entries):
         try:
             digest = str(entry.pop("key_sha256"))
+            old = entry.get("role")
+            if isinstance(old, str) and old in LEGACY_ROLES:
+                entry["role"] = LEGACY_ROLES[old]
+                renamed[old] = renamed.get(old, 0) + 1
             keys[digest] = Identity.model_validate(entry)
         except (AttributeError, KeyError, ValueError) as error:
             raise KeyFileError(f"{path}: entry {i} is not a valid key ({error})") from error
+    for old, count in sorted(renamed.items()):  # counts and role names only: no one's name
+        log.info("API key file: %d key(s) with the earlier role %s read as %s", count, old, LEGACY_ROLES[old])
     return keys
 
 
@@ -72,8 +85,8 @@ def add_key(path: Path, identity: Identity) -> str:
     (shown once; it cannot be recovered from the file)."""
     if identity.role == "adviser" and not identity.adviser_id:
         raise KeyFileError("an adviser key needs --adviser-id (the adviser's caseload)")
-    if identity.role == "employer_contact" and not identity.employer_id:
-        raise KeyFileError("an employer contact key needs --employer-id")
+    if identity.role == "employer" and not identity.employer_id:
+        raise KeyFileError("an employer key needs --employer-id (the employer whose workplaces they represent)")
     entries = json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
     key = secrets.token_urlsafe(32)
     entries.append({"key_sha256": key_hash(key), **identity.model_dump(exclude_none=True)})

@@ -1,7 +1,9 @@
 """The adviser's decisions on suggestions (accept, or reject with a reason code) and the person's
 own answers to them. Both are append-only: a correction is a new row, the latest row of an item
 (by time, then by the order it was recorded) is the current one, and the earlier rows are its
-history, with who and when. Every function works inside the caller's transaction; it flushes but
+history, with who and when. `interested_in` says whether a person's latest answer on any
+suggestion of one workplace is "interested" (what lets the employer see them, with a
+presentation: `matching.store.presentations`). Every function works inside the caller's transaction; it flushes but
 never commits."""
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from matching.review import DECISIONS, PERSON_ANSWERS, REASON_CODES
 from matching.store.errors import StoreError
-from matching.store.models import Decision, PersonAnswer
+from matching.store.models import Decision, PersonAnswer, Shortlist, ShortlistItem
 from matching.store.shortlists import require_item
 from matching.store.values import aware, required_text
 
@@ -184,3 +186,20 @@ def person_answer_history(session: Session, item_id: int) -> list[PersonAnswerRe
         .order_by(PersonAnswer.recorded_at, PersonAnswer.id)
     )
     return [_answer_record(row) for row in rows]
+
+
+def interested_in(session: Session, candidate_id: str, workplace_id: str) -> bool:
+    """Whether the person's latest recorded answer on a suggestion of the workplace (on any of
+    their shortlists; the latest by time, then by the order recorded) is "interested".
+
+    False when the person has no answer on any suggestion of it (or no such suggestion at all).
+    """
+    latest = session.scalar(
+        select(PersonAnswer.answer)
+        .join(ShortlistItem, ShortlistItem.id == PersonAnswer.shortlist_item_id)
+        .join(Shortlist, Shortlist.id == ShortlistItem.shortlist_id)
+        .where(Shortlist.candidate_id == candidate_id, ShortlistItem.workplace_id == workplace_id)
+        .order_by(PersonAnswer.recorded_at.desc(), PersonAnswer.id.desc())
+        .limit(1)
+    )
+    return latest == "interested"

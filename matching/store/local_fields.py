@@ -95,3 +95,8 @@ def set_job_specialist(
 def workplaces_of_specialist(session: Session, specialist_id: str) -> list[str]:
     """The ids of the workplaces the job specialist works with, sorted."""
     return sorted(session.scalars(select(Workplace.workplace_id).where(Workplace.job_specialist_id == specialist_id)))
+
+
+def job_specialist_of(session: Session, workplace_id: str) -> str | None:
+    """The job specialist who works with the workplace, or None (none yet, or no such workplace)."""
+    return session.scalar(select(Workplace.job_specialist_id).where(Workplace.workplace_id == workplace_id))

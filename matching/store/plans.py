@@ -245,3 +245,14 @@ def plans_of_workplace(session: Session, workplace_id: str) -> list[int]:
             select(InclusionPlan.id).where(InclusionPlan.workplace_id == workplace_id).order_by(InclusionPlan.id)
         )
     )
+
+
+def plans_of_person_at(session: Session, candidate_id: str, workplace_id: str) -> list[int]:
+    """The ids of the person's plans at the workplace, oldest first."""
+    return list(
+        session.scalars(
+            select(InclusionPlan.id)
+            .where(InclusionPlan.candidate_id == candidate_id, InclusionPlan.workplace_id == workplace_id)
+            .order_by(InclusionPlan.id)
+        )
+    )

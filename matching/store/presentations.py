@@ -1,7 +1,7 @@
 """Presentations: an adviser or job specialist presented a person to a workplace. Once per person
 and workplace; presenting again keeps the first. The employer side may see a person only when they
-were presented there (and said they are interested: the serving side checks both). Erasing the
-person deletes their presentations (`matching.store.rights`)."""
+were presented there, their latest answer on a suggestion of it is "interested", and they consent
+(`employer_may_see`). Erasing the person deletes their presentations (`matching.store.rights`)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from matching.store.decisions import interested_in
 from matching.store.errors import NotFoundError
 from matching.store.models import Candidate, Presentation, Workplace
 from matching.store.values import aware, required_text
@@ -110,6 +111,16 @@ def presented_to(session: Session, workplace_id: str) -> list[str]:
     )
 
 
+def presentations_at(session: Session, workplace_id: str) -> list[PresentationRecord]:
+    """Every presentation to the workplace, in the order they were made."""
+    rows = session.scalars(
+        select(Presentation)
+        .where(Presentation.workplace_id == workplace_id)
+        .order_by(Presentation.presented_at, Presentation.id)
+    )
+    return [_record(row) for row in rows]
+
+
 def presentations_of(session: Session, candidate_id: str) -> list[PresentationRecord]:
     """Every presentation of the person (for their data export), oldest first."""
     rows = session.scalars(
@@ -118,3 +129,13 @@ def presentations_of(session: Session, candidate_id: str) -> list[PresentationRe
         .order_by(Presentation.presented_at, Presentation.id)
     )
     return [_record(row) for row in rows]
+
+
+def employer_may_see(session: Session, candidate_id: str, workplace_id: str) -> bool:
+    """Whether the workplace's employer may see the person: they consent, their latest recorded
+    answer on a suggestion of the workplace is "interested", and they were presented to it. Any
+    of the three missing (or an unknown person), the person does not exist for that employer."""
+    person = session.get(Candidate, candidate_id)
+    if person is None or not bool(person.consent):
+        return False
+    return interested_in(session, candidate_id, workplace_id) and is_presented(session, candidate_id, workplace_id)

@@ -1,7 +1,8 @@
 """A placement, from the agreed plan on: its events (contacted, trial started, trial completed,
 hired, ended, assessments) checked against the placement's state machine, and proactive
 follow-up (the contacts scheduled with the person and the workplace, and what is due or overdue
-for an adviser)."""
+for an adviser). The employer sees a placement only while they may see its person (interested and
+presented: `serving.api.plans.check_access`); otherwise 404."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from serving.api.plans import RESPONSES, check_access
 from serving.auth import Identity
 from serving.deps import State
 from serving.paths import AdviserId, StoreId
-from serving.roles import Adviser, AdviserOrEmployerContact
+from serving.roles import Adviser, AdviserOrEmployer
 from serving.schemas.common import unprocessable
 from serving.schemas.plans import EventIn, FollowUpIn, PlacementOut, day_problem, size_problems
 
@@ -73,12 +74,12 @@ def _load_placement(session: Session, placement_id: int, caller: Identity) -> Pl
         record = get_placement(session, placement_id)
     except NotFoundError as error:
         raise HTTPException(status_code=404, detail=str(error)) from error
-    check_access(session, caller, record.candidate_id, record.workplace_id)
+    check_access(session, caller, record.candidate_id, record.workplace_id, f"unknown placement {placement_id!r}")
     return record
 
 
 @router.get("/placements/{placement_id}", response_model=PlacementOut, responses=RESPONSES)
-def read_placement(placement_id: StoreId, state: State, caller: AdviserOrEmployerContact) -> PlacementOut:
+def read_placement(placement_id: StoreId, state: State, caller: AdviserOrEmployer) -> PlacementOut:
     """A placement's stage, its events, and what may happen next."""
     with session_scope(state.engine) as session:
         record = _load_placement(session, placement_id, caller)
@@ -99,7 +100,7 @@ def read_placement(placement_id: StoreId, state: State, caller: AdviserOrEmploye
     response_model=PlacementOut,
     responses={**RESPONSES, 409: {"description": "impossible transition; `allowed_next` lists what may come"}, 422: {}},
 )
-def record_event(placement_id: StoreId, body: EventIn, state: State, caller: AdviserOrEmployerContact) -> Any:
+def record_event(placement_id: StoreId, body: EventIn, state: State, caller: AdviserOrEmployer) -> Any:
     """Record what happened: contacted, trial_started, trial_completed, hired, ended (with a reason
     code), or an end-of-trial assessment from the employer or the person. The employer is
     contacted only once the person has said they are interested."""

@@ -1,7 +1,12 @@
 """The inclusion plan of an accepted suggestion: drafted from the match when the adviser accepts
 it, revised, and approved by the person, the employer and the adviser; when all three have
 approved the current revision, the placement opens and its follow-ups are scheduled
-(`serving.api.placements` follows it from there)."""
+(`serving.api.placements` follows it from there).
+
+The employer sees the plan (and approves it for the employer) only once the person's latest answer
+on a suggestion of the workplace is "interested" and an adviser or job specialist has presented
+them there (`serving.api.presentations`); before that the plan does not exist for them: 404, the
+same answer as for an unknown id."""
 
 from __future__ import annotations
 
@@ -21,11 +26,12 @@ from matching.store.errors import NotFoundError, StoreError
 from matching.store.followups import schedule_followups
 from matching.store.placements import open_placement, placement_of_plan
 from matching.store.plans import add_plan_revision, approve_plan, create_plan, get_plan, plan_for_item
+from matching.store.presentations import employer_may_see
 from matching.store.records import adviser_of, candidate_record, employer_of, workplace_record
 from serving.auth import Identity, check_caseload
 from serving.deps import State
 from serving.paths import StoreId
-from serving.roles import Adviser, AdviserOrEmployerContact
+from serving.roles import Adviser, AdviserOrEmployer
 from serving.schemas.common import ErrorMessage, unprocessable
 from serving.schemas.plans import ApprovalIn, PlanOut, RevisionIn, plan_limit_problems
 
@@ -33,8 +39,12 @@ router = APIRouter(tags=["plans and placements"])
 TRIAL_STARTS_AFTER_DAYS = 7
 RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorMessage, "description": "missing or unknown API key"},
-    403: {"model": ErrorMessage, "description": "not your caseload or workplace, or not your role"},
-    404: {"model": ErrorMessage, "description": "unknown plan or placement"},
+    403: {"model": ErrorMessage, "description": "not your caseload, or not your role"},
+    404: {
+        "model": ErrorMessage,
+        "description": "unknown plan or placement; for an employer also one whose person has not said they are "
+        "interested or was not presented to the workplace",
+    },
 }
 # What the workplace side does not see of a plan: how strong each support need is and the
 # person's skill levels (it sees which adaptations to give and which tasks to train).
@@ -56,13 +66,15 @@ def open_plan_for(session: Session, item_id: int, item: dict[str, Any], by: str)
     return create_plan(session, candidate["candidate_id"], workplace["workplace_id"], item_id, body, by)
 
 
-def check_access(session: Session, caller: Identity, candidate_id: str, workplace_id: str) -> None:
-    """An employer contact reaches only their employer's workplaces, an adviser only their own
-    caseload (403 otherwise)."""
-    if caller.role == "employer_contact":
-        employer = employer_of(session, workplace_id)
-        if employer is None or employer != caller.employer_id:
-            raise HTTPException(status_code=403, detail="this workplace is not your employer's")
+def check_access(session: Session, caller: Identity, candidate_id: str, workplace_id: str, unknown: str) -> None:
+    """An adviser reaches only their own caseload (403 otherwise). An employer reaches a person at
+    one of their employer's workplaces only when the person is interested in it and was presented
+    there (`employer_may_see`); otherwise 404 with `unknown`, the answer an unknown id gets."""
+    if caller.role == "employer":
+        if employer_of(session, workplace_id) != caller.employer_id or not employer_may_see(
+            session, candidate_id, workplace_id
+        ):
+            raise HTTPException(status_code=404, detail=unknown)
         return
     check_caseload(caller, adviser_of(session, candidate_id))
 
@@ -91,7 +103,7 @@ def _without(value: Any, keys: frozenset[str]) -> Any:
 def _plan_out(session: Session, plan_id: int, caller: Identity) -> PlanOut:
     stored = get_plan(session, plan_id)
     draft = PlanDraft(**stored["body"]).model_dump(mode="json")
-    if caller.role == "employer_contact":
+    if caller.role == "employer":
         draft = _without(draft, HIDDEN_FROM_EMPLOYER)
     return PlanOut(
         plan_id=stored["id"],
@@ -112,12 +124,12 @@ def _load_plan(session: Session, plan_id: int, caller: Identity) -> dict[str, An
         stored = get_plan(session, plan_id)
     except NotFoundError as error:
         raise HTTPException(status_code=404, detail=str(error)) from error
-    check_access(session, caller, stored["candidate_id"], stored["workplace_id"])
+    check_access(session, caller, stored["candidate_id"], stored["workplace_id"], f"unknown plan {plan_id!r}")
     return stored
 
 
 @router.get("/plans/{plan_id}", response_model=PlanOut, responses=RESPONSES)
-def read_plan(plan_id: StoreId, state: State, caller: AdviserOrEmployerContact) -> PlanOut:
+def read_plan(plan_id: StoreId, state: State, caller: AdviserOrEmployer) -> PlanOut:
     """The inclusion plan now, its revisions, and who has approved the current one."""
     with session_scope(state.engine) as session:
         stored = _load_plan(session, plan_id, caller)
@@ -156,11 +168,12 @@ def revise_plan(plan_id: StoreId, body: RevisionIn, state: State, caller: Advise
 @router.post(
     "/plans/{plan_id}/approvals", response_model=PlanOut, responses={**RESPONSES, 409: {"model": ErrorMessage}}
 )
-def approve(plan_id: StoreId, body: ApprovalIn, state: State, caller: AdviserOrEmployerContact) -> PlanOut:
+def approve(plan_id: StoreId, body: ApprovalIn, state: State, caller: AdviserOrEmployer) -> PlanOut:
     """Record one party's approval of the current revision: the adviser records the person's and
-    their own, the employer contact the employer's. When all three have approved, the placement
-    opens and its follow-ups are scheduled."""
-    if (caller.role == "employer_contact") != (body.party == "employer"):
+    their own, the employer the employer's (only once the person is interested and was presented
+    to the workplace: 404 before). When all three have approved, the placement opens and its
+    follow-ups are scheduled."""
+    if (caller.role == "employer") != (body.party == "employer"):
         raise HTTPException(status_code=403, detail=f"a {caller.role} cannot approve for the {body.party}")
     with session_scope(state.engine) as session:
         stored = _load_plan(session, plan_id, caller)

@@ -69,7 +69,7 @@ from serving.deps import State
 from serving.loading import RULE_NAME
 from serving.paths import CandidateId
 from serving.roles import AdviserOrDataProtectionOfficer, DataProtectionOfficer
-from serving.schemas.common import ErrorMessage
+from serving.schemas.common import ErrorMessage, unprocessable
 from serving.schemas.rights import (
     DataGroup,
     ErasureIn,
@@ -260,7 +260,9 @@ def erase(
         except NotFoundError as error:
             raise HTTPException(status_code=404, detail=str(error)) from error
         except StoreError as error:
-            status = 500 if error.field == "pseudonym_key" else 409 if error.field == "candidate_id" else 422
+            if error.field not in ("pseudonym_key", "candidate_id"):  # e.g. a reason of blanks only
+                raise unprocessable([([error.field or "reason"], str(error))]) from error
+            status = 500 if error.field == "pseudonym_key" else 409
             raise HTTPException(status_code=status, detail=str(error)) from error
     served = state.forget(candidate_id)
     state.congestion.refresh(state.engine)  # their suggestions no longer count against workplaces

@@ -1,4 +1,4 @@
-"""The adviser's page and the employer contact's mirror page, server-rendered (Jinja2, plain forms,
+"""The adviser's page and the employer's page, server-rendered (Jinja2, plain forms,
 no JavaScript), under `/app`.
 
 Every action calls the same functions as the JSON API, with the logged-in identity, so shortlists,
@@ -12,15 +12,16 @@ API records them:
 | `POST /app/shortlists/{id}/decisions` | `serving.api.review.record_decisions` |
 | `GET /app/plans/{id}` | `serving.api.plans.read_plan` |
 | `POST /app/plans/{id}/revisions` | `serving.api.plans.revise_plan` (only the fields changed) |
-| `POST /app/plans/{id}/approvals` | `serving.api.plans.approve` (adviser: own, person; employer contact: employer) |
+| `POST /app/plans/{id}/approvals` | `serving.api.plans.approve` (adviser: own, person; employer: employer) |
 | `POST /app/followups` | `serving.api.placements.record_contact` |
 | `GET /app` (adviser) | `serving.api.placements.due_follow_ups` for the follow-ups due and overdue |
-| `GET /app/employer` | `serving.api.employer.workplace_candidates` |
+| `GET /app/employer` | `serving.api.presentations.presented_persons` (only presented, interested persons; no ranking) |
 
 The rooms: `render` (templates, forms, the logged-in `Page`, score bars), `login` (login and
 logout), `adviser` (caseload, shortlists, decisions, follow-ups), `plans` (the plan, revisions,
-approvals), `employer` (the employer contact's page). Login and CSRF: `session`. Labels: `i18n`
-(Norwegian by default; `?lang=en` switches and is remembered in a cookie).
+approvals), `employer` (the employer's page: the persons presented to a workplace and their
+plans). Login and CSRF: `session`. Labels: `i18n` (Norwegian by default; `?lang=en` switches and
+is remembered in a cookie).
 """
 
 from fastapi import APIRouter, Request

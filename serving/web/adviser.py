@@ -43,7 +43,7 @@ router = APIRouter()
 @router.get("")
 def home(request: Request) -> Response:
     def show(page: Page) -> Response:
-        if page.identity.role == "employer_contact":
+        if page.identity.role == "employer":
             return redirect("/app/employer")
         return adviser_page(page)
 

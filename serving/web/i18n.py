@@ -28,8 +28,8 @@ LABELS: dict[str, dict[Lang, str]] = {
     "api_key": {"no": "API-nøkkel", "en": "API key"},
     "login_failed": {"no": "Ukjent nøkkel. Prøv igjen.", "en": "Unknown key. Try again."},
     "wrong_role": {
-        "no": "Denne siden er for veiledere og kontaktpersoner hos arbeidsgivere.",
-        "en": "This page is for advisers and employer contacts.",
+        "no": "Denne siden er for veiledere og arbeidsgivere.",
+        "en": "This page is for advisers and employers.",
     },
     "caseload": {"no": "Mine kandidater", "en": "My caseload"},
     "candidate": {"no": "Kandidat", "en": "Candidate"},
@@ -182,25 +182,26 @@ LABELS: dict[str, dict[Lang, str]] = {
         "approves the plan themselves.",
     },
     "approve_for_employer": {"no": "Godkjenn for arbeidsgiveren", "en": "Approve for the employer"},
-    "employer_page": {"no": "Kandidater til arbeidsplassen", "en": "Candidates for the workplace"},
+    "employer_page": {"no": "Kandidater presentert for arbeidsplassen", "en": "Persons presented to the workplace"},
     "employer_help": {
-        "no": "Personene vises bare med pseudonym. Forklaringen sier hva arbeidsplassen kan tilrettelegge, hva "
-        "som må ordnes annet sted og hva som krever opplæring.",
-        "en": "Persons appear by pseudonym only. The explanation says what the workplace can adapt, what must "
-        "be arranged elsewhere and what needs training.",
+        "no": "Her ser du bare personer som selv har sagt at de er interessert i arbeidsplassen, og som en "
+        "veileder eller jobbspesialist har presentert for dere. Personene vises bare med pseudonym.",
+        "en": "You see only persons who have said themselves that they are interested in the workplace and "
+        "whom an adviser or job specialist has presented to you. Persons appear by pseudonym only.",
     },
     "choose_workplace": {"no": "Arbeidsplass", "en": "Workplace"},
-    "show_candidates": {"no": "Vis kandidater", "en": "Show candidates"},
+    "show_presented": {"no": "Vis presenterte kandidater", "en": "Show presented persons"},
     "no_workplaces": {
         "no": "Arbeidsgiveren har ingen arbeidsplasser her.",
         "en": "Your employer has no workplaces here.",
     },
-    "eligible_candidates": {"no": "{n} aktuelle kandidater", "en": "{n} eligible candidates"},
-    "no_candidates": {"no": "Ingen kandidater passet nå.", "en": "No candidate fitted now."},
-    "workplace_gives": {"no": "Arbeidsplassen gir", "en": "The workplace gives"},
-    "arrange_elsewhere": {"no": "Må ordnes annet sted", "en": "To arrange elsewhere"},
-    "tasks_to_train": {"no": "Oppgaver å lære opp i", "en": "Tasks to train"},
-    "plans_for_workplace": {"no": "Inkluderingsplaner for arbeidsplassen", "en": "Inclusion plans for the workplace"},
+    "presented_heading": {"no": "Presenterte kandidater", "en": "Presented persons"},
+    "presented_on": {"no": "presentert {date}", "en": "presented {date}"},
+    "plan_link": {"no": "Inkluderingsplan for {candidate}", "en": "Inclusion plan for {candidate}"},
+    "no_presented": {
+        "no": "Ingen er presentert for denne arbeidsplassen ennå.",
+        "en": "No one has been presented to this workplace yet.",
+    },
     "no_plans": {"no": "Ingen planer ennå.", "en": "No plans yet."},
     "error": {"no": "Noe gikk galt", "en": "Something went wrong"},
     "problems": {"no": "Dette må rettes:", "en": "Please correct this:"},

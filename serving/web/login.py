@@ -1,5 +1,5 @@
 """Logging in to the page and out of it: the login form (with its pre-login CSRF token), the
-audited login that opens a cookie session for an adviser or an employer contact, and the logout.
+audited login that opens a cookie session for an adviser or an employer, and the logout.
 The sessions themselves live in `serving.web.session`."""
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
-"""The inclusion plan's page: the plan as the adviser (editable) or the employer contact (their
-part) sees it, saving the adviser's changes as a revision, and recording approvals. Each action
-calls the JSON API's own function (`serving.api.plans`)."""
+"""The inclusion plan's page: the plan as the adviser (editable) or the employer (their part) sees
+it, saving the adviser's changes as a revision, and recording approvals. Each action calls the JSON
+API's own function (`serving.api.plans`), so the employer gets the same 404 on the page as in the
+API for a person not yet interested or not presented to the workplace."""
 
 from __future__ import annotations
 
@@ -213,7 +214,7 @@ def approve_plan(request: Request, plan_id: StoreId, form: Form) -> Response:
             revision = int(form.get("revision", ""))
         except ValueError as error:
             raise HTTPException(status_code=422, detail="revision: must be a whole number") from error
-        if page.identity.role == "employer_contact":
+        if page.identity.role == "employer":
             parties = ["employer"]
         else:
             parties = ["adviser"] + (["person"] if form.get("person_approved") == "yes" else [])

@@ -33,7 +33,7 @@ TEMPLATES = jinja2.Environment(
     lstrip_blocks=True,
 )
 LANG_COOKIE = "jobmatch_lang"
-PAGE_ROLES = ("adviser", "employer_contact")
+PAGE_ROLES = ("adviser", "employer")
 TOP_K_CHOICES = (3, 5, 10, 20)
 DEFAULT_TOP_K = 5
 MAX_FORM_BYTES = 64 * 1024

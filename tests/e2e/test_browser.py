@@ -4,9 +4,10 @@ SQLite store and key file).
 
 An adviser logs in with their key, makes a shortlist for a person on their caseload, rejects one
 suggestion with a reason, accepts another with the keyboard alone, edits and saves the inclusion
-plan, and confirms it (their own approval and the person's); the employer contact logs in to the
-mirror page, sees the workplace's candidates and approves the plan; the adviser then sees the
-follow-ups due. The store must hold all of it, with the right actor, and the audit trail too.
+plan, and confirms it (their own approval and the person's); the employer logs in and sees no one
+at the workplace (and a 404 for the plan) until the person's interest is recorded and they are
+presented there, then sees the person, not a ranking, and approves the plan; the adviser then sees
+the follow-ups due. The store must hold all of it, with the right actor, and the audit trail too.
 
 Without Playwright or /usr/bin/chromium the tests skip and say why, except under CI=true, where
 they fail (.ci/run installs Debian's chromium). No browser is downloaded: Playwright drives the
@@ -264,25 +265,32 @@ def test_an_adviser_reviews_a_shortlist_and_confirms_the_plan(browser: Any, site
     expect(page.get_by_role("status")).to_have_text("Godkjenningen er registrert.")
     expect(page.locator(".approvals")).to_contain_text("Venter på: arbeidsgiveren")
 
-    # the employer contact's mirror page: candidates for the workplace, and the employer's approval
+    # the employer's page: no one is presented yet, and the plan does not exist for the employer
     with session_scope(make_engine(site.settings.database_url), readonly=True) as session:
         stored_plan = get_plan(session, plan_id)
     workplace_id = stored_plan["workplace_id"]
     employer_id = str(stored_plan["body"]["employer_id"])
-    employer_key = site.add_key(Identity(name="browser-employer", role="employer_contact", employer_id=employer_id))
+    employer_key = site.add_key(Identity(name="browser-employer", role="employer", employer_id=employer_id))
     employer_context = browser.new_context(viewport=VIEWPORT, locale="nb-NO")
     employer_page = log_in(employer_context, site, employer_key)
-    expect(employer_page.get_by_role("heading", name="Kandidater til arbeidsplassen")).to_be_visible()
+    expect(employer_page.get_by_role("heading", name="Kandidater presentert for arbeidsplassen")).to_be_visible()
     employer_page.get_by_label("Arbeidsplass", exact=True).select_option(workplace_id)
-    employer_page.get_by_role("button", name="Vis kandidater").click()
-    expect(employer_page.get_by_role("heading", name=re.compile(r"\d+ aktuelle kandidater"))).to_be_visible()
-    listed = employer_page.locator("li.suggestion")
-    if listed.count():
-        expect(listed.first.locator(".score-text")).to_contain_text("poengsum")
-        text = listed.first.inner_text()
-        assert "lat" not in text.split() and "needs_" not in text  # pseudonymous id and the minimised explanation
+    employer_page.get_by_role("button", name="Vis presenterte kandidater").click()
+    expect(employer_page.get_by_text("Ingen er presentert for denne arbeidsplassen ennå.")).to_be_visible()
+    hidden = employer_page.goto(f"{site.url}/app/plans/{plan_id}")
+    assert hidden is not None and hidden.status == 404
+    # the person's own answer and the presentation (through the JSON API, with the adviser's key)
+    with httpx.Client(base_url=site.url, headers={"Authorization": f"Bearer {site.adviser_key}"}) as api:
+        interest = {"answers": [{"rank": 2, "answer": "interested"}]}
+        assert api.post(f"/shortlists/{shortlist_id}/answers", json=interest).status_code == 200
+        presenting = {"candidate_id": candidate_id, "workplace_id": workplace_id}
+        assert api.post("/presentations", json=presenting).status_code == 200
+    employer_page.goto(f"{site.url}/app/employer?workplace_id={workplace_id}")
+    presented = employer_page.get_by_role("region", name="Presenterte kandidater")
+    expect(presented).to_contain_text(candidate_id)
+    assert "poengsum" not in employer_page.locator("main").inner_text()  # never a ranking or a score
     assert unlabelled_fields(employer_page) == []
-    employer_page.get_by_role("link", name=candidate_id).click()
+    employer_page.get_by_role("link", name=f"Inkluderingsplan for {candidate_id}").click()
     plan_text = employer_page.locator("main").inner_text()
     assert "(hjelper)" not in plan_text and "(må ha)" not in plan_text  # not how strong a need is
     expect(employer_page.get_by_label("Veileder på arbeidsplassen (fadder)")).to_have_value("Kari Nordmann")

@@ -1,5 +1,5 @@
-"""generate -> load -> shortlists -> answers, decisions, plans, events through the API ->
-retrain from the store: the new model is registered and evaluated like any other."""
+"""generate -> load -> shortlists -> answers, decisions, presentations, plans, events through the
+API -> retrain from the store: the new model is registered and evaluated like any other."""
 
 from __future__ import annotations
 
@@ -50,10 +50,12 @@ def test_retraining_from_the_record(tmp_path, monkeypatch, capsys):
                 headers=adviser,
             ).json()
             plan_id = record["items"][0]["plan_id"]
+            presenting = {"candidate_id": candidate_id, "workplace_id": served.json()["items"][0]["workplace_id"]}
+            assert client.post("/presentations", json=presenting, headers=adviser).status_code == 200
             employer_id = client.get(f"/plans/{plan_id}", headers=adviser).json()["draft"]["employer_id"]
             employer_key = add_key(
                 settings.api_keys_file,
-                Identity(name=f"rt-{employer_id}", role="employer_contact", employer_id=employer_id),
+                Identity(name=f"rt-{employer_id}", role="employer", employer_id=employer_id),
             )
             client.app.state.api_keys = load_keys(settings.api_keys_file)
             employer = {"Authorization": f"Bearer {employer_key}"}

@@ -1,5 +1,6 @@
-"""The employer's side: POST /workplaces/{id}/candidates ranks eligible persons for one opening with
-the same model, scores and explanations as the adviser's side, and shows no personal field."""
+"""The workplace's side: POST /workplaces/{id}/candidates ranks eligible persons for one opening with
+the same model, scores and explanations as the adviser's side, and shows no personal field. It is
+for the job specialist who works with the workplace (and batch); the employer gets 403."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from fastapi.testclient import TestClient
 
 from features.pairs import haversine_km
 from matching.candidates import CandidatePool, CandidateTable, WorkplacePool, eligible_candidates
+from matching.store.db import make_engine, session_scope
+from matching.store.local_fields import job_specialist_of, set_job_specialist
 from serving.app import create_app
 from serving.auth import Identity, add_key
 
@@ -29,9 +32,9 @@ AUDIT_KEYS = {"top_k", "eligible_candidates", "items", "model_version"}
 class Openings:
     table: CandidateTable
     pool: WorkplacePool
-    busy: str  # an open workplace with many eligible persons
+    busy: str  # an open workplace with many eligible persons, the specialist's
     eligible: int  # how many
-    other_employers: str  # an open workplace of another employer
+    other_employers: str  # an open workplace of another employer, not the specialist's
     inactive: str
     no_slot: str
     keys: dict[str, str]
@@ -54,15 +57,9 @@ def openings(trained) -> Openings:
     no_slot = np.flatnonzero(frame["active"].to_numpy(dtype=bool) & (pool.arrays["slots"] == 0))
     path = trained.home / "api-keys.json"  # written before this module's app starts
     keys = {
-        "employer": add_key(path, Identity(name="test-employer", role="employer_contact", employer_id=employer)),
-        "other_employer": add_key(
-            path,
-            Identity(
-                name="test-other-employer",
-                role="employer_contact",
-                employer_id=str(frame["employer_id"].iat[others[0]]),
-            ),
-        ),
+        "specialist": add_key(path, Identity(name=SPECIALIST, role="job_specialist")),
+        "other_specialist": add_key(path, Identity(name="test-other-specialist", role="job_specialist")),
+        "employer": add_key(path, Identity(name="test-employer", role="employer", employer_id=employer)),
     }
     ids = frame["workplace_id"]
     return Openings(
@@ -77,10 +74,23 @@ def openings(trained) -> Openings:
     )
 
 
+SPECIALIST = "test-specialist"
+
+
 @pytest.fixture(scope="module")
 def client(trained, openings):
+    """The app, with the job specialist working with the busy workplace (as before, afterwards)."""
     with TestClient(create_app(trained.settings())) as client:
-        yield client
+        engine = make_engine(trained.settings().database_url)
+        with session_scope(engine) as session:
+            before = job_specialist_of(session, openings.busy)
+            set_job_specialist(session, openings.busy, SPECIALIST)
+        try:
+            yield client
+        finally:
+            with session_scope(engine) as session:
+                set_job_specialist(session, openings.busy, before)
+            engine.dispose()
 
 
 def candidates_for(client, workplace_id: str, headers: dict[str, str], top_k: object = 10):
@@ -88,7 +98,7 @@ def candidates_for(client, workplace_id: str, headers: dict[str, str], top_k: ob
 
 
 def test_a_ranked_explained_list_of_persons_without_personal_fields(client, openings, trained):
-    response = candidates_for(client, openings.busy, openings.header("employer"), top_k=7)
+    response = candidates_for(client, openings.busy, openings.header("specialist"), top_k=7)
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["model"]["version"] == trained.model.version and body["model"]["name"] == "jobmatch-ranker"
@@ -112,10 +122,10 @@ def test_a_ranked_explained_list_of_persons_without_personal_fields(client, open
 
 
 def test_a_pair_has_the_same_score_and_explanation_from_either_side(client, openings, trained):
-    items = candidates_for(client, openings.busy, openings.header("employer"), top_k=20).json()["items"]
-    matcher = client.app.state.service.matcher()
-    positions = openings.table.positions()
-    w = openings.pool.positions()[openings.busy]
+    items = candidates_for(client, openings.busy, openings.header("specialist"), top_k=20).json()["items"]
+    scoring = client.app.state.service.scoring()  # the records served now (the job specialist changed one)
+    matcher, positions = scoring.matcher, scoring.served.positions
+    w = scoring.served.workplace_positions[openings.busy]
     for item in items:
         scored = matcher.score_rows(np.array([positions[item["candidate_id"]]]))
         (pos,) = np.flatnonzero(scored.w_idx == w)
@@ -177,9 +187,10 @@ def test_the_reverse_index_finds_exactly_the_pairs_of_the_persons_side(openings)
                 assert len(found) == 0
 
 
-def test_only_the_employers_contact_and_batch_may_ask(client, openings, trained):
-    assert candidates_for(client, openings.other_employers, openings.header("employer")).status_code == 403
-    assert candidates_for(client, openings.busy, openings.header("other_employer")).status_code == 403
+def test_only_the_workplaces_job_specialist_and_batch_may_ask(client, openings, trained):
+    assert candidates_for(client, openings.other_employers, openings.header("specialist")).status_code == 403
+    assert candidates_for(client, openings.busy, openings.header("other_specialist")).status_code == 403
+    assert candidates_for(client, openings.busy, openings.header("employer")).status_code == 403  # never a ranking
     for role in ("adviser", "scientist", "dpo"):
         assert candidates_for(client, openings.busy, trained.key(role)).status_code == 403
     assert candidates_for(client, openings.busy, {}).status_code == 401
@@ -196,18 +207,18 @@ def test_unknown_closed_and_full_workplaces(client, openings, trained):
 
 def test_top_k_is_bounded(client, openings):
     for top_k in (0, 101, "5", None):
-        assert candidates_for(client, openings.busy, openings.header("employer"), top_k).status_code == 422
+        assert candidates_for(client, openings.busy, openings.header("specialist"), top_k).status_code == 422
     response = client.post(
-        f"/workplaces/{openings.busy}/candidates", json={"top_k": 3, "lat": 60.0}, headers=openings.header("employer")
+        f"/workplaces/{openings.busy}/candidates", json={"top_k": 3, "lat": 60.0}, headers=openings.header("specialist")
     )
     assert response.status_code == 422
 
 
 def test_the_audit_trail_holds_counts_and_the_model_version_only(client, openings, trained):
-    assert candidates_for(client, openings.busy, openings.header("employer"), top_k=4).status_code == 200
+    assert candidates_for(client, openings.busy, openings.header("specialist"), top_k=4).status_code == 200
     entries = client.get("/audit", params={"subject_id": openings.busy}, headers=trained.key("dpo")).json()
     entry = [e for e in entries if e["action"] == "workplace_candidates"][-1]
-    assert entry["actor"] == "test-employer" and entry["role"] == "employer_contact"
+    assert entry["actor"] == SPECIALIST and entry["role"] == "job_specialist"
     assert entry["subject_type"] == "workplace"
     assert set(entry["detail"]) == AUDIT_KEYS
     assert entry["detail"] == {
@@ -221,7 +232,7 @@ def test_the_audit_trail_holds_counts_and_the_model_version_only(client, opening
 def test_without_a_model_it_is_503(trained, openings):
     settings = trained.settings(model_uri="models:/jobmatch-ranker@missing")
     with TestClient(create_app(settings)) as client:
-        assert candidates_for(client, openings.busy, openings.header("employer")).status_code == 503
+        assert candidates_for(client, openings.busy, openings.header("specialist")).status_code == 503
 
 
 def test_the_route_is_documented(client):

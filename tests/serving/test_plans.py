@@ -1,5 +1,7 @@
-"""Accepted suggestion -> inclusion plan -> three approvals -> placement events -> follow-ups,
-through the API, and the grade the store derives from them for retraining."""
+"""Accepted suggestion -> inclusion plan -> the person's interest -> presented to the workplace ->
+three approvals -> placement events -> follow-ups, through the API, and the grade the store derives
+from them for retraining. The employer sees the plan only after the person's interest and the
+presentation (404 before)."""
 
 from __future__ import annotations
 
@@ -61,9 +63,18 @@ def test_from_acceptance_to_hire_with_follow_up(app_client, trained):
 
     employer_id = app_client.get(f"/plans/{plan_id}", headers=adviser).json()["draft"]["employer_id"]
     keys = trained.home / "api-keys.json"
-    employer_key = add_key(keys, Identity(name="test-employer", role="employer_contact", employer_id=employer_id))
+    employer_key = add_key(keys, Identity(name="test-employer", role="employer", employer_id=employer_id))
     app_client.app.state.api_keys = load_keys(keys)
     employer = {"Authorization": f"Bearer {employer_key}"}
+    to_employer = {"party": "employer", "revision": 2}
+    # the person has not said they are interested: the plan does not exist for the employer
+    assert app_client.get(f"/plans/{plan_id}", headers=employer).status_code == 404
+    assert app_client.post(f"/plans/{plan_id}/approvals", json=to_employer, headers=employer).status_code == 404
+    presenting = {"candidate_id": shortlist["candidate_id"], "workplace_id": shortlist["items"][0]["workplace_id"]}
+    assert app_client.post("/presentations", json=presenting, headers=adviser).status_code == 409
+    app_client.post(f"{url}/answers", json={"answers": [{"rank": 1, "answer": "interested"}]}, headers=adviser)
+    assert app_client.get(f"/plans/{plan_id}", headers=employer).status_code == 404  # interested, not presented
+    assert app_client.post("/presentations", json=presenting, headers=adviser).status_code == 200
     as_adviser = app_client.get(f"/plans/{plan_id}", headers=adviser).json()["draft"]
     as_employer = app_client.get(f"/plans/{plan_id}", headers=employer).json()["draft"]
     assert '"skill_level"' in json.dumps(as_adviser) and '"need"' in json.dumps(as_adviser)
@@ -76,9 +87,13 @@ def test_from_acceptance_to_hire_with_follow_up(app_client, trained):
     assert agreed["agreed"] and agreed["placement_id"] is not None
     placement = f"/placements/{agreed['placement_id']}"
 
+    # the person is unsure again: the employer is not contacted, and no longer sees them
+    app_client.post(f"{url}/answers", json={"answers": [{"rank": 1, "answer": "unsure"}]}, headers=adviser)
     early = app_client.post(f"{placement}/events", json={"kind": "contacted"}, headers=adviser)
     assert early.status_code == 409 and "interest" in early.json()["detail"]
+    assert app_client.get(placement, headers=employer).status_code == 404
     app_client.post(f"{url}/answers", json={"answers": [{"rank": 1, "answer": "interested"}]}, headers=adviser)
+    assert app_client.get(placement, headers=employer).status_code == 200
     assert app_client.post(f"{placement}/events", json={"kind": "contacted"}, headers=adviser).status_code == 200
     jump = app_client.post(f"{placement}/events", json={"kind": "hired"}, headers=employer)
     assert jump.status_code == 409 and set(jump.json()["allowed_next"]) == {"trial_started", "ended"}

@@ -178,13 +178,13 @@ def test_a_trial_takes_a_slot_and_an_end_gives_it_back(workers, trained):
     decided = one.post(f"{url}/decisions", json={"decisions": [{"rank": rank, "decision": "accept"}]}, headers=adviser)
     plan_id = next(i["plan_id"] for i in decided.json()["items"] if i["rank"] == rank)
     keys = trained.home / "api-keys.json"
-    employer_key = add_key(
-        keys, Identity(name="test-live-employer", role="employer_contact", employer_id="live-employer")
-    )
+    employer_key = add_key(keys, Identity(name="test-live-employer", role="employer", employer_id="live-employer"))
     for client in (one, two):
         client.app.state.api_keys = load_keys(keys)
     employer = {"Authorization": f"Bearer {employer_key}"}
     one.post(f"{url}/answers", json={"answers": [{"rank": rank, "answer": "interested"}]}, headers=adviser)
+    presenting = {"candidate_id": served["candidate_id"], "workplace_id": "live-one-slot"}
+    assert one.post("/presentations", json=presenting, headers=specialists["specialist"]).status_code == 200
     for party, who in (("person", adviser), ("adviser", adviser), ("employer", employer)):
         agreed = one.post(f"/plans/{plan_id}/approvals", json={"party": party, "revision": 1}, headers=who)
         assert agreed.status_code == 200, agreed.text

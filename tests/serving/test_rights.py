@@ -187,7 +187,9 @@ def record_the_whole_loop(client, trained, person: str) -> dict:
     assert revised.status_code == 200, revised.text
     employer_id = revised.json()["draft"]["employer_id"]
     keys = trained.home / "api-keys.json"
-    identity = Identity(name="rights-employer", role="employer_contact", employer_id=employer_id)
+    presenting = {"candidate_id": person, "workplace_id": served["items"][0]["workplace_id"]}
+    assert client.post("/presentations", json=presenting, headers=adviser).status_code == 200
+    identity = Identity(name="rights-employer", role="employer", employer_id=employer_id)
     employer = {"Authorization": f"Bearer {add_key(keys, identity)}"}
     client.app.state.api_keys = load_keys(keys)
     for party, who in (("person", adviser), ("adviser", adviser), ("employer", employer)):
@@ -310,3 +312,10 @@ def test_export_then_erasure_then_nothing_comes_back(client, trained, settings):
         posted = restarted.post("/shortlists", json={"candidate": {**record, "candidate_id": person}}, headers=adviser)
         assert posted.status_code == 410, posted.text
     assert rows_naming(settings.database_url, person) == {}
+
+
+def test_an_erasure_reason_of_blanks_is_a_422_naming_the_field(client, trained):
+    person = caseload(trained)[4]
+    refused = client.request("DELETE", f"/candidates/{person}", json={"reason": "\t "}, headers=trained.key("dpo"))
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["loc"] == ["body", "reason"]

@@ -75,6 +75,7 @@ ROLE: dict[tuple[str, str], str] = {
     ("POST", "/workplaces"): "specialist",
     ("GET", "/workplaces/{workplace_id}"): "specialist",
     ("PATCH", "/workplaces/{workplace_id}"): "specialist",
+    ("GET", "/workplaces/{workplace_id}/presented"): "employer",
 }
 # fields a plan revision may change (matching.inclusion.revise), for generated values to land on
 REVISABLE = (
@@ -154,10 +155,15 @@ def fuzz_app(
         third = f"/shortlists/{shortlists[2]['shortlist_id']}"
         plan_id = post(f"{third}/decisions", accept)["items"][0]["plan_id"]
         post(f"{third}/answers", {"answers": [{"rank": 1, "answer": "interested"}]})
+        presented = {
+            "candidate_id": shortlists[2]["candidate_id"],
+            "workplace_id": shortlists[2]["items"][0]["workplace_id"],
+        }
+        post("/presentations", presented)  # interested and presented: the employer may see the plan
         plan = client.get(f"/plans/{plan_id}", headers=adviser).json()
         keys["employer"] = add_key(
             keys_file,
-            Identity(name="fuzz-employer", role="employer_contact", employer_id=plan["draft"]["employer_id"]),
+            Identity(name="fuzz-employer", role="employer", employer_id=plan["draft"]["employer_id"]),
         )
         app.state.api_keys = load_keys(keys_file)
         employer = {"Authorization": f"Bearer {keys['employer']}"}
@@ -267,6 +273,9 @@ def _aimed(case: Any, method: str, path: str, fuzz: Fuzz) -> bool:
             case.body = {"candidate": record, "top_k": _top_k(body)}
         else:
             case.body = {"candidate_id": fuzz.known["candidate_id"], "top_k": _top_k(body)}
+        return True
+    if (method, path) == ("POST", "/presentations") and body is not None:  # a real person and workplace
+        case.body = {"candidate_id": fuzz.known["candidate_id"], "workplace_id": fuzz.known["workplace_id"]}
         return True
     if (method, path) == ("POST", "/plans/{plan_id}/revisions") and body is not None:
         changes = body.get("changes")

@@ -133,7 +133,7 @@ def test_caseloads_and_roles_hold_on_the_page(app: Any, trained: Any) -> None:
     assert not_mine.status_code == 403 and "caseload" in not_mine.text
     assert mine.get("/app/shortlists/999999").status_code == 404
     assert mine.get("/app/plans/999999").status_code == 404
-    assert mine.get("/app/employer").status_code == 403  # the employer page is the employer contact's
+    assert mine.get("/app/employer").status_code == 403  # the employer page is the employer's
 
 
 def test_plan_edits_are_revisions_and_stale_forms_are_refused(app: Any, trained: Any) -> None:
