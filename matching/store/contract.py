@@ -216,7 +216,10 @@ def upsert_table(
     has_id = "id" in model.__table__.c
     selected = [model.__table__.c[c] for c in columns] + ([model.__table__.c["id"]] if has_id else [])
     existing: dict[tuple[Any, ...], tuple[tuple[Any, ...], Any]] = {}
-    for row in session.execute(select(*selected)):
+    query = select(*selected)
+    if len(key) == 1 and len(incoming) <= ID_BATCH:  # a few records (an edit through the API): read only those
+        query = query.where(model.__table__.c[key[0]].in_([values[columns.index(key[0])] for values in incoming]))
+    for row in session.execute(query):
         values = tuple(row[: len(columns)])
         existing[tuple(values[columns.index(k)] for k in key)] = (values, row[-1] if has_id else None)
     inserts: list[dict[str, Any]] = []

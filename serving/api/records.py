@@ -24,14 +24,15 @@ from matching.records import table_schemas, validate_table
 from matching.store.audit import record_audit
 from matching.store.contract import upsert_table
 from matching.store.db import session_scope
-from matching.store.local_fields import set_job_specialist
+from matching.store.errors import StoreError
+from matching.store.local_fields import set_display_name, set_job_specialist
 from matching.store.records import candidate_record, workplace_record
 from serving.auth import Identity, check_caseload
 from serving.deps import State
 from serving.paths import CandidateId, WorkplaceId
 from serving.roles import Adviser, JobSpecialist
 from serving.schemas.common import ErrorMessage, ValidationErrors
-from serving.schemas.records import CandidatePatch, CandidateRecord, RecordOut, WorkplacePatch, WorkplaceRecord
+from serving.schemas.records import STORE_ONLY, CandidateChange, CandidateIn, RecordOut, WorkplacePatch, WorkplaceRecord
 
 router = APIRouter(tags=["records"])
 RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -69,11 +70,29 @@ def _audit(session: Session, caller: Identity, action: str, table: str, record_i
 
 
 def _out(table: str, record: dict[str, Any], changed: list[str]) -> RecordOut:
-    return RecordOut(record=_contract_fields(table, record), changed=changed)
+    return RecordOut(record=_contract_fields(table, record), display_name=record.get("display_name"), changed=changed)
+
+
+def _store_only(
+    session: Session, table: str, record_id: str, fields: dict[str, Any], stored: dict[str, Any]
+) -> list[str]:
+    """Write the fields the store keeps beside the contract (a person's display name); the names of
+    those that changed."""
+    if table != "candidates" or "display_name" not in fields:
+        return []
+    before = stored.get("display_name")
+    try:
+        after = set_display_name(session, record_id, fields["display_name"])
+    except StoreError as error:
+        raise RequestValidationError(
+            [{"loc": ("body", "display_name"), "msg": str(error), "type": "value_error", "input": None}]
+        ) from error
+    return ["display_name"] if after != before else []
 
 
 def _create(state: State, caller: Identity, table: str, body: BaseModel, response: Response) -> RecordOut:
     record = body.model_dump()
+    local = {name: record.pop(name) for name in STORE_ONLY if name in record}
     record_id = str(record[_KEYS[table]]).strip()
     frame = _checked(table, record)
     with session_scope(state.engine) as session:
@@ -85,17 +104,19 @@ def _create(state: State, caller: Identity, table: str, body: BaseModel, respons
         _store(session, state, table, frame)
         if table == "workplaces":
             set_job_specialist(session, record_id, caller.name)
-        _audit(session, caller, f"create_{table[:-1]}", table, record_id, sorted(record))
+        named = _store_only(session, table, record_id, local, {})
+        _audit(session, caller, f"create_{table[:-1]}", table, record_id, sorted([*record, *named]))
         stored = read(session, record_id) or {}
     response.headers["Location"] = f"/{table}/{quote(record_id, safe='')}"
-    return _out(table, stored, sorted(record))
+    return _out(table, stored, sorted([*record, *named]))
 
 
 def _change(
     state: State, table: str, record_id: str, body: BaseModel, stored: dict[str, Any]
 ) -> tuple[pd.DataFrame, list[str]]:
-    """The stored record with the body's fields, checked whole; and the names of the fields that changed."""
-    changes = body.model_dump(exclude_unset=True)
+    """The stored record with the body's contract fields, checked whole; and the names of the
+    contract fields that changed."""
+    changes = {k: v for k, v in body.model_dump(exclude_unset=True).items() if k not in STORE_ONLY}
     record = _contract_fields(table, stored) | changes
     changed = sorted(name for name, value in changes.items() if stored.get(name) != value)
     return _checked(table, record), changed
@@ -112,7 +133,7 @@ def _change(
     },
     summary="Register a person in the adviser's caseload",
 )
-def create_candidate(body: CandidateRecord, state: State, caller: Adviser, response: Response) -> RecordOut:  # type: ignore[valid-type]
+def create_candidate(body: CandidateIn, state: State, caller: Adviser, response: Response) -> RecordOut:  # type: ignore[valid-type]
     """A new person, all of their record (data contract v1). `adviser_id` defaults to the
     caller's own; an adviser registers only persons of their own caseload. Used by the next
     shortlist in every worker."""
@@ -143,7 +164,7 @@ def read_candidate(candidate_id: CandidateId, state: State, caller: Adviser) -> 
     responses={**RESPONSES, 404: {"model": ErrorMessage, "description": "unknown person"}},
     summary="Change some fields of a person's record",
 )
-def change_candidate(candidate_id: CandidateId, body: CandidatePatch, state: State, caller: Adviser) -> RecordOut:  # type: ignore[valid-type]
+def change_candidate(candidate_id: CandidateId, body: CandidateChange, state: State, caller: Adviser) -> RecordOut:  # type: ignore[valid-type]
     """Only the fields given change; the whole record is checked again by the contract's rules.
     Withdrawn consent (`"consent": false`) stops matching at once. Handing the person to another
     adviser (`adviser_id`) takes them out of the caller's caseload."""
@@ -155,9 +176,11 @@ def change_candidate(candidate_id: CandidateId, body: CandidatePatch, state: Sta
         frame, changed = _change(state, "candidates", candidate_id, body, stored)
         if changed:
             _store(session, state, "candidates", frame)
-            _audit(session, caller, "update_candidate", "candidates", candidate_id, changed)
+        changed += _store_only(session, "candidates", candidate_id, body.model_dump(exclude_unset=True), stored)  # type: ignore[attr-defined]
+        if changed:
+            _audit(session, caller, "update_candidate", "candidates", candidate_id, sorted(changed))
         stored = candidate_record(session, candidate_id) or {}
-    return _out("candidates", stored, changed)
+    return _out("candidates", stored, sorted(changed))
 
 
 def _check_specialist(caller: Identity, stored: dict[str, Any]) -> None:

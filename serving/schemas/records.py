@@ -117,9 +117,25 @@ WorkplaceRecord = build_record("workplaces")
 CandidatePatch = build_patch(CandidateRecord, "candidate_id")
 WorkplacePatch = build_patch(WorkplaceRecord, "workplace_id")
 
+DISPLAY_NAME_LENGTH = 100
+_DISPLAY_NAME: Any = (
+    str | None,
+    Field(
+        None,
+        max_length=DISPLAY_NAME_LENGTH,
+        description="the name advisers see instead of the id: kept in the store only (never a feature, never in "
+        "logs or the audit trail, erased with the person); empty clears it",
+    ),
+)
+# a person registered or changed through the service may carry the display name beside the contract's fields
+CandidateIn = create_model("CandidateIn", __base__=CandidateRecord, display_name=_DISPLAY_NAME)
+CandidateChange = create_model("CandidateChange", __base__=CandidatePatch, display_name=_DISPLAY_NAME)
+STORE_ONLY = frozenset({"display_name"})
+
 
 class RecordOut(BaseModel):
     """A stored record, as the contract has it, and who manages it."""
 
     record: dict[str, Any] = Field(description="the record's fields, as data contract v1 names them")
+    display_name: str | None = Field(None, description="a person's display name (store only), if set")
     changed: list[str] = Field(default_factory=list, description="the fields this request changed")

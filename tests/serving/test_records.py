@@ -222,3 +222,21 @@ def test_a_load_after_a_live_edit_wins_and_the_trail_holds_both(workers, trained
     trail = one.get("/audit", params={"subject_id": workplace}, headers=dpo).json()
     actions = [e["action"] for e in sorted(trail, key=lambda e: e["at"])]
     assert actions.index("update_workplace") < actions.index("load_workplace"), actions
+
+
+def test_a_display_name_is_kept_in_the_store_only(workers, trained):
+    one, two, _ = workers
+    adviser, dpo = trained.key("adviser"), trained.key("dpo")
+    person = own_candidate(trained)
+    named = one.patch(f"/candidates/{person}", json={"display_name": "  Kari Nordmann "}, headers=adviser)
+    assert named.status_code == 200, named.text
+    assert named.json()["display_name"] == "Kari Nordmann" and named.json()["changed"] == ["display_name"]
+    assert "display_name" not in named.json()["record"], "not a field of the contract"
+    assert two.get(f"/candidates/{person}", headers=adviser).json()["display_name"] == "Kari Nordmann"
+    assert two.post("/shortlists", json={"candidate_id": person}, headers=adviser).status_code == 200
+    trail = one.get("/audit", params={"subject_id": person}, headers=dpo).json()
+    assert "Kari" not in str(trail) and ["display_name"] in [e["detail"].get("fields") for e in trail]
+    too_long = one.patch(f"/candidates/{person}", json={"display_name": "x" * 101}, headers=adviser)
+    assert too_long.status_code == 422 and "display_name" in too_long.text
+    cleared = one.patch(f"/candidates/{person}", json={"display_name": ""}, headers=adviser)
+    assert cleared.status_code == 200 and cleared.json()["display_name"] is None
