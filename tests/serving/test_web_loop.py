@@ -54,6 +54,19 @@ def today_in_norway() -> str:
     return dt.datetime.now(zoneinfo.ZoneInfo("Europe/Oslo")).strftime("%d.%m.%Y")
 
 
+def unlabelled(page: str) -> list[str]:
+    """Form controls (not hidden) without a `<label for=...>` of their id."""
+    labelled = set(re.findall(r'<label for="([^"]+)"', page))
+    bad = []
+    for tag in re.findall(r"<(?:input|select|textarea)\b[^>]*>", page):
+        if 'type="hidden"' in tag:
+            continue
+        found = re.search(r'id="([^"]+)"', tag)
+        if found is None or found.group(1) not in labelled:
+            bad.append(tag)
+    return bad
+
+
 def post(client: TestClient, url: str, data: dict[str, str]) -> Any:
     return client.post(url, data=data, follow_redirects=False)
 
@@ -67,7 +80,7 @@ def test_the_page_carries_the_loop_from_answer_to_hire(loop: Loop, trained: Any)
     shortlist_id = int(shortlist_url.rsplit("/", 1)[1])
     page = adviser.get(shortlist_url).text
     assert "Personen har ikke svart ennå." in page and 'data-action="present"' not in page
-    assert 'for="answer-1"' in page and "Personens svar på forslag 1" in page  # a labelled control
+    assert 'for="answer-1"' in page and "Personens svar på forslag 1" in page and unlabelled(page) == []
 
     # presenting before the person's interest: refused on the page, in Norwegian
     early = post(adviser, f"{shortlist_url}/presentations", {"csrf_token": csrf, "rank": "1"})
@@ -148,6 +161,13 @@ def test_the_page_carries_the_loop_from_answer_to_hire(loop: Loop, trained: Any)
 
         step("contacted")
         slots = free_slots()
+        # no free slot: the trial cannot start, said in Norwegian, and nothing is saved
+        url, specialist = f"/workplaces/{workplace_id}", loop.header("specialist")
+        assert loop.client.patch(url, json={"slots": 0}, headers=specialist).status_code == 200
+        full = post(adviser, events_url, {"csrf_token": csrf, "kind": "trial_started"})
+        assert full.status_code == 409 and "Arbeidsplassen har ingen ledig plass" in full.text
+        assert placement()["stage"] == "contacted"
+        assert loop.client.patch(url, json={"slots": slots}, headers=specialist).status_code == 200
         step("trial_started")
         assert free_slots() == slots - 1  # the trial took a slot
         assert placement()["stage"] == "trial_started"
@@ -161,7 +181,8 @@ def test_the_page_carries_the_loop_from_answer_to_hire(loop: Loop, trained: Any)
 
         step("trial_completed")
         page = adviser.get(plan_url).text
-        assert "Vurdering ved slutten av arbeidstreningen" in page and 'for="tasks_mastered"' in page
+        assert "Vurdering ved slutten av arbeidstreningen" in page and unlabelled(page) == []
+        assert '<select id="kind" name="kind"' in page and '<select id="end_reason" name="reason">' in page
 
         # the person's assessment, recorded by the adviser; the employer's own, on the employer's plan page
         incomplete = post(adviser, events_url, {"csrf_token": csrf, "kind": "assessment", "source": "person"})
@@ -183,6 +204,7 @@ def test_the_page_carries_the_loop_from_answer_to_hire(loop: Loop, trained: Any)
         employer_page = employer.get(plan_url).text
         assert "Vurdering ved slutten av arbeidstreningen" in employer_page
         assert 'name="source"' not in employer_page  # the employer gives their own assessment only
+        assert unlabelled(employer_page) == []
         not_theirs = post(employer, events_url, {"csrf_token": employer_csrf, "kind": "hired"})
         assert not_theirs.status_code == 403
         employer_assessment = {
