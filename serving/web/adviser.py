@@ -1,6 +1,8 @@
 """The adviser's page: the caseload, the recent shortlists and the follow-ups due, making a
-shortlist, showing a recorded one with its explanations, recording an accept or a reject, and
-marking a follow-up contact done. Each action calls the JSON API's own function."""
+shortlist, showing a recorded one with its explanations (and, per suggestion, the person's latest
+answer and whether they were presented to its workplace), recording an accept or a reject, and
+marking a follow-up contact done. Each action calls the JSON API's own function. Recording the
+person's answer and presenting them are in `serving.web.answers`."""
 
 from __future__ import annotations
 
