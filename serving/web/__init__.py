@@ -13,21 +13,26 @@ API records them:
 | `GET /app/plans/{id}` | `serving.api.plans.read_plan` |
 | `POST /app/plans/{id}/revisions` | `serving.api.plans.revise_plan` (only the fields changed) |
 | `POST /app/plans/{id}/approvals` | `serving.api.plans.approve` (adviser: own, person; employer: employer) |
+| `POST /app/shortlists/{id}/answers` | `serving.api.review.record_answers` (the person's own answer) |
+| `POST /app/shortlists/{id}/presentations` | `serving.api.presentations.present_person` (`POST /presentations`) |
+| `GET /app/plans/{id}` (once agreed) | `serving.api.placements.read_placement` (the placement's timeline) |
+| `POST /app/placements/{id}/events` | `serving.api.placements.record_event` (a step, or an assessment) |
 | `POST /app/followups` | `serving.api.placements.record_contact` |
 | `GET /app` (adviser) | `serving.api.placements.due_follow_ups` for the follow-ups due and overdue |
 | `GET /app/employer` | `serving.api.presentations.presented_persons` (only presented, interested persons; no ranking) |
 
-The rooms: `render` (templates, forms, the logged-in `Page`, score bars), `login` (login and
-logout), `adviser` (caseload, shortlists, decisions, follow-ups), `plans` (the plan, revisions,
-approvals), `employer` (the employer's page: the persons presented to a workplace and their
-plans). Login and CSRF: `session`. Labels: `i18n` (Norwegian by default; `?lang=en` switches and
-is remembered in a cookie).
+The rooms: `render` (templates, forms, the logged-in `Page`, score bars, dates), `login` (login
+and logout), `adviser` (caseload, shortlists, decisions, follow-ups), `answers` (the person's
+answer, presenting them), `plans` (the plan, revisions, approvals), `timeline` (a placement as the
+plan page shows it), `placements` (recording a placement's steps and assessments), `employer` (the
+employer's page: the persons presented to a workplace and their plans). Login and CSRF: `session`.
+Labels: `i18n` (Norwegian by default; `?lang=en` switches and is remembered in a cookie).
 """
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
-from serving.web import adviser, employer, login, plans
+from serving.web import adviser, answers, employer, login, placements, plans
 from serving.web.render import STATIC_DIR
 
 router = APIRouter(include_in_schema=False)
@@ -42,7 +47,9 @@ def to_the_page(request: Request) -> RedirectResponse:
 
 router.include_router(login.router, prefix="/app")
 router.include_router(adviser.router, prefix="/app")
+router.include_router(answers.router, prefix="/app")
 router.include_router(plans.router, prefix="/app")
+router.include_router(placements.router, prefix="/app")
 router.include_router(employer.router, prefix="/app")
 
 __all__ = ["STATIC_DIR", "router"]

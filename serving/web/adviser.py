@@ -1,6 +1,8 @@
 """The adviser's page: the caseload, the recent shortlists and the follow-ups due, making a
-shortlist, showing a recorded one with its explanations, recording an accept or a reject, and
-marking a follow-up contact done. Each action calls the JSON API's own function."""
+shortlist, showing a recorded one with its explanations (and, per suggestion, the person's latest
+answer and whether they were presented to its workplace), recording an accept or a reject, and
+marking a follow-up contact done. Each action calls the JSON API's own function. Recording the
+person's answer and presenting them are in `serving.web.answers`."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from matching import plain
 from matching.plain import Lang
 from matching.review import REASON_CODES
 from matching.store.db import session_scope
+from matching.store.presentations import presentations_of
 from matching.store.shortlists import recent_shortlists as stored_recent_shortlists
 from serving.api import placements, review, shortlists
 from serving.paths import StoreId
@@ -26,6 +29,7 @@ from serving.web.render import (
     Form,
     Page,
     api,
+    date_text,
     need_text,
     number_text,
     problems_of,
@@ -36,6 +40,7 @@ from serving.web.render import (
 )
 
 RECENT_SHORTLISTS = 10
+ANSWERS = ("interested", "not_interested", "unsure")
 
 router = APIRouter()
 
@@ -104,6 +109,7 @@ def adviser_page(
         followups=followups(page),
         shortlist=shortlist,
         reason_codes=[(code, page.t(f"reason_{code}")) for code in REASON_CODES],
+        answers=[(code, page.t(f"answer_{code}")) for code in ANSWERS],
         problems=problems or [],
     )
 
@@ -128,6 +134,8 @@ def shortlist_view(page: Page, record: ShortlistRecord) -> dict[str, Any]:
     bars = score_bars(
         [item.score for item in record.items], [item.item.get("expected_success") for item in record.items], page
     )
+    with session_scope(page.state.engine, readonly=True) as session:
+        presented = {p.workplace_id: p for p in presentations_of(session, record.candidate_id)}
     items = []
     for entry, (bar, score_text) in zip(record.items, bars, strict=True):
         item = entry.item
@@ -176,6 +184,7 @@ def shortlist_view(page: Page, record: ShortlistRecord) -> dict[str, Any]:
                 ],
                 "decision": decision,
                 "plan_id": entry.plan_id,
+                **_answer_and_presentation(page, entry.person_answer, presented.get(entry.workplace_id)),
             }
         )
     return {
@@ -191,6 +200,24 @@ def shortlist_view(page: Page, record: ShortlistRecord) -> dict[str, Any]:
         ),
         "items": items,
     }
+
+
+def _answer_and_presentation(page: Page, answer: Any, presentation: Any) -> dict[str, Any]:
+    """The person's latest answer on a suggestion, and whether they were presented to its workplace."""
+    out: dict[str, Any] = {"answer": None, "answer_text": None, "presented": None}
+    if answer is not None:
+        out["answer"] = answer.answer
+        out["answer_text"] = page.t(
+            "answer_recorded",
+            answer=page.t(f"answer_{answer.answer}"),
+            who=answer.recorded_by,
+            date=date_text(answer.recorded_at, page.lang),
+        )
+    if presentation is not None:
+        out["presented"] = page.t(
+            "presented_by", who=presentation.presented_by, date=date_text(presentation.presented_at, page.lang)
+        )
+    return out
 
 
 def _reason(reason: Mapping[str, Any], positive: bool, lang: Lang) -> dict[str, str]:

@@ -27,6 +27,7 @@ from serving.paths import StoreId
 from serving.schemas.plans import ApprovalIn, RevisionIn
 from serving.web.i18n import HTML_LANG
 from serving.web.render import PAGE_ROLES, Form, Page, api, need_text, problems_of, redirect, render, run
+from serving.web.timeline import placement_view
 
 OUTSIDE_PREFIX = "outside_"
 
@@ -163,6 +164,7 @@ def plan_page(
             for a in plan.approvals
         ],
         awaiting=", ".join(parties[p] for p in plan.awaiting),
+        placement=placement_view(page, plan.placement_id) if plan.placement_id is not None else None,
         problems=problems or [],
     )
 

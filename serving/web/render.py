@@ -4,7 +4,9 @@ wordings that more than one page shows."""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+import zoneinfo
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path as FilePath
@@ -42,7 +44,12 @@ DONE_MESSAGES = {
     "revision": "saved_revision",
     "approval": "saved_approval",
     "followup": "saved_followup",
+    "answer": "saved_answer",
+    "presentation": "saved_presentation",
+    "event": "saved_event",
+    "assessment": "saved_assessment",
 }
+LOCAL_TIME = "Europe/Oslo"
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'",
@@ -216,6 +223,22 @@ def api(page: Page, call: Callable[[], Any]) -> Any:
 
 def number_text(value: float, lang: Lang, digits: int = 2) -> str:
     return plain.number(value, lang, digits)
+
+
+def date_text(when: dt.datetime | dt.date | str, lang: Lang) -> str:
+    """A date as the page shows it: dd.mm.yyyy in Norwegian, "27 November 2026" in English; a
+    moment is taken on Norway's calendar (a trial started just after midnight is that day's)."""
+    if isinstance(when, str):
+        when = dt.datetime.fromisoformat(when)
+    if isinstance(when, dt.datetime):
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=dt.UTC)
+        try:
+            when = when.astimezone(zoneinfo.ZoneInfo(LOCAL_TIME))
+        except zoneinfo.ZoneInfoNotFoundError:  # no time zone data: the day in UTC
+            pass
+        when = when.date()
+    return when.strftime("%d.%m.%Y") if lang == "no" else plain.day(when, lang)
 
 
 def need_text(need: Mapping[str, Any], page: Page, with_level: bool = True) -> str:
