@@ -23,6 +23,7 @@ from matching.inclusion import (
     PlanError,
     Purpose,
 )
+from matching.plain import plan_texts
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,8 @@ def default_purpose(
         rules: the thresholds.
 
     Returns:
-        The purpose and a sentence saying why it was chosen.
+        The purpose and a sentence saying why it was chosen (in English, from
+        `matching.plain.plan_texts`, which the page shows in Norwegian).
 
     Raises:
         PlanError: a feature the rules need is missing.
@@ -98,13 +100,12 @@ def default_purpose(
         coverage >= rules.recruitment_task_coverage and interest >= rules.recruitment_interest and not required_unmet
     )
     if hire_rate >= rules.recruitment_hire_rate and good_fit:
-        return Purpose.START_RECRUITMENT, (
-            f"the employer has hired many earlier trainees (smoothed rate {hire_rate:.0%}) and the fit is good "
-            f"(tasks covered {coverage:.0%}, interest similarity {interest:.2f}, no required support missing)"
+        return Purpose.START_RECRUITMENT, plan_texts.purpose_reason(
+            "recruitment", hire_rate=hire_rate, coverage=coverage, interest=interest
         )
     if features["interest_preferred_occupation"] >= rules.preferred_match:
-        return Purpose.CONFIRM_VOCATIONAL_GOAL, "the occupation is one the person has asked for"
-    return Purpose.TRY_OUT_OCCUPATION, "the occupation is new to the person's stated goals: the trial tries it out"
+        return Purpose.CONFIRM_VOCATIONAL_GOAL, plan_texts.purpose_reason("asked_for")
+    return Purpose.TRY_OUT_OCCUPATION, plan_texts.purpose_reason("new_occupation")
 
 
 def draft_plan(
@@ -186,7 +187,7 @@ def draft_plan(
         start_date=start_date,
         end_date=start_date + timedelta(weeks=trial_weeks),
         workplace={
-            "training": f"train the person in the tasks of the job ({suggestion.occupation_title})",
+            "training": plan_texts.training(suggestion.occupation_title),
             "tasks_needing_training": to_train,
             "adaptations": [s.model_dump() for s in explanation.support_needs_met],
         },

@@ -36,6 +36,7 @@ from pydantic import Field, ValidationError, computed_field, field_validator, mo
 
 from matching.explanation import SupportNeed, TaskGap
 from matching.frozen import Frozen
+from matching.plain import plan_texts
 
 MAX_HOURS_PER_WEEK = 40.0
 MIN_HOURS_PER_WEEK = 1.0
@@ -254,13 +255,8 @@ class PlanDraft(Frozen):
     @property
     def open_points(self) -> tuple[str, ...]:
         """What must still be settled before the trial can start well."""
-        points = []
-        if self.tutor_name is None:
-            points.append("the workplace tutor is to be named")
         required = [s.support for s in self.support_system.unmet_support_needs if s.need == "required"]
-        if required:
-            points.append(f"required support the workplace cannot give: {', '.join(required)}")
-        return tuple(points)
+        return plan_texts.open_points(self.tutor_name is not None, required)
 
     @computed_field  # type: ignore[prop-decorator]
     @property

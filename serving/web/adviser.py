@@ -14,6 +14,7 @@ from fastapi.responses import Response
 
 from matching import plain
 from matching.plain import Lang
+from matching.plain.adviser import adviser_sentence
 from matching.review import REASON_CODES
 from matching.store.db import session_scope
 from matching.store.presentations import presentations_of
@@ -72,7 +73,7 @@ def recent_shortlists(page: Page, candidate_ids: list[str]) -> list[dict[str, An
         return []
     with session_scope(page.state.engine, readonly=True) as session:
         headings = stored_recent_shortlists(session, candidate_ids, RECENT_SHORTLISTS)
-    return [{"id": h.id, "candidate_id": h.candidate_id, "day": plain.day(h.created_at, page.lang)} for h in headings]
+    return [{"id": h.id, "candidate_id": h.candidate_id, "day": date_text(h.created_at, page.lang)} for h in headings]
 
 
 def followups(page: Page) -> dict[str, list[dict[str, Any]]]:
@@ -81,7 +82,7 @@ def followups(page: Page) -> dict[str, list[dict[str, Any]]]:
         name: [
             {
                 **row,
-                "day": plain.day(row["due_on"], page.lang),
+                "day": date_text(row["due_on"], page.lang),
                 "iso": row["due_on"].isoformat(),
                 "with": page.t(f"party_{row['party']}"),
             }
@@ -140,12 +141,13 @@ def shortlist_view(page: Page, record: ShortlistRecord) -> dict[str, Any]:
     for entry, (bar, score_text) in zip(record.items, bars, strict=True):
         item = entry.item
         explanation = item.get("explanation") or {}
+        values = item.get("features") or {}
         code = str(item.get("occupation_code", ""))
         title = page.state.pool.catalogue.title(code, lang) if code else str(item.get("occupation_title", ""))
         decision = None
         if entry.decision is not None:
             d = entry.decision
-            when = plain.day(d.decided_at, lang)
+            when = date_text(d.decided_at, lang)
             if d.decision == "accept":
                 decision = {"kind": "accept", "text": page.t("accepted_by", who=d.decided_by, date=when)}
             else:
@@ -167,8 +169,8 @@ def shortlist_view(page: Page, record: ShortlistRecord) -> dict[str, Any]:
                 "distance": page.t("km_from_home", km=number_text(float(distance), lang, 1))
                 if distance is not None
                 else "?",
-                "speaks_for": [_reason(r, True, lang) for r in explanation.get("speaks_for", [])],
-                "speaks_against": [_reason(r, False, lang) for r in explanation.get("speaks_against", [])],
+                "speaks_for": [_reason(r, values, True, lang) for r in explanation.get("speaks_for", [])],
+                "speaks_against": [_reason(r, values, False, lang) for r in explanation.get("speaks_against", [])],
                 "needs_met": [need_text(s, page) for s in explanation.get("support_needs_met", [])],
                 "needs_unmet": [need_text(s, page) for s in explanation.get("support_needs_unmet", [])],
                 "training": [
@@ -193,7 +195,7 @@ def shortlist_view(page: Page, record: ShortlistRecord) -> dict[str, Any]:
         "top_k": record.top_k,
         "made_by": page.t(
             "made_by_model",
-            date=plain.day(record.created_at, lang),
+            date=date_text(record.created_at, lang),
             who=record.requested_by,
             model=record.model_name,
             version=record.model_version,
@@ -220,11 +222,10 @@ def _answer_and_presentation(page: Page, answer: Any, presentation: Any) -> dict
     return out
 
 
-def _reason(reason: Mapping[str, Any], positive: bool, lang: Lang) -> dict[str, str]:
-    """The adviser's sentence (with its number) in English; the plain sentence in Norwegian."""
-    if lang == "en":
-        return {"text": str(reason.get("sentence", "")), "lang": "en"}
-    return {"text": plain.reason_sentence(str(reason.get("feature", "")), positive, lang), "lang": lang}
+def _reason(reason: Mapping[str, Any], features: Mapping[str, Any], positive: bool, lang: Lang) -> dict[str, str]:
+    """The adviser's own sentence with its number, in the page's language (`matching.plain.adviser`)."""
+    text, written_in = adviser_sentence(reason, features, positive, lang)
+    return {"text": text, "lang": written_in}
 
 
 @router.get("/shortlists/{shortlist_id}")
@@ -255,7 +256,7 @@ def decide(request: Request, shortlist_id: StoreId, form: Form) -> Response:
             if error.status_code != 422:
                 raise
             again = review.read_shortlist(shortlist_id, page.state, page.identity)
-            return adviser_page(page, shortlist_view(page, again), 422, problems_of(error.detail))
+            return adviser_page(page, shortlist_view(page, again), 422, problems_of(error.detail, page.lang, 422))
         item = next(i for i in record.items if i.rank == rank)
         if verdict == "accept" and item.plan_id is not None:
             return redirect(f"/app/plans/{item.plan_id}?done=decision")

@@ -45,7 +45,7 @@ def record_answer(request: Request, shortlist_id: StoreId, form: Form) -> Respon
         except HTTPException as error:
             if error.status_code != 422:
                 raise
-            return _again(page, shortlist_id, 422, [page.t("not_saved"), *problems_of(error.detail)])
+            return _again(page, shortlist_id, 422, [page.t("not_saved"), *problems_of(error.detail, page.lang, 422)])
         return redirect(f"/app/shortlists/{shortlist_id}?done=answer#suggestion-{rank}")
 
     return run(request, act, ("adviser",), form)

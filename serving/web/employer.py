@@ -11,9 +11,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from matching import plain
 from serving.api import presentations as presentation_api
-from serving.web.render import Page, render, run
+from serving.web.render import Page, date_text, render, run
 
 router = APIRouter()
 
@@ -44,7 +43,7 @@ def presented(page: Page, workplace_id: str) -> list[dict[str, Any]]:
     return [
         {
             "candidate_id": person.candidate_id,
-            "presented_on": page.t("presented_on", date=plain.day(person.presented_at, page.lang)),
+            "presented_on": page.t("presented_on", date=date_text(person.presented_at, page.lang)),
             "plan_ids": person.plan_ids,
         }
         for person in found.persons

@@ -7,6 +7,7 @@ Every label has both languages (`tests/e2e/test_browser.py` checks it). The text
 from __future__ import annotations
 
 from matching.plain import LANGUAGES, Lang
+from serving.web.i18n_norsk import NORSK_LABELS
 
 DEFAULT_LANG: Lang = "no"
 HTML_LANG: dict[Lang, str] = {"no": "nb", "en": "en"}  # BCP 47 for the <html lang> attribute
@@ -368,3 +369,6 @@ def label(key: str, lang: Lang, **values: object) -> str:
 def all_labels_complete() -> list[str]:
     """Labels missing a language (for the tests): empty when every label has both."""
     return [key for key, texts in LABELS.items() if set(texts) != set(HTML_LANG)]
+
+
+LABELS |= NORSK_LABELS  # the plan form's own problems (serving.web.i18n_norsk)

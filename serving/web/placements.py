@@ -20,6 +20,7 @@ from matching.store.placements import get_placement
 from serving.api import placements as placement_api
 from serving.paths import StoreId
 from serving.schemas.plans import EventIn
+from serving.web.messages import Problem
 from serving.web.plans import plan_page
 from serving.web.render import PAGE_ROLES, Form, Page, api, problems_of, redirect, run
 from serving.web.timeline import STEPS, TASK_LEVELS, step_names
@@ -31,7 +32,7 @@ def event_body(page: Page, form: dict[str, str]) -> tuple[dict[str, Any], list[s
     """The API's event body from the form, and what the form lacks (in the page's language)."""
     kind = form.get("kind", "")
     if page.identity.role == "employer" and kind != EventKind.ASSESSMENT.value:
-        raise HTTPException(status_code=403, detail=page.t("employer_assessment_only"))
+        raise HTTPException(status_code=403, detail=Problem(page.t("employer_assessment_only")))
     if kind == EventKind.ASSESSMENT.value:
         return assessment_body(page, form)
     if kind not in STEPS:
@@ -104,7 +105,12 @@ def record_step(request: Request, placement_id: StoreId, form: Form) -> Response
         except HTTPException as error:
             if error.status_code != 422:
                 raise
-            return plan_page(page, plan_of(page, placement_id), 422, [page.t("not_saved"), *problems_of(error.detail)])
+            return plan_page(
+                page,
+                plan_of(page, placement_id),
+                422,
+                [page.t("not_saved"), *problems_of(error.detail, page.lang, 422)],
+            )
         if isinstance(done, Response):  # the API's 409: an impossible step, or no free slot
             content = json.loads(bytes(done.body))
             return plan_page(

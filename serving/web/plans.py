@@ -16,6 +16,7 @@ from fastapi.responses import Response
 
 from matching import plain
 from matching.inclusion import Area, Purpose
+from matching.plain import Lang, plan_texts
 from matching.store.db import session_scope
 from matching.store.errors import NotFoundError
 from matching.store.plans import get_plan
@@ -25,8 +26,9 @@ from serving.api import plans as plan_api
 from serving.auth import check_caseload
 from serving.paths import StoreId
 from serving.schemas.plans import ApprovalIn, RevisionIn
-from serving.web.i18n import HTML_LANG
-from serving.web.render import PAGE_ROLES, Form, Page, api, need_text, problems_of, redirect, render, run
+from serving.web.i18n import HTML_LANG, label
+from serving.web.messages import Problem
+from serving.web.render import PAGE_ROLES, Form, Page, api, date_text, need_text, problems_of, redirect, render, run
 from serving.web.timeline import placement_view
 
 OUTSIDE_PREFIX = "outside_"
@@ -34,8 +36,18 @@ OUTSIDE_PREFIX = "outside_"
 router = APIRouter()
 
 
-def plan_form_values(draft: Mapping[str, Any]) -> dict[str, str]:
-    """The plan's editable fields as the form shows them."""
+def shown_texts(page: Page, draft: Mapping[str, Any]) -> dict[str, str]:
+    """The plan's drafted texts in the page's language (`matching.plain.plan_texts`); a text the
+    adviser wrote themself as written."""
+    title = page.state.pool.catalogue.title(str(draft["tasks"]["occupation_code"]), page.lang)
+    return {
+        "purpose_reason": plan_texts.drafted_text(str(draft.get("purpose_reason") or ""), page.lang),
+        "training": plan_texts.drafted_text(str(draft["workplace"]["training"]), page.lang, title),
+    }
+
+
+def plan_form_values(draft: Mapping[str, Any], shown: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The plan's editable fields as the form shows them (the drafted texts as `shown`)."""
     outside = {str(n.get("area")): str(n.get("description", "")) for n in draft["support_system"]["needs_outside_work"]}
     values = {
         "purpose": str(draft["purpose"]),
@@ -44,6 +56,7 @@ def plan_form_values(draft: Mapping[str, Any]) -> dict[str, str]:
         "start_date": str(draft["start_date"]),
         "end_date": str(draft["end_date"]),
         "training": str(draft["workplace"]["training"]),
+        **(shown or {}),
         "tutor_name": str(draft.get("tutor_name") or ""),
         "first_contact_days": str(draft["first_contact_days"]),
         "followup_interval_days": str(draft["followup_interval_days"]),
@@ -53,9 +66,13 @@ def plan_form_values(draft: Mapping[str, Any]) -> dict[str, str]:
     return values
 
 
-def plan_changes(draft: Mapping[str, Any], form: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
+def plan_changes(
+    draft: Mapping[str, Any], form: Mapping[str, str], shown: Mapping[str, str] | None = None, lang: Lang = "en"
+) -> tuple[dict[str, Any], list[str]]:
     """The fields the form changed (dotted names, as `POST /plans/{id}/revisions` takes them), and
-    the values that could not be read."""
+    the values that could not be read (in `lang`). A drafted text left as the page showed it
+    (`shown`, in the page's language) is no change."""
+    shown = shown or {}
     changes: dict[str, Any] = {}
     problems: list[str] = []
 
@@ -64,17 +81,17 @@ def plan_changes(draft: Mapping[str, Any], form: Mapping[str, str]) -> tuple[dic
         try:
             value = kind(raw)
         except ValueError:
-            problems.append(f"{name}: must be a number, got {raw!r}")
+            problems.append(label("must_be_number", lang, field=name, value=repr(raw)))
             return None
         if isinstance(value, float) and not math.isfinite(value):
-            problems.append(f"{name}: must be a finite number")
+            problems.append(label("must_be_finite", lang, field=name))
             return None
         return value
 
     if form.get("purpose", draft["purpose"]) != draft["purpose"]:
         changes["purpose"] = form["purpose"]
     reason = form.get("purpose_reason", "").strip()
-    if reason != (draft.get("purpose_reason") or ""):
+    if reason not in (draft.get("purpose_reason") or "", shown.get("purpose_reason")):
         changes["purpose_reason"] = reason
     hours = number("hours_per_week", float)
     if hours is not None and hours != float(draft["hours_per_week"]):
@@ -84,7 +101,7 @@ def plan_changes(draft: Mapping[str, Any], form: Mapping[str, str]) -> tuple[dic
         if value != str(draft[name]):
             changes[name] = value
     training = form.get("training", "").strip()
-    if training != draft["workplace"]["training"]:
+    if training not in (draft["workplace"]["training"], shown.get("training")):
         changes["workplace.training"] = training
     tutor = form.get("tutor_name", "").strip() or None
     if tutor != (draft.get("tutor_name") or None):
@@ -121,16 +138,16 @@ def plan_page(
     with session_scope(page.state.engine, readonly=True) as session:
         stored = get_plan(session, plan_id)
         shortlist_id = shortlist_of_item(session, stored["shortlist_item_id"])
-    values = plan_form_values(draft)
+    values = plan_form_values(draft, shown_texts(page, draft))
     if form is not None:
         values.update({k: v for k, v in form.items() if k in values})
     parties = {p: page.t(f"party_{p}") for p in ("person", "employer", "adviser")}
     adviser = page.identity.role == "adviser"
     if adviser:
-        open_points, points_lang = list(draft["open_points"]), "en"  # the plan's own sentences
+        required = [s["support"] for s in draft["support_system"]["unmet_support_needs"] if s["need"] == "required"]
+        open_points = list(plan_texts.open_points(bool(draft.get("tutor_name")), required, lang))
     else:  # the employer's side: what is theirs to settle, not the person's required supports
         open_points = [page.t("tutor_open_point")] if not draft.get("tutor_name") else []
-        points_lang = HTML_LANG[lang]
     return render(
         page.request,
         "plan.html",
@@ -147,11 +164,11 @@ def plan_page(
         adaptations=[need_text(s, page, adviser) for s in draft["workplace"]["adaptations"]],
         unmet=[need_text(s, page, adviser) for s in draft["support_system"]["unmet_support_needs"]],
         open_points=open_points,
-        points_lang=points_lang,
+        points_lang=HTML_LANG[lang],
         training_tasks=[plain.task_text(str(t["task"]), lang) for t in draft["workplace"]["tasks_needing_training"]],
         occupation=page.state.pool.catalogue.title(str(draft["tasks"]["occupation_code"]), lang),
         schedule=[
-            {"day": plain.day(dt.date.fromisoformat(f["due"]), lang), "with": page.t(f"party_{f['contact']}")}
+            {"day": date_text(dt.date.fromisoformat(f["due"]), lang), "with": page.t(f"party_{f['contact']}")}
             for f in draft["followups"]
         ],
         approvals=[
@@ -159,7 +176,7 @@ def plan_page(
                 "approved_by",
                 party=parties[a["party"]],
                 who=a["approved_by"],
-                date=plain.day(a["approved_at"], lang),
+                date=date_text(a["approved_at"], lang),
             )
             for a in plan.approvals
         ],
@@ -190,9 +207,12 @@ def save_plan(request: Request, plan_id: StoreId, form: Form) -> Response:
     def act(page: Page) -> Response:
         stored = _own_plan(page, plan_id)
         if form.get("revision") != str(stored["revision"]):
-            message = f"revision: the plan is now at revision {stored['revision']}; your changes were not saved"
+            message = Problem(
+                page.t("stale_revision", revision=stored["revision"]),
+                "" if page.lang == "en" else f"revision: the plan is now at revision {stored['revision']}",
+            )
             return plan_page(page, plan_id, 409, [message], form)
-        changes, problems = plan_changes(stored["body"], form)
+        changes, problems = plan_changes(stored["body"], form, shown_texts(page, stored["body"]), page.lang)
         if problems:
             return plan_page(page, plan_id, 422, problems, form)
         if not changes:
@@ -203,7 +223,7 @@ def save_plan(request: Request, plan_id: StoreId, form: Form) -> Response:
         except HTTPException as error:
             if error.status_code != 422:
                 raise
-            return plan_page(page, plan_id, 422, problems_of(error.detail), form)
+            return plan_page(page, plan_id, 422, problems_of(error.detail, page.lang, 422), form)
         return redirect(f"/app/plans/{plan_id}?done=revision")
 
     return run(request, act, ("adviser",), form)
@@ -228,7 +248,7 @@ def approve_plan(request: Request, plan_id: StoreId, form: Form) -> Response:
             except HTTPException as error:
                 if error.status_code != 409:
                     raise
-                return plan_page(page, plan_id, 409, problems_of(error.detail))
+                return plan_page(page, plan_id, 409, problems_of(error.detail, page.lang, 409))
         return redirect(f"/app/plans/{plan_id}?done=approval")
 
     return run(request, act, PAGE_ROLES, form)

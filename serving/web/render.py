@@ -24,6 +24,7 @@ from serving.auth import Identity
 from serving.state import ServiceState
 from serving.web import session as web_session
 from serving.web.i18n import HTML_LANG, label, lang_or_default
+from serving.web.messages import Problem, page_problems
 
 HERE = FilePath(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
@@ -160,25 +161,21 @@ def redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303, headers={"Cache-Control": "no-store"})
 
 
-def problems_of(detail: Any) -> list[str]:
-    """An API error's detail as lines: FastAPI's validation list, or a message."""
-    if isinstance(detail, list):
-        lines = []
-        for entry in detail:
-            if isinstance(entry, Mapping):
-                where = ".".join(str(part) for part in entry.get("loc", ()) if part != "body")
-                lines.append(f"{where}: {entry.get('msg', '')}" if where else str(entry.get("msg", "")))
-            else:
-                lines.append(str(entry))
-        return lines
-    return [str(detail)]
+def problems_of(detail: Any, lang: Lang = "en", status: int | None = None) -> list[str]:
+    """An API error's detail as the page's lines in `lang` (`serving.web.messages`)."""
+    return page_problems(detail, lang, status)
 
 
 def error_page(request: Request, page: Page | None, status: int, detail: Any) -> HTMLResponse:
     lang = page.lang if page is not None else request_lang(request)
     heading = {403: "forbidden", 404: "not_found"}.get(status, "error")
     return render(
-        request, "error.html", page, status=status, heading=label(heading, lang), problems=problems_of(detail)
+        request,
+        "error.html",
+        page,
+        status=status,
+        heading=label(heading, lang),
+        problems=problems_of(detail, lang, status),
     )
 
 
@@ -196,9 +193,9 @@ def run(
     identity, session = found
     page = Page(request, identity, session, request_lang(request))
     if form is not None and not web_session.same_token(session.csrf, form.get("csrf_token")):
-        return error_page(request, page, 403, page.t("csrf_failed"))
+        return error_page(request, page, 403, Problem(page.t("csrf_failed")))
     if identity.role not in roles:
-        return error_page(request, page, 403, page.t("wrong_role"))
+        return error_page(request, page, 403, Problem(page.t("wrong_role")))
     try:
         return action(page)
     except Stop as stop:
