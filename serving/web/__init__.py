@@ -19,20 +19,26 @@ API records them:
 | `POST /app/placements/{id}/events` | `serving.api.placements.record_event` (a step, or an assessment) |
 | `POST /app/followups` | `serving.api.placements.record_contact` |
 | `GET /app` (adviser) | `serving.api.placements.due_follow_ups` for the follow-ups due and overdue |
+| `GET /app/persons/{id}` | `serving.api.records.read_candidate` (`GET /candidates/{id}`) |
+| `POST /app/persons/{id}` | `serving.api.records.change_candidate` (`PATCH /candidates/{id}`, the fields changed) |
+| `POST /app/persons/{id}/occupations` | `serving.api.records.change_candidate` (the wished occupations) |
+| `POST /app/persons` | `serving.api.records.create_candidate` (`POST /candidates`) |
 | `GET /app/employer` | `serving.api.presentations.presented_persons` (only presented, interested persons; no ranking) |
 
 The rooms: `render` (templates, forms, the logged-in `Page`, score bars, dates), `login` (login
 and logout), `adviser` (caseload, shortlists, decisions, follow-ups), `answers` (the person's
 answer, presenting them), `plans` (the plan, revisions, approvals), `timeline` (a placement as the
 plan page shows it), `placements` (recording a placement's steps and assessments), `employer` (the
-employer's page: the persons presented to a workplace and their plans). Login and CSRF: `session`.
-Labels: `i18n` (Norwegian by default; `?lang=en` switches and is remembered in a cookie).
+employer's page: the persons presented to a workplace and their plans), `profile` (the person's
+profile and the "new person" form), `fields` (the person's fields and the API's refusals in the
+page's words). Login and CSRF: `session`.
+Labels: `i18n` and `i18n_profile` (Norwegian by default; `?lang=en` switches and is remembered in a cookie).
 """
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
-from serving.web import adviser, answers, employer, login, placements, plans
+from serving.web import adviser, answers, employer, login, placements, plans, profile
 from serving.web.render import STATIC_DIR
 
 router = APIRouter(include_in_schema=False)
@@ -51,5 +57,6 @@ router.include_router(answers.router, prefix="/app")
 router.include_router(plans.router, prefix="/app")
 router.include_router(placements.router, prefix="/app")
 router.include_router(employer.router, prefix="/app")
+router.include_router(profile.router, prefix="/app")
 
 __all__ = ["STATIC_DIR", "router"]

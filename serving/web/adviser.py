@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
@@ -17,6 +18,7 @@ from matching.plain import Lang
 from matching.plain.adviser import adviser_sentence
 from matching.review import REASON_CODES
 from matching.store.db import session_scope
+from matching.store.local_fields import display_names
 from matching.store.presentations import presentations_of
 from matching.store.shortlists import recent_shortlists as stored_recent_shortlists
 from serving.api import placements, review, shortlists
@@ -68,6 +70,30 @@ def caseload(page: Page) -> list[str]:
     return sorted(str(c) for c in mine["candidate_id"] if str(c) in served)
 
 
+def persons(page: Page, query: str) -> list[dict[str, Any]]:
+    """The adviser's active persons (with consent or without), by display name (else id), those
+    whose name or id holds `query`; each with a link to their profile."""
+    frame = page.state.candidates.frame
+    mine = frame[(frame["adviser_id"].astype(str) == str(page.identity.adviser_id)) & frame["active"].astype(bool)]
+    ids = [str(c) for c in mine["candidate_id"]]
+    consent = dict(zip(ids, mine["consent"].astype(bool), strict=True))
+    with session_scope(page.state.engine, readonly=True) as session:
+        names = display_names(session, ids)
+    words = query.casefold().split()
+    found = [
+        {
+            "id": c,
+            "name": names.get(c, c),
+            "named": c in names,
+            "consent": consent[c],
+            "link": f"/app/persons/{quote(c)}",
+        }
+        for c in ids
+        if all(w in f"{c} {names.get(c, '')}".casefold() for w in words)
+    ]
+    return sorted(found, key=lambda p: (p["name"].casefold(), p["id"]))
+
+
 def recent_shortlists(page: Page, candidate_ids: list[str]) -> list[dict[str, Any]]:
     if not candidate_ids:
         return []
@@ -97,12 +123,18 @@ def adviser_page(
 ) -> Response:
     ids = caseload(page)
     chosen = shortlist["candidate_id"] if shortlist else None
+    query = page.request.query_params.get("q", "").strip()[:100]
+    listed = persons(page, query)
+    with session_scope(page.state.engine, readonly=True) as session:
+        names = display_names(session, ids)
     return render(
         page.request,
         "adviser.html",
         page,
         status=status,
-        caseload=ids,
+        caseload=[(c, f"{names[c]} ({c})" if c in names else c) for c in ids],
+        persons=listed,
+        q=query,
         chosen=chosen,
         top_k_choices=TOP_K_CHOICES,
         top_k=shortlist["top_k"] if shortlist else DEFAULT_TOP_K,

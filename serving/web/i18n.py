@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from matching.plain import LANGUAGES, Lang
 from serving.web.i18n_norsk import NORSK_LABELS
+from serving.web.i18n_profile import PROFILE_LABELS
 
 DEFAULT_LANG: Lang = "no"
 HTML_LANG: dict[Lang, str] = {"no": "nb", "en": "en"}  # BCP 47 for the <html lang> attribute
@@ -350,6 +351,7 @@ LABELS: dict[str, dict[Lang, str]] = {
         "en": "The form had expired or did not come from this page. Reload the page and try again.",
     },
 }
+LABELS |= PROFILE_LABELS  # the profile page, the new-person form and the caseload list
 
 
 def lang_or_default(value: str | None) -> Lang:

@@ -49,6 +49,10 @@ DONE_MESSAGES = {
     "presentation": "saved_presentation",
     "event": "saved_event",
     "assessment": "saved_assessment",
+    "profile": "saved_profile",
+    "unchanged": "nothing_changed",
+    "occupations": "saved_occupations",
+    "created": "saved_person",
 }
 LOCAL_TIME = "Europe/Oslo"
 SECURITY_HEADERS = {
