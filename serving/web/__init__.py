@@ -23,6 +23,10 @@ API records them:
 | `POST /app/persons/{id}` | `serving.api.records.change_candidate` (`PATCH /candidates/{id}`, the fields changed) |
 | `POST /app/persons/{id}/occupations` | `serving.api.records.change_candidate` (the wished occupations) |
 | `POST /app/persons` | `serving.api.records.create_candidate` (`POST /candidates`) |
+| `GET /app/specialist` | `matching.store.local_fields.workplaces_of_specialist` (the job specialist's workplaces) |
+| `POST /app/workplaces` | `serving.api.records.create_workplace` (`POST /workplaces`) |
+| `POST /app/workplaces/{id}` | `serving.api.records.change_workplace` (`PATCH /workplaces/{id}`; closing it too) |
+| `GET /app/workplaces/{id}` | `serving.api.employer.workplace_candidates`, `...presentations.presented_persons` |
 | `GET /app/employer` | `serving.api.presentations.presented_persons` (only presented, interested persons; no ranking) |
 
 The rooms: `render` (templates, forms, the logged-in `Page`, score bars, dates), `login` (login
@@ -30,7 +34,8 @@ and logout), `adviser` (caseload, shortlists, decisions, follow-ups), `answers` 
 answer, presenting them), `plans` (the plan, revisions, approvals), `timeline` (a placement as the
 plan page shows it), `placements` (recording a placement's steps and assessments), `employer` (the
 employer's page: the persons presented to a workplace and their plans), `profile` (the person's
-profile and the "new person" form), `fields` (the person's fields and the API's refusals in the
+profile and the "new person" form), `specialist` (the job specialist's workplaces, the reverse
+ranking and the persons presented), `fields` (the person's fields and the API's refusals in the
 page's words). Login and CSRF: `session`.
 Labels: `i18n` and `i18n_profile` (Norwegian by default; `?lang=en` switches and is remembered in a cookie).
 """
@@ -38,7 +43,7 @@ Labels: `i18n` and `i18n_profile` (Norwegian by default; `?lang=en` switches and
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
-from serving.web import adviser, answers, employer, login, placements, plans, profile
+from serving.web import adviser, answers, employer, login, placements, plans, profile, specialist
 from serving.web.render import STATIC_DIR
 
 router = APIRouter(include_in_schema=False)
@@ -58,5 +63,6 @@ router.include_router(plans.router, prefix="/app")
 router.include_router(placements.router, prefix="/app")
 router.include_router(employer.router, prefix="/app")
 router.include_router(profile.router, prefix="/app")
+router.include_router(specialist.router, prefix="/app")
 
 __all__ = ["STATIC_DIR", "router"]

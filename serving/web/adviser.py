@@ -28,6 +28,7 @@ from serving.schemas.review import DecisionsIn, ShortlistRecord
 from serving.schemas.shortlists import ShortlistRequest
 from serving.web.render import (
     DEFAULT_TOP_K,
+    LOGIN_ROLES,
     TOP_K_CHOICES,
     Form,
     Page,
@@ -53,9 +54,11 @@ def home(request: Request) -> Response:
     def show(page: Page) -> Response:
         if page.identity.role == "employer":
             return redirect("/app/employer")
+        if page.identity.role == "job_specialist":
+            return redirect("/app/specialist")
         return adviser_page(page)
 
-    return run(request, show)
+    return run(request, show, LOGIN_ROLES)
 
 
 def caseload(page: Page) -> list[str]:
@@ -304,7 +307,11 @@ def followup_done(request: Request, form: Form) -> Response:
             placement_id = int(form.get("placement_id", ""))
         except ValueError as error:
             raise HTTPException(status_code=422, detail="placement_id: must be a whole number") from error
-        fields = {"party": form.get("party", ""), "due_on": form.get("due_on", "")}
+        fields = {
+            "party": form.get("party", ""),
+            "due_on": form.get("due_on", ""),
+            "note": form.get("note", "").strip() or None,
+        }
         body = api(page, lambda: FollowUpIn.model_validate(fields))
         placements.record_contact(placement_id, body, page.state, page.identity)
         return redirect("/app?done=followup")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from matching.plain import LANGUAGES, Lang
 from serving.web.i18n_norsk import NORSK_LABELS
 from serving.web.i18n_profile import PROFILE_LABELS
+from serving.web.i18n_specialist import SPECIALIST_LABELS
 
 DEFAULT_LANG: Lang = "no"
 HTML_LANG: dict[Lang, str] = {"no": "nb", "en": "en"}  # BCP 47 for the <html lang> attribute
@@ -374,3 +375,4 @@ def all_labels_complete() -> list[str]:
 
 
 LABELS |= NORSK_LABELS  # the plan form's own problems (serving.web.i18n_norsk)
+LABELS |= SPECIALIST_LABELS  # the job specialist's page (serving.web.i18n_specialist)

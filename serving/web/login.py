@@ -13,7 +13,7 @@ from serving.auth import key_hash
 from serving.state import ServiceState
 from serving.web import session as web_session
 from serving.web.i18n import label
-from serving.web.render import PAGE_ROLES, Form, error_page, redirect, render, request_lang
+from serving.web.render import LOGIN_ROLES, Form, error_page, redirect, render, request_lang
 
 router = APIRouter()
 
@@ -41,7 +41,7 @@ def login(request: Request, form: Form) -> Response:
     identity = web_session.identity_for_key(request, key)
     if identity is None:
         return login_page(request, 401, label("login_failed", lang))
-    if identity.role not in PAGE_ROLES:
+    if identity.role not in LOGIN_ROLES:
         return login_page(request, 403, label("wrong_role", lang))
     session_id, _ = web_session.sessions_of(request).open(key_hash(key))
     state: ServiceState = request.app.state.service

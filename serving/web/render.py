@@ -37,6 +37,7 @@ TEMPLATES = jinja2.Environment(
 )
 LANG_COOKIE = "jobmatch_lang"
 PAGE_ROLES = ("adviser", "employer")
+LOGIN_ROLES = (*PAGE_ROLES, "job_specialist")  # the job specialist has a page of their own
 TOP_K_CHOICES = (3, 5, 10, 20)
 DEFAULT_TOP_K = 5
 MAX_FORM_BYTES = 64 * 1024
@@ -53,6 +54,8 @@ DONE_MESSAGES = {
     "unchanged": "nothing_changed",
     "occupations": "saved_occupations",
     "created": "saved_person",
+    "workplace": "saved_workplace",
+    "workplace_created": "created_workplace",
 }
 LOCAL_TIME = "Europe/Oslo"
 SECURITY_HEADERS = {
