@@ -1,14 +1,14 @@
-"""The adviser's page: the caseload, the recent shortlists and the follow-ups due, making a
-shortlist, showing a recorded one with its explanations (and, per suggestion, the person's latest
-answer and whether they were presented to its workplace), recording an accept or a reject, and
-marking a follow-up contact done. Each action calls the JSON API's own function. Recording the
-person's answer and presenting them are in `serving.web.answers`."""
+"""The adviser's page: the caseload (its list with filters is `serving.web.caseload`), the recent
+shortlists and the follow-ups due, making a shortlist, showing a recorded one with its
+explanations (and, per suggestion, the person's latest answer and whether they were presented to
+its workplace), recording an accept or a reject, and marking a follow-up contact done. Each action
+calls the JSON API's own function. Recording the person's answer and presenting them are in
+`serving.web.answers`."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
@@ -26,6 +26,7 @@ from serving.paths import StoreId
 from serving.schemas.plans import FollowUpIn
 from serving.schemas.review import DecisionsIn, ShortlistRecord
 from serving.schemas.shortlists import ShortlistRequest
+from serving.web.caseload import caseload_context
 from serving.web.render import (
     DEFAULT_TOP_K,
     LOGIN_ROLES,
@@ -73,30 +74,6 @@ def caseload(page: Page) -> list[str]:
     return sorted(str(c) for c in mine["candidate_id"] if str(c) in served)
 
 
-def persons(page: Page, query: str) -> list[dict[str, Any]]:
-    """The adviser's active persons (with consent or without), by display name (else id), those
-    whose name or id holds `query`; each with a link to their profile."""
-    frame = page.state.candidates.frame
-    mine = frame[(frame["adviser_id"].astype(str) == str(page.identity.adviser_id)) & frame["active"].astype(bool)]
-    ids = [str(c) for c in mine["candidate_id"]]
-    consent = dict(zip(ids, mine["consent"].astype(bool), strict=True))
-    with session_scope(page.state.engine, readonly=True) as session:
-        names = display_names(session, ids)
-    words = query.casefold().split()
-    found = [
-        {
-            "id": c,
-            "name": names.get(c, c),
-            "named": c in names,
-            "consent": consent[c],
-            "link": f"/app/persons/{quote(c)}",
-        }
-        for c in ids
-        if all(w in f"{c} {names.get(c, '')}".casefold() for w in words)
-    ]
-    return sorted(found, key=lambda p: (p["name"].casefold(), p["id"]))
-
-
 def recent_shortlists(page: Page, candidate_ids: list[str]) -> list[dict[str, Any]]:
     if not candidate_ids:
         return []
@@ -126,8 +103,7 @@ def adviser_page(
 ) -> Response:
     ids = caseload(page)
     chosen = shortlist["candidate_id"] if shortlist else None
-    query = page.request.query_params.get("q", "").strip()[:100]
-    listed = persons(page, query)
+    listed = caseload_context(page) if shortlist is None else {}
     with session_scope(page.state.engine, readonly=True) as session:
         names = display_names(session, ids)
     return render(
@@ -136,8 +112,6 @@ def adviser_page(
         page,
         status=status,
         caseload=[(c, f"{names[c]} ({c})" if c in names else c) for c in ids],
-        persons=listed,
-        q=query,
         chosen=chosen,
         top_k_choices=TOP_K_CHOICES,
         top_k=shortlist["top_k"] if shortlist else DEFAULT_TOP_K,
@@ -146,7 +120,8 @@ def adviser_page(
         shortlist=shortlist,
         reason_codes=[(code, page.t(f"reason_{code}")) for code in REASON_CODES],
         answers=[(code, page.t(f"answer_{code}")) for code in ANSWERS],
-        problems=problems or [],
+        problems=(problems or []) + listed.pop("filter_problems", []),
+        **listed,
     )
 
 

@@ -7,6 +7,7 @@ Every label has both languages (`tests/e2e/test_browser.py` checks it). The text
 from __future__ import annotations
 
 from matching.plain import LANGUAGES, Lang
+from serving.web.i18n_caseload import CASELOAD_LABELS
 from serving.web.i18n_norsk import NORSK_LABELS
 from serving.web.i18n_profile import PROFILE_LABELS
 from serving.web.i18n_specialist import SPECIALIST_LABELS
@@ -376,3 +377,4 @@ def all_labels_complete() -> list[str]:
 
 LABELS |= NORSK_LABELS  # the plan form's own problems (serving.web.i18n_norsk)
 LABELS |= SPECIALIST_LABELS  # the job specialist's page (serving.web.i18n_specialist)
+LABELS |= CASELOAD_LABELS  # the caseload list's filters, stages and overdue follow-ups (serving.web.i18n_caseload)
