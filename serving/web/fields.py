@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from fastapi.exceptions import RequestValidationError
@@ -66,7 +66,7 @@ def _n(value: Any, page: Page) -> str:
     return plain.number(number, page.lang, 0 if number.is_integer() else 2)
 
 
-def _rule(page: Page, entry: Mapping[str, Any]) -> str:
+def rule_text(page: Page, entry: Mapping[str, Any]) -> str:
     """One refusal's rule in the page's language (the English rule text when it has no words here)."""
     found = _PYDANTIC_RULES.get(str(entry.get("type", "")))
     context = entry.get("ctx") or {}
@@ -82,13 +82,17 @@ def _rule(page: Page, entry: Mapping[str, Any]) -> str:
     return page.t("rule_other", rule=message)
 
 
-def field_problems(page: Page, errors: Sequence[Mapping[str, Any]]) -> dict[str, str]:
-    """The API's refusals by field, each a sentence naming the field's label."""
+def field_problems(
+    page: Page, errors: Sequence[Mapping[str, Any]], label: Callable[[Page, str], str] | None = None
+) -> dict[str, str]:
+    """The API's refusals by field, each a sentence naming the field's label (a person's field
+    by default; `label` names another record's)."""
+    label = label or field_label
     out: dict[str, str] = {}
     for entry in errors:
         where = [str(part) for part in entry.get("loc", ()) if part != "body"]
         name = where[0] if where else ""
-        text = page.t("field_problem", field=field_label(page, name), rule=_rule(page, entry))
+        text = page.t("field_problem", field=label(page, name), rule=rule_text(page, entry))
         out[name] = f"{out[name]} {text}" if name in out else text
     return out
 

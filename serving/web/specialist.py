@@ -32,7 +32,7 @@ from serving.api import records
 from serving.paths import WorkplaceId
 from serving.schemas.employer import CandidatesRequest
 from serving.schemas.records import WorkplacePatch, WorkplaceRecord
-from serving.web.fields import _rule, capital, number_of
+from serving.web.fields import capital, field_problems, number_of
 from serving.web.profile import HOME_FALLBACK, occupation_matches
 from serving.web.render import Form, Page, date_text, number_text, redirect, render, run
 
@@ -80,13 +80,7 @@ def wp_label(page: Page, name: str) -> str:
 def problems_of_error(page: Page, error: Exception) -> dict[str, str]:
     """The API's refusals by field, each naming the field's label."""
     errors: Any = error.errors() if isinstance(error, RequestValidationError | ValidationError) else []
-    out: dict[str, str] = {}
-    for entry in errors:
-        where = [str(part) for part in entry.get("loc", ()) if part != "body"]
-        name = where[0] if where else ""
-        text = page.t("field_problem", field=wp_label(page, name), rule=_rule(page, entry))
-        out[name] = f"{out[name]} {text}" if name in out else text
-    return out
+    return field_problems(page, errors, wp_label)
 
 
 # Reading the form --------------------------------------------------------------------------------------------
