@@ -20,6 +20,9 @@ from matching.store.models import Decision, PersonAnswer, Shortlist, ShortlistIt
 from matching.store.shortlists import require_item
 from matching.store.values import aware, required_text
 
+MAX_WORDS = 1000
+"""The longest answer in the person's own words the store keeps."""
+
 
 @dataclass(frozen=True)
 class DecisionRecord:
@@ -43,6 +46,7 @@ class PersonAnswerRecord:
     answer: str
     recorded_by: str
     recorded_at: dt.datetime
+    words: str | None = None  # the person's own words
 
 
 def record_decision(
@@ -141,8 +145,10 @@ def record_person_answer(
     answer: str,
     recorded_by: str,
     recorded_at: dt.datetime | None = None,
+    words: str | None = None,
 ) -> PersonAnswerRecord:
-    """Record the person's own answer to a suggestion (interested, not_interested or unsure).
+    """Record the person's own answer to a suggestion (interested, not_interested or unsure),
+    with what they said in their own words (`words`, up to `MAX_WORDS` characters; blank is none).
 
     Raises:
         NotFoundError: for an unknown item.
@@ -151,10 +157,14 @@ def record_person_answer(
     if answer not in PERSON_ANSWERS:
         raise StoreError(f"must be one of {', '.join(PERSON_ANSWERS)}, not {answer!r}", field="answer")
     recorded_by = required_text(recorded_by, "recorded_by")
+    said = words.strip() if isinstance(words, str) and words.strip() else None
+    if said is not None and len(said) > MAX_WORDS:
+        raise StoreError(f"at most {MAX_WORDS} characters", field="words")
     require_item(session, item_id)
     row = PersonAnswer(
         shortlist_item_id=item_id,
         answer=answer,
+        words=said,
         recorded_by=recorded_by,
         recorded_at=aware(recorded_at, "recorded_at"),
     )
@@ -170,6 +180,7 @@ def _answer_record(row: PersonAnswer) -> PersonAnswerRecord:
         answer=row.answer,
         recorded_by=row.recorded_by,
         recorded_at=row.recorded_at,
+        words=row.words,
     )
 
 

@@ -227,6 +227,7 @@ class PersonAnswer(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     shortlist_item_id: Mapped[int] = mapped_column(ForeignKey("shortlist_items.id"))
     answer: Mapped[str]
+    words: Mapped[str | None] = mapped_column(Text)  # the person's own words, if they gave any
     recorded_by: Mapped[str]
     recorded_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
 

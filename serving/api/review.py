@@ -121,7 +121,9 @@ def record_answers(shortlist_id: ShortlistId, body: AnswersIn, state: State, cal
         stored = _load_own(session, shortlist_id, caller, for_update=True)
         for i, answer in enumerate(body.answers):
             try:
-                record_person_answer(session, _item_id(stored, answer.rank), answer.answer, caller.name)
+                record_person_answer(
+                    session, _item_id(stored, answer.rank), answer.answer, caller.name, words=answer.words
+                )
             except StoreError as error:
                 raise _unprocessable(error, i, "answers") from error
         record_audit(

@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from matching.review import REASON_CODES
+from matching.store.decisions import MAX_WORDS
 from serving.schemas.shortlists import MAX_TOP_K
 
 ReasonCode = Literal[REASON_CODES]  # type: ignore[valid-type]
@@ -32,6 +33,11 @@ class AnswerIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     rank: int = Field(ge=1, le=MAX_TOP_K, strict=True)
     answer: Literal["interested", "not_interested", "unsure"]
+    words: str | None = Field(
+        None,
+        max_length=MAX_WORDS,
+        description="what the person said, in their own words (kept with the answer; never in the audit trail)",
+    )
 
 
 class AnswersIn(BaseModel):
@@ -49,6 +55,7 @@ class DecisionOut(BaseModel):
 
 class AnswerOut(BaseModel):
     answer: str
+    words: str | None = Field(None, description="what the person said, in their own words")
     recorded_by: str
     recorded_at: dt.datetime
 

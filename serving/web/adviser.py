@@ -216,9 +216,11 @@ def shortlist_view(page: Page, record: ShortlistRecord) -> dict[str, Any]:
 
 def _answer_and_presentation(page: Page, answer: Any, presentation: Any) -> dict[str, Any]:
     """The person's latest answer on a suggestion, and whether they were presented to its workplace."""
-    out: dict[str, Any] = {"answer": None, "answer_text": None, "presented": None}
+    out: dict[str, Any] = {"answer": None, "answer_text": None, "answer_words": None, "presented": None}
     if answer is not None:
         out["answer"] = answer.answer
+        if answer.words:
+            out["answer_words"] = page.t("answer_words_said", words=answer.words)
         out["answer_text"] = page.t(
             "answer_recorded",
             answer=page.t(f"answer_{answer.answer}"),

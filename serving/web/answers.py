@@ -39,7 +39,10 @@ def record_answer(request: Request, shortlist_id: StoreId, form: Form) -> Respon
         answer = form.get("answer", "")
         if answer not in ANSWERS:
             return _again(page, shortlist_id, 422, [page.t("choose_answer")])
-        body = api(page, lambda: AnswersIn.model_validate({"answers": [{"rank": rank, "answer": answer}]}))
+        words = form.get("words", "").strip() or None
+        body = api(
+            page, lambda: AnswersIn.model_validate({"answers": [{"rank": rank, "answer": answer, "words": words}]})
+        )
         try:
             review.record_answers(shortlist_id, body, page.state, page.identity)
         except HTTPException as error:

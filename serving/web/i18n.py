@@ -211,6 +211,11 @@ LABELS: dict[str, dict[Lang, str]] = {
     "person_answer": {"no": "Personens eget svar", "en": "The person's own answer"},
     "no_answer": {"no": "Personen har ikke svart ennå.", "en": "The person has not answered yet."},
     "answer_label": {"no": "Personens svar på forslag {rank}", "en": "The person's answer to suggestion {rank}"},
+    "answer_words_label": {
+        "no": "Med personens egne ord, forslag {rank} (valgfritt)",
+        "en": "In the person's own words, suggestion {rank} (optional)",
+    },
+    "answer_words_said": {"no": "Personen sa: «{words}»", "en": "The person said: “{words}”"},
     "choose_answer": {"no": "Velg personens svar", "en": "Choose the person's answer"},
     "answer_interested": {"no": "Interessert", "en": "Interested"},
     "answer_not_interested": {"no": "Ikke interessert", "en": "Not interested"},

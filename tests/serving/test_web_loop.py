@@ -94,7 +94,10 @@ def test_the_page_carries_the_loop_from_answer_to_hire(loop: Loop, trained: Any)
     # the person's own answer, then presenting them
     bad = post(adviser, f"{shortlist_url}/answers", {"csrf_token": csrf, "rank": "1", "answer": "maybe"})
     assert bad.status_code == 422 and "Velg personens svar" in bad.text
-    answered = post(adviser, f"{shortlist_url}/answers", {"csrf_token": csrf, "rank": "1", "answer": "interested"})
+    words = "Jeg liker å jobbe med hendene, men ikke i kassa."
+    answered = post(
+        adviser, f"{shortlist_url}/answers", {"csrf_token": csrf, "rank": "1", "answer": "interested", "words": words}
+    )
     assert answered.status_code == 303 and answered.headers["location"].endswith("?done=answer#suggestion-1")
     page = adviser.get(answered.headers["location"]).text
     assert "Personens svar er lagret." in page and "Svar: Interessert (registrert av test-adviser" in page
@@ -105,6 +108,10 @@ def test_the_page_carries_the_loop_from_answer_to_hire(loop: Loop, trained: Any)
     assert f"Presentert for arbeidsplassen av test-adviser {today_in_norway()}" in page
     api_view = loop.client.get(f"/shortlists/{shortlist_id}", headers=loop.header("adviser")).json()
     assert api_view["items"][0]["person_answer"]["answer"] == "interested"
+    assert api_view["items"][0]["person_answer"]["words"] == words, "the person's own words are kept with the answer"
+    assert "Personen sa: «Jeg liker å jobbe med hendene, men ikke i kassa.»" in page
+    trail = loop.client.get("/audit", params={"actor": "test-adviser"}, headers=trained.key("dpo"))
+    assert trail.status_code == 200 and "answer" in trail.text and "hendene" not in trail.text, "never in the audit"
 
     # the plan: the adviser for themselves and the person, then the employer on their page
     plan = loop.client.get(f"/plans/{plan_id}", headers=loop.header("adviser")).json()
