@@ -55,6 +55,7 @@ from matching.plain.sentences import (
     support_text,
     task_text,
     text,
+    wish_text,
 )
 
 __all__ = [
@@ -95,4 +96,5 @@ __all__ = [
     "support_text",
     "task_text",
     "text",
+    "wish_text",
 ]

@@ -13,6 +13,7 @@ from fastapi import APIRouter
 
 from serving import observability
 from serving.api import employer, model_ops, placements, plans, presentations, records, review, rights, shortlists
+from serving.api.occupations import router as occupations_router
 
 ROUTERS: tuple[APIRouter, ...] = (
     shortlists.router,
@@ -25,4 +26,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     observability.router,
     rights.router,
     records.router,
+    occupations_router,
 )

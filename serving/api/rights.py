@@ -139,7 +139,17 @@ def _suggestion(
         training=[plain.task_text(t["task"], lang) for t in explanation.get("tasks_needing_training", [])],
         arranged_elsewhere=[plain.support_text(support, lang) for support in unmet],
         needs_outside_work=outside,
+        similar_to_wish=_similar_to_wish(state, explanation, lang),
     )
+
+
+def _similar_to_wish(state: ServiceState, explanation: dict[str, Any], lang: Lang) -> str | None:
+    """ "Likner ønsket ditt: ..." when the suggestion is like one of the person's wishes."""
+    similar = explanation.get("similar_to_wish")
+    if not isinstance(similar, dict) or not similar.get("code"):
+        return None
+    title = state.pool.catalogue.title(str(similar["code"]), lang)
+    return plain.wish_text(title, lang)
 
 
 @router.get(

@@ -30,6 +30,9 @@ class PlainSuggestion(BaseModel):
     training: list[str] = Field(description="tasks the person will be trained in")
     arranged_elsewhere: list[str] = Field(description="support the workplace cannot give: arranged by others")
     needs_outside_work: list[str] = Field(description="help outside work agreed in the inclusion plan, if any")
+    similar_to_wish: str | None = Field(
+        None, description="when the occupation is like one the person wished for (not itself a wish): which"
+    )
 
 
 class DataField(BaseModel):

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from matching import plain
 from matching.plain import Lang
+from matching.plain.adviser import wish_sentence
 from serving.auth import Identity
 from serving.state import ServiceState
 from serving.web import session as web_session
@@ -252,6 +253,17 @@ def need_text(need: Mapping[str, Any], page: Page, with_level: bool = True) -> s
     if not with_level:
         return text
     return f"{text} ({page.t('need_required' if need.get('need') == 'required' else 'need_helps')})"
+
+
+def wish_text(explanation: Mapping[str, Any], page: Page) -> str | None:
+    """The adviser's sentence when the suggestion is like one of the person's wishes
+    (`Explanation.similar_to_wish`), with the wish's title in the page's language; else None."""
+    similar = explanation.get("similar_to_wish")
+    if not isinstance(similar, Mapping) or not similar.get("code"):
+        return None
+    code = str(similar["code"])
+    title = page.state.pool.catalogue.title(code, page.lang)
+    return wish_sentence(title if title != code else str(similar.get("title") or code), page.lang)
 
 
 def bar_step(share: float) -> int:
