@@ -71,8 +71,8 @@ FEATURES: tuple[Feature, ...] = (
         "interest_preferred_occupation",
         "interest",
         interests.interest_preferred_occupation,
-        "the occupation is one the person has asked for, or like one (similarity {value})",
-        "the occupation is not one the person has asked for, nor much like one",
+        "the occupation is one the person has asked for, or in the same group (match {value})",
+        "not an occupation the person has asked for",
         +1,
     ),
     Feature(

@@ -28,6 +28,17 @@ say) and when the ISCO classification puts them near each other. For occupations
 An occupation that is not in the catalogue has no levels: it is alike others through the
 hierarchy alone (`similarity_of_numbers`).
 
+Not a model feature
+-------------------
+The ranker's `interest_preferred_occupation` stays 1 for a wish, 0.5 for its minor group (3
+digits), else 0. Graded by this similarity instead (`wish_similarity`, vectorised over pairs), or
+added beside it, it did not raise NDCG@10 over all eligible held-out pairs on the generator's
+standard or alternative truth (`bench/bench_related.py`): those truths' preference term is exactly
+the 1 / 0.5 / 0, so they cannot reward a similarity across groups, and in place of it the graded
+value lost a little (about 0.0015 on the standard truth over eight seeds). The similarity serves
+the related occupations, the search and the sentence that a suggestion is like a wish; whether it
+should also rank is for real outcomes to show.
+
 The matrix is computed once per catalogue (388 x 388, vectorised) and cached with it.
 `RELATED_THRESHOLD` is the similarity from which a suggestion is said to be like a wish.
 
@@ -44,6 +55,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from features.pairs import PairFrame
 from matching.records import Catalogue, load_catalogue
 
 PROFILE_BLOCKS = ("task", "demand", "interest")
@@ -51,6 +63,7 @@ PROFILE_WEIGHT = 0.7
 HIERARCHY_WEIGHT = 0.3
 DISTINCT_CEILING = 0.99
 CODE_DIGITS = 4
+PEOPLE_PER_TABLE = 8192  # rows of one person x occupation table (8192 x 389 float32: about 13 MB)
 RELATED_THRESHOLD = 0.5
 """A suggestion whose occupation is at least this alike a wish (and is not itself a wish) is said to
 be like that wish. At 0.5 an occupation needs a fairly close profile and a shared group, or a
@@ -125,7 +138,7 @@ def profile_similarity(blocks: Sequence[np.ndarray]) -> np.ndarray:
 
 
 class OccupationIndex:
-    """The catalogue's occupations: their similarity matrix, their titles, search."""
+    """The catalogue's occupations: their similarity matrix (`matrix`), their titles, search."""
 
     def __init__(self, catalogue: Catalogue) -> None:
         frame = catalogue.occupations.sort_values("occupation_code", kind="stable")
@@ -136,6 +149,10 @@ class OccupationIndex:
             for code, no, en in zip(self.codes, frame["title_no"], frame["title_en"], strict=True)
         )
         self._position = {code: i for i, code in enumerate(self.codes)}
+        # code as an integer -> its row (-1 for none): one gather per code, not a search
+        self._row_of_number = np.full(10**CODE_DIGITS, -1, dtype=np.int64)
+        known = (self.numbers >= 0) & (self.numbers < 10**CODE_DIGITS)
+        self._row_of_number[self.numbers[known]] = np.flatnonzero(known)
         voc = catalogue.vocabulary
         names = {"task": voc.activities, "demand": voc.contexts, "interest": voc.riasec}
         blocks = [frame[[f"{b}_{n}" for n in names[b]]].to_numpy(dtype=np.float64) for b in PROFILE_BLOCKS]
@@ -158,8 +175,8 @@ class OccupationIndex:
     def positions(self, numbers: np.ndarray) -> np.ndarray:
         """The row of each code (as an integer) in `matrix`, -1 for codes not in the catalogue."""
         numbers = np.asarray(numbers, dtype=np.int64)
-        at = np.clip(np.searchsorted(self.numbers, numbers), 0, len(self.numbers) - 1)
-        return np.where(self.numbers[at] == numbers, at, -1)
+        inside = (numbers >= 0) & (numbers < len(self._row_of_number))
+        return np.where(inside, self._row_of_number[np.where(inside, numbers, 0)], -1)
 
     def similarity(self, a: str, b: str) -> float:
         """How alike occupations `a` and `b` are (0-1); codes outside the catalogue by hierarchy alone."""
@@ -225,3 +242,83 @@ def occupation_index(catalogue: Catalogue | None = None) -> OccupationIndex:
         kept = (catalogue, OccupationIndex(catalogue))
         _INDEXES[id(catalogue)] = kept
     return kept[1]
+
+
+def wish_similarity(p: PairFrame, matrix: np.ndarray | None = None) -> np.ndarray:
+    """For each pair, how alike the workplace's occupation is the nearest of the person's wished
+    occupations (the similarity above, or `matrix`: occupations x occupations in the index's
+    order): 1 for a wish itself, 0 without wishes. Codes outside the catalogue count through the
+    hierarchy alone.
+
+    Not a registered feature (see "Not a model feature" above); `bench/bench_related.py` measures
+    it in place of `interest_preferred_occupation` and beside it.
+
+    Vectorised: for the people of these pairs who have wishes, one row per person over the
+    catalogue's occupations (the best similarity of any of their wishes), built from the
+    similarity matrix; each pair then reads one cell of it.
+    """
+    index = occupation_index()
+    weights = index.matrix if matrix is None else matrix
+    value = np.zeros(len(p), dtype=np.float64)
+    rows, codes = p.candidates["preferred_rows"], p.candidates["preferred_codes"]
+    if len(p) == 0 or len(rows) == 0:
+        return value
+    n_people = int(max(p.c_idx.max(), rows.max())) + 1  # reads no other field of the person
+    present = np.zeros(n_people, dtype=bool)
+    present[p.c_idx] = True
+    keep = present[rows]
+    rows, codes = rows[keep], codes[keep]
+    if len(rows) == 0:
+        return value
+    people, wish_slot = np.unique(rows, return_inverse=True)
+    slot = np.full(n_people, -1, dtype=np.int64)
+    slot[people] = np.arange(len(people))
+    pair_slot = slot[p.c_idx]
+    n_occupations = len(index)
+    place = index.positions(p.workplaces["occupation"])
+    pair_place = np.where(place >= 0, place, n_occupations)[p.w_idx]  # last column: not in the catalogue
+    wish_place = index.positions(codes)
+    if len(people) <= PEOPLE_PER_TABLE:  # one table; people without wishes read its last row (zeros)
+        table = _wish_table(weights, wish_slot, wish_place, 0, len(people))
+        value[:] = table[pair_slot, pair_place]
+    else:
+        for start in range(0, len(people), PEOPLE_PER_TABLE):
+            stop = min(start + PEOPLE_PER_TABLE, len(people))
+            table = _wish_table(weights, wish_slot, wish_place, start, stop)
+            here = np.flatnonzero((pair_slot >= start) & (pair_slot < stop))
+            value[here] = table[pair_slot[here] - start, pair_place[here]]
+    outside = pair_place == n_occupations
+    unknown_wish = rows[wish_place < 0]
+    if len(unknown_wish):
+        outside |= np.isin(p.c_idx, unknown_wish)
+    if outside.any():  # a code outside the catalogue: alike others through the hierarchy alone
+        value[outside] = np.maximum(value[outside], _by_hierarchy(p, outside, rows, codes))
+    return value
+
+
+def _wish_table(
+    weights: np.ndarray, wish_slot: np.ndarray, wish_place: np.ndarray, start: int, stop: int
+) -> np.ndarray:
+    """Rows `start:stop` of the person x occupation table: each person's best value of `weights`
+    for each occupation over their wishes in the catalogue, plus a zero column (occupations
+    outside the catalogue) and a zero row (people without wishes, slot -1)."""
+    table = np.zeros((stop - start + 1, len(weights) + 1), dtype=np.float32)
+    mine = (wish_slot >= start) & (wish_slot < stop) & (wish_place >= 0)
+    np.maximum.at(table[:-1, :-1], wish_slot[mine] - start, weights[wish_place[mine]].astype(np.float32))
+    return table
+
+
+def _by_hierarchy(p: PairFrame, which: np.ndarray, rows: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """For the pairs `which`: the similarity to the nearest wish by the hierarchy alone (1 the same
+    code)."""
+    person, occupation = p.c_idx[which], p.workplaces["occupation"][p.w_idx[which]]
+    best = np.zeros(len(person), dtype=np.float64)
+    known = codes >= 0
+    for digits in range(1, CODE_DIGITS + 1):
+        scale, width = 10 ** (CODE_DIGITS - digits), 10**digits
+        hit = (occupation >= 0) & np.isin(
+            person * width + occupation // scale, rows[known] * width + codes[known] // scale
+        )
+        level = 1.0 if digits == CODE_DIGITS else float(hierarchy_part(np.array(digits)))
+        best = np.where(hit, level, best)
+    return best

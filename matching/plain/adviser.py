@@ -32,8 +32,8 @@ ADVISER_NO: dict[str, tuple[str, str]] = {
         "yrket ligger langt fra personens interesser (likhet {value})",
     ),
     "interest_preferred_occupation": (
-        "yrket er et personen har ønsket seg, eller likner et (likhet {value})",
-        "yrket er ikke et personen har ønsket seg, og likner lite på dem",
+        "yrket er et personen har ønsket seg, eller i samme yrkesgruppe (samsvar {value})",
+        "ikke et yrke personen har ønsket seg",
     ),
     "support_needs_covered": (
         "arbeidsplassen tilbyr støtten personen trenger ({value} dekket)",

@@ -8,7 +8,6 @@ import pytest
 
 from features import FEATURES, compute_features, feature_names
 from features.pairs import PairFrame, candidate_arrays, haversine_km, workplace_arrays
-from matching.occupations import occupation_index
 
 VOC = SimpleNamespace(
     riasec=("r", "i", "a"),
@@ -92,12 +91,9 @@ def test_interest_similarity_is_profile_correlation(pairs):
     np.testing.assert_allclose(value(pairs, "interest_similarity"), [1.0, -1.0, 1.0], atol=1e-12)
 
 
-def test_preferred_occupation_is_graded_by_similarity_to_the_wish(pairs):
-    # candidate 0 wishes 5223: workplace 0 is 5223 (the wish), workplace 1 is 5221 (a neighbour in
-    # the 522 group, as alike as matching.occupations says); candidate 1 has no wish
-    alike = occupation_index().similarity("5223", "5221")
-    assert 0.0 < alike < 1.0
-    np.testing.assert_allclose(value(pairs, "interest_preferred_occupation"), [1.0, alike, 0.0])
+def test_preferred_occupation_exact_minor_group_and_none(pairs):
+    # candidate 0 prefers 5223: workplace 0 is 5223 (exact), workplace 1 is 5221 (same 522 group)
+    np.testing.assert_allclose(value(pairs, "interest_preferred_occupation"), [1.0, 0.5, 0.0])
 
 
 def test_support_needs_covered_weights_required_double(pairs):

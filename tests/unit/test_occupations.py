@@ -1,13 +1,13 @@
-"""How alike two occupations are (`matching.occupations`), finding them by title or code, and the
-preferred-occupation feature graded by that similarity: vectorised, and equal to a slow
-per-pair reference."""
+"""How alike two occupations are (`matching.occupations`), finding them by title or code, when a
+suggestion is said to be like a wish, and the similarity to a person's wishes over many pairs at
+once: vectorised, and equal to a slow per-pair reference."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-import features.interests as interests
+import matching.occupations as occupations
 from features.pairs import PairFrame
 from matching.explanation import SimilarToWish
 from matching.occupations import (
@@ -17,6 +17,7 @@ from matching.occupations import (
     hierarchy_part,
     occupation_index,
     shared_digits,
+    wish_similarity,
 )
 from matching.records import load_catalogue
 
@@ -118,7 +119,7 @@ def _pairs(seed: int, n_people: int = 60, n_workplaces: int = 80, n_pairs: int =
 
 
 def _slow(pairs: PairFrame) -> np.ndarray:
-    """The feature pair by pair: the best similarity of any of the person's wishes."""
+    """Pair by pair: the best similarity of any of the person's wishes."""
     index = occupation_index()
     rows, codes = pairs.candidates["preferred_rows"], pairs.candidates["preferred_codes"]
     out = []
@@ -132,19 +133,19 @@ def _slow(pairs: PairFrame) -> np.ndarray:
     return np.array(out)
 
 
-@pytest.mark.parametrize("table_rows", [interests.PEOPLE_PER_TABLE, 7])
-def test_the_preferred_occupation_feature_equals_the_slow_reference(
+@pytest.mark.parametrize("table_rows", [occupations.PEOPLE_PER_TABLE, 7])
+def test_the_similarity_to_the_wishes_over_many_pairs_equals_the_slow_reference(
     table_rows: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(interests, "PEOPLE_PER_TABLE", table_rows)  # 7: many tables, one per few people
+    monkeypatch.setattr(occupations, "PEOPLE_PER_TABLE", table_rows)  # 7: many tables, one per few people
     for seed in (1, 2):
         pairs = _pairs(seed)
-        fast = interests.interest_preferred_occupation(pairs)
+        fast = wish_similarity(pairs)
         np.testing.assert_allclose(fast, _slow(pairs), atol=1e-6)
         assert fast.min() >= 0.0 and fast.max() == 1.0 and len(np.unique(fast)) > 20  # graded, not 0/0.5/1
 
 
-def test_the_feature_is_one_for_a_wish_zero_without_and_graded_between() -> None:
+def test_the_similarity_to_the_wishes_is_one_for_a_wish_zero_without_and_graded_between() -> None:
     position = {code: i for i, code in enumerate((COOKS, KITCHEN_HELPERS, SOFTWARE_DEVELOPERS))}
     pairs = PairFrame(
         candidates={"lat": np.zeros(2), "preferred_rows": np.array([0]), "preferred_codes": np.array([int(COOKS)])},
@@ -153,8 +154,8 @@ def test_the_feature_is_one_for_a_wish_zero_without_and_graded_between() -> None
         w_idx=np.array([0, 1, 2, 0, 1]),
         vocabulary=load_catalogue().vocabulary,
     )
-    cook, helper, developer, nobody, nobody_helper = interests.interest_preferred_occupation(pairs)
+    cook, helper, developer, nobody, nobody_helper = wish_similarity(pairs)
     assert cook == 1.0 and nobody == 0.0 and nobody_helper == 0.0
     assert 0.0 <= developer < helper < 1.0
     empty = PairFrame(pairs.candidates, pairs.workplaces, np.zeros(0, int), np.zeros(0, int), pairs.vocabulary)
-    assert interests.interest_preferred_occupation(empty).shape == (0,)
+    assert wish_similarity(empty).shape == (0,)
