@@ -63,8 +63,8 @@ NO_EVENT = "no_event"  # accepted, nothing recorded since, the waiting time pass
 PLACEMENT_RUNNING = "placement_running"
 AWAITING_FIRST_EVENT = "awaiting_first_event"
 LEFT_OUT: dict[str, str] = {
-    PLACEMENT_RUNNING: "placement still running: no end or hire, last event within the waiting time",
-    AWAITING_FIRST_EVENT: "accepted, no event yet, accepted within the waiting time",
+    PLACEMENT_RUNNING: "no end or hire yet, the last event within the waiting time",
+    AWAITING_FIRST_EVENT: "accepted, no event yet, the last decision or answer within the waiting time",
 }
 __all__ = ["DEFAULT_SETTLE_DAYS", "LEFT_OUT", "History", "Label", "LeftOut", "RecordedEvent", "label"]
 

@@ -100,7 +100,7 @@ def test_retraining_from_the_record(tmp_path, monkeypatch, capsys):
     assert f"{decided + hired} labelled pairs from the store's decisions and outcomes" in captured.err
     running = decided - hired
     assert f"{running} stored suggestions left out of training for now (settled after 90 days)" in out
-    assert f"  {running} placement_running: placement still running" in out
+    assert f"  {running} placement_running: no end or hire yet" in out
     assert "logged:" in out and "model" in out and "registered jobmatch-ranker version 2" in out
     runs = MlflowClient(uri, uri).search_runs(
         [MlflowClient(uri, uri).get_experiment_by_name("jobmatch-ranker").experiment_id],
