@@ -44,7 +44,18 @@ reads the histories and gives them to `label`, and nothing else grades a stored 
 
 A row not settled is left out as `placement_running` (a stage event, no end or hire, the last
 event within the waiting time) or `awaiting_first_event` (accepted, no stage event, within the
-waiting time).
+waiting time). A later training run reads the record again, so a row left out today counts once
+it settles; a decision or answer corrected later changes its label the same way.
+
+**Why the grade stays 0-4.** The contract allows grades 0-4 (`matching.records`, and the store's
+`outcomes` table checks it), and the ranker's lambdarank gains are one per grade 0-4
+(`training.fit`). So the refinements move a row within that range rather than adding grades or a
+column: every existing dataset stays valid, and a stored label means the same as a loaded one.
+
+**Where it is used.** `matching.store.outcomes.stored_labels` reads the histories and keeps the
+settled rows with the feature values stored with each suggestion; `jobmatch train --from-db`
+trains on them and prints how many were left out and why; `jobmatch export` writes the same
+settled rows as the contract's `outcomes`.
 """
 
 from __future__ import annotations
