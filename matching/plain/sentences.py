@@ -171,6 +171,19 @@ SUPPORTS: dict[str, dict[Lang, str]] = {
         "en": "your adviser or job coach visiting to support you at work",
     },
 }
+# the supports said of the person, for the staff who arrange them (the adviser's, the job
+# specialist's and the employer's pages); the others read the same either way
+SUPPORTS_FOR_STAFF: dict[str, dict[Lang, str]] = {
+    "mentor": {
+        "no": "en fast kollega som lærer opp og følger opp personen",
+        "en": "a named colleague who teaches the person and looks out for them",
+    },
+    "breaks_as_needed": {"no": "korte pauser ved behov", "en": "short breaks when needed"},
+    "job_coach_on_site": {
+        "no": "at veilederen eller jobbspesialisten følger opp personen på arbeidsplassen",
+        "en": "the adviser or job coach visiting to support the person at work",
+    },
+}
 ACTIVITIES: dict[str, dict[Lang, str]] = {
     "public_service": {"no": "å betjene publikum", "en": "serving the public"},
     "caring": {"no": "å hjelpe og ta vare på andre", "en": "helping and caring for others"},
@@ -345,7 +358,11 @@ def _word(table: Mapping[str, Mapping[Lang, str]], key: str, lang: Lang) -> str:
     return entry[lang] if entry is not None else key.replace("_", " ")
 
 
-def support_text(support: str, lang: Lang) -> str:
+def support_text(support: str, lang: Lang, for_staff: bool = False) -> str:
+    """A support in plain words: said to the person ("short breaks when you need them"), or
+    (`for_staff`) of the person, for the adviser, job specialist and employer."""
+    if for_staff and support in SUPPORTS_FOR_STAFF:
+        return _word(SUPPORTS_FOR_STAFF, support, lang)
     return _word(SUPPORTS, support, lang)
 
 

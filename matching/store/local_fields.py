@@ -1,8 +1,10 @@
 """Fields that live in the store only, outside data contract v1: the name an adviser gives a person
-(`display_name`, so advisers see people, not ids) and the job specialist who works with a
-workplace (`job_specialist_id`). Neither is loaded, exported, validated as contract data or used
-as a feature; a load of a file leaves both as they are. A display name never goes into logs or
-audit details; it is part of the person's data export and erased with them."""
+(`display_name`, so advisers see people, not ids), the job specialist who works with a workplace
+(`job_specialist_id`) and the workplace's tutor (`tutor_name`: the colleague who trains and looks
+out for a trainee there; a new plan at the workplace names them). None is loaded, exported,
+validated as contract data or used as a feature; a load of a file leaves them as they are. Names
+never go into logs or audit details (the audit names the field only); a person's display name is
+part of their data export and erased with them."""
 
 from __future__ import annotations
 
@@ -28,6 +30,29 @@ def _optional_text(value: str | None, field: str, limit: int | None = None) -> s
     return text or None
 
 
+def _set_local(
+    session: Session,
+    model: type[Candidate] | type[Workplace],
+    record_id: str,
+    field: str,
+    value: str | None,
+    source: str,
+    limit: int | None = None,
+) -> str | None:
+    """Set (or clear) one store-only text field of a stored record, in the caller's transaction;
+    logs a change when the value changes. Returns the value as stored."""
+    text = _optional_text(value, field, limit)
+    row = session.get(model, record_id, with_for_update=True)
+    if row is None:
+        kind = "candidate" if model is Candidate else "workplace"
+        raise NotFoundError(f"unknown {kind} {record_id!r}", field=f"{kind}_id")
+    if getattr(row, field) != text:
+        setattr(row, field, text)
+        session.flush()
+        record_changes(session, model.__tablename__, [record_id], source)
+    return text
+
+
 def set_display_name(session: Session, candidate_id: str, name: str | None, source: str = "api") -> str | None:
     """Set (or clear) the person's display name, in the caller's transaction; logs a change.
 
@@ -44,15 +69,14 @@ def set_display_name(session: Session, candidate_id: str, name: str | None, sour
         NotFoundError: for an unknown (or erased) person.
         StoreError: (field `display_name`) for a name over 100 characters or not text.
     """
-    value = _optional_text(name, "display_name", MAX_DISPLAY_NAME)
-    row = session.get(Candidate, candidate_id, with_for_update=True)
-    if row is None:
-        raise NotFoundError(f"unknown candidate {candidate_id!r}", field="candidate_id")
-    if row.display_name != value:
-        row.display_name = value
-        session.flush()
-        record_changes(session, "candidates", [candidate_id], source)
-    return value
+    return _set_local(session, Candidate, candidate_id, "display_name", name, source, MAX_DISPLAY_NAME)
+
+
+def set_tutor_name(session: Session, workplace_id: str, name: str | None, source: str = "api") -> str | None:
+    """Set (or clear, with None or empty) the workplace's tutor, whom a plan drafted there names;
+    logs a change. Raises NotFoundError for an unknown workplace and StoreError (field
+    `tutor_name`) for a name over 100 characters or not text."""
+    return _set_local(session, Workplace, workplace_id, "tutor_name", name, source, MAX_DISPLAY_NAME)
 
 
 def display_names(session: Session, ids: Iterable[str]) -> dict[str, str]:
@@ -81,15 +105,7 @@ def set_job_specialist(
         NotFoundError: for an unknown workplace.
         StoreError: (field `job_specialist_id`) for a value that is not text.
     """
-    value = _optional_text(specialist_id, "job_specialist_id")
-    row = session.get(Workplace, workplace_id, with_for_update=True)
-    if row is None:
-        raise NotFoundError(f"unknown workplace {workplace_id!r}", field="workplace_id")
-    if row.job_specialist_id != value:
-        row.job_specialist_id = value
-        session.flush()
-        record_changes(session, "workplaces", [workplace_id], source)
-    return value
+    return _set_local(session, Workplace, workplace_id, "job_specialist_id", specialist_id, source)
 
 
 def workplaces_of_specialist(session: Session, specialist_id: str) -> list[str]:

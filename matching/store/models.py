@@ -19,7 +19,8 @@ data leaves them out.
 The live record (revision 0004): `record_changes` logs which person or workplace changed, so every
 API worker picks up live edits; `presentations` says who was presented to which workplace; and
 two store-only columns outside the contract (never loaded, exported or used as features): a
-person's `display_name` and the `job_specialist_id` who works with a workplace.
+person's `display_name` and the `job_specialist_id` who works with a workplace. Revision 0006
+adds a third, the workplace's `tutor_name`, whom a plan drafted there names.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from matching.store.base import Base, quoted
 
 # the served tables whose changes `record_changes` logs, and their columns outside the contract
 CHANGE_TABLES = ("candidates", "workplaces")
-STORE_ONLY_COLUMNS = {"candidates": ("display_name",), "workplaces": ("job_specialist_id",)}
+STORE_ONLY_COLUMNS = {"candidates": ("display_name",), "workplaces": ("job_specialist_id", "tutor_name")}
 
 
 class Workplace(Base):
@@ -79,6 +80,7 @@ class Workplace(Base):
     past_hires: Mapped[int]
     active: Mapped[bool]
     job_specialist_id: Mapped[str | None] = mapped_column(index=True)  # store-only, not a contract column
+    tutor_name: Mapped[str | None] = mapped_column(String(100))  # store-only: the workplace's tutor
 
 
 class Candidate(Base):

@@ -61,7 +61,14 @@ def open_plan_for(session: Session, item_id: int, item: dict[str, Any], by: str)
     if candidate is None or workplace is None:
         raise HTTPException(status_code=404, detail="the suggestion's candidate or workplace is no longer stored")
     start = dt.date.today() + dt.timedelta(days=TRIAL_STARTS_AFTER_DAYS)
-    draft = draft_plan(item, candidate, float(workplace["hours_per_week"]), candidate["adviser_id"], start)
+    draft = draft_plan(
+        item,
+        candidate,
+        float(workplace["hours_per_week"]),
+        candidate["adviser_id"],
+        start,
+        tutor_name=workplace.get("tutor_name"),
+    )
     body = draft.model_dump(mode="json", exclude=set(PlanDraft.model_computed_fields))
     return create_plan(session, candidate["candidate_id"], workplace["workplace_id"], item_id, body, by)
 

@@ -25,14 +25,14 @@ from matching.store.audit import record_audit
 from matching.store.contract import upsert_table
 from matching.store.db import session_scope
 from matching.store.errors import StoreError
-from matching.store.local_fields import set_display_name, set_job_specialist
+from matching.store.local_fields import set_display_name, set_job_specialist, set_tutor_name
 from matching.store.records import candidate_record, workplace_record
 from serving.auth import Identity, check_caseload
 from serving.deps import State
 from serving.paths import CandidateId, WorkplaceId
 from serving.roles import Adviser, JobSpecialist
 from serving.schemas.common import ErrorMessage, ValidationErrors
-from serving.schemas.records import STORE_ONLY, CandidateChange, CandidateIn, RecordOut, WorkplacePatch, WorkplaceRecord
+from serving.schemas.records import STORE_ONLY, CandidateChange, CandidateIn, RecordOut, WorkplaceChange, WorkplaceIn
 
 router = APIRouter(tags=["records"])
 RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -41,6 +41,7 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     422: {"model": ValidationErrors, "description": "the record breaks data contract v1: the field is named"},
 }
 _KEYS = {"candidates": "candidate_id", "workplaces": "workplace_id"}
+_STORE_ONLY_SETTERS = {"candidates": ("display_name", set_display_name), "workplaces": ("tutor_name", set_tutor_name)}
 
 
 def _contract_fields(table: str, record: dict[str, Any]) -> dict[str, Any]:
@@ -70,24 +71,30 @@ def _audit(session: Session, caller: Identity, action: str, table: str, record_i
 
 
 def _out(table: str, record: dict[str, Any], changed: list[str]) -> RecordOut:
-    return RecordOut(record=_contract_fields(table, record), display_name=record.get("display_name"), changed=changed)
+    return RecordOut(
+        record=_contract_fields(table, record),
+        display_name=record.get("display_name"),
+        tutor_name=record.get("tutor_name"),
+        changed=changed,
+    )
 
 
 def _store_only(
     session: Session, table: str, record_id: str, fields: dict[str, Any], stored: dict[str, Any]
 ) -> list[str]:
-    """Write the fields the store keeps beside the contract (a person's display name); the names of
-    those that changed."""
-    if table != "candidates" or "display_name" not in fields:
+    """Write the field the store keeps beside the contract (a person's display name, a workplace's
+    tutor) when `fields` has it; its name when it changed."""
+    name, setter = _STORE_ONLY_SETTERS[table]
+    if name not in fields:
         return []
-    before = stored.get("display_name")
+    before = stored.get(name)
     try:
-        after = set_display_name(session, record_id, fields["display_name"])
+        after = setter(session, record_id, fields[name])
     except StoreError as error:
         raise RequestValidationError(
-            [{"loc": ("body", "display_name"), "msg": str(error), "type": "value_error", "input": None}]
+            [{"loc": ("body", name), "msg": str(error), "type": "value_error", "input": None}]
         ) from error
-    return ["display_name"] if after != before else []
+    return [name] if after != before else []
 
 
 def _create(state: State, caller: Identity, table: str, body: BaseModel, response: Response) -> RecordOut:
@@ -197,9 +204,10 @@ def _check_specialist(caller: Identity, stored: dict[str, Any]) -> None:
     responses={**RESPONSES, 409: {"model": ErrorMessage, "description": "the id is registered already"}},
     summary="Register a workplace opening the job specialist works with",
 )
-def create_workplace(body: WorkplaceRecord, state: State, caller: JobSpecialist, response: Response) -> RecordOut:  # type: ignore[valid-type]
+def create_workplace(body: WorkplaceIn, state: State, caller: JobSpecialist, response: Response) -> RecordOut:  # type: ignore[valid-type]
     """A new workplace opening, all of its record (data contract v1): tasks, demands, supports
-    offered, free slots. The caller becomes the job specialist who works with it."""
+    offered, free slots (and, beside the contract, the tutor's name). The caller becomes the job
+    specialist who works with it."""
     return _create(state, caller, "workplaces", body, response)
 
 
@@ -223,7 +231,12 @@ def read_workplace(workplace_id: WorkplaceId, state: State, caller: JobSpecialis
     responses={**RESPONSES, 404: {"model": ErrorMessage, "description": "unknown workplace"}},
     summary="Change some fields of a workplace, or close it",
 )
-def change_workplace(workplace_id: WorkplaceId, body: WorkplacePatch, state: State, caller: JobSpecialist) -> RecordOut:  # type: ignore[valid-type]
+def change_workplace(
+    workplace_id: WorkplaceId,
+    body: WorkplaceChange,  # type: ignore[valid-type]
+    state: State,
+    caller: JobSpecialist,
+) -> RecordOut:
     """Only the fields given change; the whole record is checked again. `{"active": false}` closes
     the workplace: it leaves candidate generation at the next request. The slots a running trial
     holds are the service's to count (a trial that starts takes one, an end gives it back)."""
@@ -235,8 +248,10 @@ def change_workplace(workplace_id: WorkplaceId, body: WorkplacePatch, state: Sta
         frame, changed = _change(state, "workplaces", workplace_id, body, stored)
         if changed:
             _store(session, state, "workplaces", frame)
+        changed += _store_only(session, "workplaces", workplace_id, body.model_dump(exclude_unset=True), stored)  # type: ignore[attr-defined]
+        if changed:
             if stored.get("job_specialist_id") is None:
                 set_job_specialist(session, workplace_id, caller.name)
-            _audit(session, caller, "update_workplace", "workplaces", workplace_id, changed)
+            _audit(session, caller, "update_workplace", "workplaces", workplace_id, sorted(changed))
         stored = workplace_record(session, workplace_id) or {}
-    return _out("workplaces", stored, changed)
+    return _out("workplaces", stored, sorted(changed))

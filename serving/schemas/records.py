@@ -127,10 +127,22 @@ _DISPLAY_NAME: Any = (
         "logs or the audit trail, erased with the person); empty clears it",
     ),
 )
-# a person registered or changed through the service may carry the display name beside the contract's fields
+_TUTOR_NAME: Any = (
+    str | None,
+    Field(
+        None,
+        max_length=DISPLAY_NAME_LENGTH,
+        description="the workplace's tutor, who trains and looks out for a trainee there; a plan drafted at the "
+        "workplace names them. Kept in the store only (never a feature, never in logs or the audit trail); "
+        "empty clears it",
+    ),
+)
+# a record registered or changed through the service may carry fields the store keeps beside the contract's
 CandidateIn = create_model("CandidateIn", __base__=CandidateRecord, display_name=_DISPLAY_NAME)
 CandidateChange = create_model("CandidateChange", __base__=CandidatePatch, display_name=_DISPLAY_NAME)
-STORE_ONLY = frozenset({"display_name"})
+WorkplaceIn = create_model("WorkplaceIn", __base__=WorkplaceRecord, tutor_name=_TUTOR_NAME)
+WorkplaceChange = create_model("WorkplaceChange", __base__=WorkplacePatch, tutor_name=_TUTOR_NAME)
+STORE_ONLY = frozenset({"display_name", "tutor_name"})
 
 
 class RecordOut(BaseModel):
@@ -138,4 +150,5 @@ class RecordOut(BaseModel):
 
     record: dict[str, Any] = Field(description="the record's fields, as data contract v1 names them")
     display_name: str | None = Field(None, description="a person's display name (store only), if set")
+    tutor_name: str | None = Field(None, description="a workplace's tutor (store only), if named")
     changed: list[str] = Field(default_factory=list, description="the fields this request changed")

@@ -45,10 +45,11 @@ def capital(text: str) -> str:
 
 def support_description(page: Page, support: str) -> str:
     """The plain description of a support: the catalogue's (English) on the English page; the
-    catalogue has no Norwegian ones, so the Norwegian page says it in `matching.plain`'s words."""
+    catalogue has no Norwegian ones, so the Norwegian page says it in `matching.plain`'s words,
+    as the staff say it of the person."""
     if page.lang == "en":
         return capital(page.state.pool.catalogue.vocabulary.support_descriptions.get(support, support))
-    return capital(plain.support_text(support, page.lang))
+    return capital(plain.support_text(support, page.lang, for_staff=True))
 
 
 def field_label(page: Page, name: str) -> str:

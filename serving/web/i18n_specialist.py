@@ -34,6 +34,10 @@ SPECIALIST_LABELS: dict[str, dict[Lang, str]] = {
     "wp_lon": {"no": "Sted, lengdegrad", "en": "Place, longitude"},
     "wp_hours_per_week": {"no": "Timer per uke", "en": "Hours per week"},
     "wp_slots": {"no": "Ledige plasser for arbeidstrening", "en": "Free places for a work trial"},
+    "wp_tutor_name": {
+        "no": "Veileder på arbeidsplassen (fadder), om navngitt",
+        "en": "Workplace tutor, if named",
+    },
     "wp_active": {"no": "Åpen for nye kandidater", "en": "Open to new candidates"},
     "wp_open": {"no": "Åpen", "en": "Open"},
     "wp_closed": {"no": "Stengt", "en": "Closed"},

@@ -249,7 +249,7 @@ def date_text(when: dt.datetime | dt.date | str, lang: Lang) -> str:
 def need_text(need: Mapping[str, Any], page: Page, with_level: bool = True) -> str:
     """A support need in words; with whether it is required or helps (never on the employer's side,
     which is told which adaptations to give, not how strong a need is)."""
-    text = plain.support_text(str(need.get("support", "")), page.lang)
+    text = plain.support_text(str(need.get("support", "")), page.lang, for_staff=True)
     if not with_level:
         return text
     return f"{text} ({page.t('need_required' if need.get('need') == 'required' else 'need_helps')})"

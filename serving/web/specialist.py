@@ -31,7 +31,7 @@ from serving.api import presentations as presentation_api
 from serving.api import records
 from serving.paths import WorkplaceId
 from serving.schemas.employer import CandidatesRequest
-from serving.schemas.records import WorkplacePatch, WorkplaceRecord
+from serving.schemas.records import WorkplaceChange, WorkplaceIn
 from serving.web.fields import capital, field_problems, number_of
 from serving.web.profile import HOME_FALLBACK, occupation_matches
 from serving.web.render import Form, Page, date_text, number_text, redirect, render, run
@@ -72,7 +72,7 @@ def wp_label(page: Page, name: str) -> str:
         return page.t(f"support_{name.removeprefix('offers_')}")
     return (
         page.t(f"wp_{name}")
-        if name in (*PLACE, "workplace_id", "employer_id", "occupation_code", "slots", "active")
+        if name in (*PLACE, "workplace_id", "employer_id", "occupation_code", "slots", "active", "tutor_name")
         else name
     )
 
@@ -110,6 +110,7 @@ def read_form(page: Page, form: Mapping[str, str]) -> tuple[dict[str, Any], dict
         )
     record["occupation_code"] = code
     record["employer_id"] = form.get("employer_id", "").strip()
+    record["tutor_name"] = form.get("tutor_name", "").strip() or None
     return record, problems
 
 
@@ -141,7 +142,8 @@ def workplace_page(
     vocabulary = catalogue.vocabulary
     stored: dict[str, Any] = {}
     if workplace_id is not None:
-        stored = records.read_workplace(workplace_id, page.state, page.identity).record
+        read = records.read_workplace(workplace_id, page.state, page.identity)
+        stored = {**read.record, "tutor_name": read.tutor_name}
         with session_scope(page.state.engine, readonly=True) as session:
             if workplace_id not in workplaces_of_specialist(session, page.identity.name):
                 raise HTTPException(status_code=403, detail="you do not work with this workplace")
@@ -270,7 +272,7 @@ def register_workplace(request: Request, form: Form) -> Response:
         record |= {"past_placements": 0, "past_hires": 0, "active": True}
         if not problems:
             try:
-                body = WorkplaceRecord.model_validate(record)
+                body = WorkplaceIn.model_validate(record)
                 records.create_workplace(body, page.state, page.identity, PlainResponse())
             except (ValidationError, RequestValidationError) as error:
                 problems = problems_of_error(page, error)
@@ -289,13 +291,14 @@ def register_workplace(request: Request, form: Form) -> Response:
 @router.post("/workplaces/{workplace_id}")
 def change_workplace(request: Request, workplace_id: WorkplaceId, form: Form) -> Response:
     def act(page: Page) -> Response:
-        stored = records.read_workplace(workplace_id, page.state, page.identity).record
+        read = records.read_workplace(workplace_id, page.state, page.identity)
+        stored = {**read.record, "tutor_name": read.tutor_name}
         record, problems = read_form(page, form)
         record["active"] = "active" in form
         changes = {k: v for k, v in record.items() if stored.get(k) != v}
         if not problems and changes:
             try:
-                body = WorkplacePatch.model_validate(changes)
+                body = WorkplaceChange.model_validate(changes)
                 records.change_workplace(workplace_id, body, page.state, page.identity)
             except (ValidationError, RequestValidationError) as error:
                 problems = problems_of_error(page, error)

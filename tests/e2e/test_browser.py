@@ -7,7 +7,8 @@ suggestion with a reason, accepts another with the keyboard alone, edits and sav
 plan, and confirms it (their own approval and the person's); the employer logs in and sees no one
 at the workplace (and a 404 for the plan) until the person's interest is recorded and they are
 presented there, then sees the person, not a ranking, and approves the plan; the adviser then sees
-the follow-ups due. The store must hold all of it, with the right actor, and the audit trail too.
+the follow-ups due. The page and the JSON API give the employer the same 404 at each step before that.
+The store must hold all of it, with the right actor, and the audit trail too.
 
 Without Playwright or /usr/bin/chromium the tests skip and say why, except under CI=true, where
 they fail (.ci/run installs Debian's chromium). No browser is downloaded: Playwright drives the
@@ -279,12 +280,22 @@ def test_an_adviser_reviews_a_shortlist_and_confirms_the_plan(browser: Any, site
     expect(employer_page.get_by_text("Ingen er presentert for denne arbeidsplassen ennå.")).to_be_visible()
     hidden = employer_page.goto(f"{site.url}/app/plans/{plan_id}")
     assert hidden is not None and hidden.status == 404
+
+    def employer_json_status() -> int:  # the JSON API says what the page says
+        with httpx.Client(base_url=site.url, headers={"Authorization": f"Bearer {employer_key}"}) as api:
+            return api.get(f"/plans/{plan_id}").status_code
+
+    assert employer_json_status() == 404
     # the person's own answer and the presentation (through the JSON API, with the adviser's key)
     with httpx.Client(base_url=site.url, headers={"Authorization": f"Bearer {site.adviser_key}"}) as api:
         interest = {"answers": [{"rank": 2, "answer": "interested"}]}
         assert api.post(f"/shortlists/{shortlist_id}/answers", json=interest).status_code == 200
+        # interested, not yet presented: the page and the JSON API still know no such plan
+        not_presented = employer_page.goto(f"{site.url}/app/plans/{plan_id}")
+        assert not_presented is not None and not_presented.status == 404 and employer_json_status() == 404
         presenting = {"candidate_id": candidate_id, "workplace_id": workplace_id}
         assert api.post("/presentations", json=presenting).status_code == 200
+    assert employer_json_status() == 200
     employer_page.goto(f"{site.url}/app/employer?workplace_id={workplace_id}")
     presented = employer_page.get_by_role("region", name="Presenterte kandidater")
     expect(presented).to_contain_text(candidate_id)

@@ -81,6 +81,7 @@ def test_the_loop_from_a_new_person_to_a_hire_and_the_next_model(browser: Any, s
     specialist.get_by_label("Sted, lengdegrad").fill(str(float(HOME[1]) + 0.02))
     specialist.get_by_label("Timer per uke").fill("20")
     specialist.get_by_label("Ledige plasser for arbeidstrening").fill("2")
+    specialist.get_by_label("Veileder på arbeidsplassen (fadder), om navngitt").fill("Kari Nordmann")
     for box in specialist.locator("input[type=checkbox][name^=offers_]").all():
         box.check()
     for field in specialist.locator("input[name^=task_], input[name^=demand_]").all():
@@ -113,7 +114,8 @@ def test_the_loop_from_a_new_person_to_a_hire_and_the_next_model(browser: Any, s
     plan_url = adviser.url.split("?")[0]
     accessible(adviser)
     start = dt.date.today() - dt.timedelta(days=10)  # started already: the first follow-ups are due
-    adviser.get_by_label("Veileder på arbeidsplassen (fadder)").fill("Kari Nordmann")
+    tutor = adviser.get_by_label("Veileder på arbeidsplassen (fadder)")
+    expect(tutor).to_have_value("Kari Nordmann")  # drafted from the workplace's record
     adviser.get_by_label("Startdato").fill(start.isoformat())
     adviser.get_by_label("Sluttdato").fill((start + dt.timedelta(weeks=8)).isoformat())
     adviser.get_by_role("button", name="Lagre ny versjon").click()

@@ -240,3 +240,30 @@ def test_a_display_name_is_kept_in_the_store_only(workers, trained):
     assert too_long.status_code == 422 and "display_name" in too_long.text
     cleared = one.patch(f"/candidates/{person}", json={"display_name": ""}, headers=adviser)
     assert cleared.status_code == 200 and cleared.json()["display_name"] is None
+
+
+def test_the_workplace_tutor_is_named_in_the_plans_drafted_there(workers, trained):
+    one, two, specialists = workers
+    specialist, adviser, dpo = specialists["specialist"], trained.key("adviser"), trained.key("dpo")
+    copy_of_best(one, two, trained, specialist, "live-tutor", tutor_name=" Ola Hansen ")
+    stored = two.get("/workplaces/live-tutor", headers=specialist).json()
+    assert stored["tutor_name"] == "Ola Hansen" and "tutor_name" not in stored["record"], "beside the contract"
+    served = shortlist(two, trained, top_k=2)
+    rank = next(i["rank"] for i in served["items"] if i["workplace_id"] == "live-tutor")
+    url = f"/shortlists/{served['shortlist_id']}/decisions"
+    decided = one.post(url, json={"decisions": [{"rank": rank, "decision": "accept"}]}, headers=adviser)
+    plan_id = next(i["plan_id"] for i in decided.json()["items"] if i["rank"] == rank)
+    plan = one.get(f"/plans/{plan_id}", headers=adviser).json()
+    assert plan["draft"]["tutor_name"] == "Ola Hansen"
+    assert all("tutor" not in point for point in plan["draft"]["open_points"]), "named: no longer an open point"
+
+    renamed = one.patch("/workplaces/live-tutor", json={"tutor_name": "Kari Berg"}, headers=specialist)
+    assert renamed.status_code == 200 and renamed.json()["changed"] == ["tutor_name"]
+    trail = one.get("/audit", params={"subject_id": "live-tutor"}, headers=dpo).json()
+    assert ["tutor_name"] in [e["detail"].get("fields") for e in trail]
+    assert "Kari" not in str(trail) and "Ola" not in str(trail), "the trail names the field, never the name"
+    refused = one.patch("/workplaces/live-tutor", json={"tutor_name": "x" * 101}, headers=specialist)
+    assert refused.status_code == 422 and "tutor_name" in refused.text
+    other = one.patch("/workplaces/live-tutor", json={"tutor_name": "Per"}, headers=specialists["other"])
+    assert other.status_code == 403
+    assert two.get("/workplaces/live-tutor", headers=specialist).json()["tutor_name"] == "Kari Berg"

@@ -21,10 +21,12 @@ from matching.store.local_fields import (
     display_names,
     set_display_name,
     set_job_specialist,
+    set_tutor_name,
     workplaces_of_specialist,
 )
 from matching.store.models import Candidate, Presentation
 from matching.store.presentations import is_presented, present, presented_to
+from matching.store.records import workplace_record
 from matching.store.rights import erase_person, person_record
 from matching.store.schema import alembic_config, current_revision, head_revision
 
@@ -164,12 +166,16 @@ def test_revision_0004_upgrades_a_0003_database_with_its_records(loaded, store_d
         assert latest_change(session) == 0  # a fresh log: workers start from a full read
         assert display_names(session, [PERSON]) == {} and workplaces_of_specialist(session, "s") == []
         set_display_name(session, PERSON, "Kari")
-        set_job_specialist(session, PLACE, "specialist-3")
-        present(session, PERSON, PLACE, "specialist-3")
         assert changes_since(session, 0).ids("candidates") == {PERSON}
     for old, new in zip(before, after, strict=True):
         assert old.equals(new)
-    assert migrate(command.upgrade, "head") == head_revision()  # and on to the newest (0005: answers' words)
+    assert migrate(command.upgrade, "head") == head_revision()  # and on to the newest (0006: the tutor)
+    with session_scope(loaded) as session:  # the ORM's workplace is the newest revision's
+        set_job_specialist(session, PLACE, "specialist-3")
+        set_tutor_name(session, PLACE, "Ola")
+        present(session, PERSON, PLACE, "specialist-3")
     load_folder(loaded, store_data)  # loads work on the upgraded store and keep the new fields
     with session_scope(loaded, readonly=True) as session:
         assert display_names(session, [PERSON]) == {PERSON: "Kari"} and is_presented(session, PERSON, PLACE)
+        assert workplaces_of_specialist(session, "specialist-3") == [PLACE]
+        assert (workplace_record(session, PLACE) or {})["tutor_name"] == "Ola"
