@@ -69,7 +69,7 @@ RELATED_THRESHOLD = 0.5
 be like that wish. At 0.5 an occupation needs a fairly close profile and a shared group, or a
 close profile across groups (about 6% of the pairs of different occupations in the catalogue reach
 it; for cooks: bartenders, waiters, beauticians, travel attendants, food service counter
-attendants; kitchen helpers, at 0.37, count for the feature but are not called alike)."""
+attendants; kitchen helpers, at 0.37, are nearer cooks than most occupations but not called alike)."""
 
 
 @dataclass(frozen=True)

@@ -144,7 +144,7 @@ def _suggestion(
 
 
 def _similar_to_wish(state: ServiceState, explanation: dict[str, Any], lang: Lang) -> str | None:
-    """ "Likner ønsket ditt: ..." when the suggestion is like one of the person's wishes."""
+    """The person's sentence ("Likner ønsket ditt: ...") when the suggestion is like one of their wishes."""
     similar = explanation.get("similar_to_wish")
     if not isinstance(similar, dict) or not similar.get("code"):
         return None
