@@ -244,6 +244,12 @@ def occupation_index(catalogue: Catalogue | None = None) -> OccupationIndex:
     return kept[1]
 
 
+def related(code: str, n: int = 10, catalogue: Catalogue | None = None) -> list[Related]:
+    """The `n` occupations of `catalogue` (default: the project's) most alike `code`, most alike
+    first, each with its similarity (0-1). Raises `KeyError` for a code not in the catalogue."""
+    return occupation_index(catalogue).related(code, n)
+
+
 def wish_similarity(p: PairFrame, matrix: np.ndarray | None = None) -> np.ndarray:
     """For each pair, how alike the workplace's occupation is the nearest of the person's wished
     occupations (the similarity above, or `matrix`: occupations x occupations in the index's

@@ -97,6 +97,15 @@ def test_who_may_ask_and_what_is_refused(site: Site) -> None:
     assert site.get("/occupations", q="kokk", limit=51).status_code == 422
 
 
+def test_the_profile_page_finds_occupations_with_the_same_search(site: Site) -> None:
+    candidate_id = _person(site.trained, 1)
+    english_words = site.page.get(f"/app/persons/{candidate_id}", params={"q": "helpers kitchen"})
+    assert english_words.status_code == 200
+    assert f'name="code" value="{KITCHEN_HELPERS}"' in english_words.text and "Kjøkkenassistenter" in english_words.text
+    by_code = site.page.get(f"/app/persons/{candidate_id}", params={"q": "512"})
+    assert f'name="code" value="{COOKS}"' in by_code.text and f'name="code" value="{CHEFS}"' not in by_code.text
+
+
 def _text(page: str) -> str:
     return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)))
 

@@ -68,6 +68,7 @@ def test_related_lists_the_nearest_other_occupations_most_alike_first(index: Occ
     row = index.matrix[index.positions(np.array([int(COOKS)]))[0]]
     assert values[0] == pytest.approx(np.sort(row)[-2], abs=1e-4)  # the best after the code itself
     assert len(index.related(COOKS, 1000)) == len(index) - 1
+    assert occupations.related(COOKS, 8) == related
     with pytest.raises(KeyError):
         index.related("0000", 3)
 
