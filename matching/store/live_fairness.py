@@ -208,7 +208,7 @@ def rules_text(since: dt.date | None, persons: int, left_out: LeftOut, threshold
         f"period: {period}; events are counted whenever they were recorded",
         f"counted: {persons} persons with an audit row who consent and are active or had a shortlist in the period",
         f"left out: {left_out.without_audit} without an audit row, {left_out.withdrawn_consent} who withdrew consent;"
-        f" {left_out.erased} erased persons are gone from the store (not counted)",
+        f" erased: {left_out.erased} in the register, their data gone from the store (not counted)",
         "shortlisted: share of persons with a shortlist; accepted, pursued (employer contacted or later),"
         " trialled (trial started) and hired: share of suggestions (one workplace suggested to one person,"
         " counted once)",
