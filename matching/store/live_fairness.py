@@ -43,6 +43,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select, true
 from sqlalchemy.orm import Session
 
+from matching.placements import GRADES, Stage
 from matching.store.models import (
     Audit,
     Candidate,
@@ -62,11 +63,11 @@ MIN_GROUP = 30
 ATTRIBUTES = ("age_band", "gender")
 MEASURES = ("shortlisted", "accepted", "pursued", "trialled", "hired")
 SUGGESTION_MEASURES = MEASURES[1:]
-# the placement events that show a suggestion got that far (the state machine's order:
-# contacted -> trial_started -> trial_completed -> hired, `matching.placements`)
-PURSUED = frozenset({"contacted", "trial_started", "trial_completed", "hired"})
-TRIALLED = frozenset({"trial_started", "trial_completed", "hired"})
-HIRED = frozenset({"hired"})
+# the placement events that show a suggestion got that far: the stages of `matching.placements`
+# graded at least contacted (1), trial started (2) and hired (4)
+PURSUED = frozenset(stage.value for stage, grade in GRADES.items() if grade >= GRADES[Stage.CONTACTED])
+TRIALLED = frozenset(stage.value for stage, grade in GRADES.items() if grade >= GRADES[Stage.TRIAL_STARTED])
+HIRED = frozenset({Stage.HIRED.value})
 
 
 @dataclass(frozen=True)
