@@ -43,6 +43,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select, true
 from sqlalchemy.orm import Session
 
+from matching.fairness_rule import ATTRIBUTES, SMALL_GROUP, THRESHOLD
 from matching.placements import GRADES, Stage
 from matching.store.models import (
     Audit,
@@ -56,11 +57,8 @@ from matching.store.models import (
     ShortlistItem,
 )
 
-THRESHOLD = 0.8
-"""A group whose share is under this ratio of the best group's is flagged (`training.fairness.THRESHOLD`)."""
-MIN_GROUP = 30
-"""Groups smaller than this are shown but not flagged (`training.fairness.SMALL_GROUP`)."""
-ATTRIBUTES = ("age_band", "gender")
+MIN_GROUP = SMALL_GROUP
+"""Groups smaller than this are shown but not flagged (`matching.fairness_rule.SMALL_GROUP`)."""
 MEASURES = ("shortlisted", "accepted", "pursued", "trialled", "hired")
 SUGGESTION_MEASURES = MEASURES[1:]
 # the placement events that show a suggestion got that far: the stages of `matching.placements`
