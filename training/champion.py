@@ -30,7 +30,7 @@ from matching.candidates import CandidateTable, WorkplacePool
 from matching.model import Ranker
 from matching.settings import CHAMPION
 from training.evaluate import ndcg_at_k
-from training.fairness import fairness_report
+from training.fairness import MISSING_GROUP, candidate_values, fairness_report
 from training.held_out import ALL_ELIGIBLE, held_out_eligible, logged_person_measures
 from training.promotion import (
     CHALLENGER,
@@ -44,6 +44,7 @@ from training.promotion import (
     compare,
     decide,
     flag_keys,
+    ratio_interval,
 )
 from training.promotion import CHAMPION as CHAMPION_SCORER
 from training.train import TrainResult
@@ -77,8 +78,11 @@ class Outcome:
                 "  every eligible workplace (truth file; for information, not decided on): NDCG@10 "
                 + ", ".join(f"{name} {value:.4f}" for name, value in self.all_eligible.items())
             )
-        out.append(f"  fairness flags of the champion ({self.champion_flags_source}): {_flags(self.champion_flags)}")
-        out.append(f"  new fairness flags of this model: {_flags(self.decision.new_flags)}")
+        if self.champion_version is not None:
+            out.append(
+                f"  fairness flags of the champion ({self.champion_flags_source}): {_flags(self.champion_flags)}"
+            )
+            out.append(f"  new fairness flags of this model: {_flags(self.decision.new_flags)}")
         out += [f"  - {reason}" for reason in self.decision.reasons]
         out.append(f"  decision: {self.message}")
         return out
@@ -192,11 +196,22 @@ def challenger_flags(result: TrainResult) -> set[str]:
     return flag_keys(result.fairness.frame) if result.fairness is not None else set()
 
 
-def champion_flags_here(champion: Ranker, result: TrainResult) -> set[str] | None:
-    """The champion's fairness flags on this run's held-out persons (as `training.train` measures
-    the challenger's), or None without an audit table."""
+@dataclass
+class FairnessComparison:
+    """The champion's fairness flags on this run's held-out persons and, per flag of the
+    challenger's, how its group's ratio changed (`ratio_interval`)."""
+
+    flags: set[str]
+    changes: dict[str, tuple[float, float, float]]
+
+
+def fairness_here(champion: Ranker, result: TrainResult, flags: set[str]) -> FairnessComparison | None:
+    """The champion's fairness flags on this run's held-out persons (measured as `training.train`
+    measures the challenger's) and the paired change of each challenger flag's group ratio; None
+    without an audit table."""
     dataset = result.dataset
-    if dataset.audit is None or len(dataset.audit) == 0:
+    audit = dataset.audit
+    if audit is None or len(audit) == 0:
         return None
     candidates = CandidateTable.build(dataset.candidates)
     eligible = result.held_out.eligible
@@ -204,28 +219,51 @@ def champion_flags_here(champion: Ranker, result: TrainResult) -> set[str] | Non
         reference = result.ranker.meta.get("feature_reference") or {}
         exclude = bool(reference.get("exclude_unmet_required", True))
         eligible = held_out_eligible(candidates, WorkplacePool(dataset.workplaces), exclude)
-    report = fairness_report(champion, dataset.audit, candidates, result.held_out.logged, eligible)
-    return flag_keys(report.frame) if report is not None else None
+    logged = result.held_out.logged
+    report = fairness_report(champion, audit, candidates, logged, eligible)
+    if report is None:
+        return None
+    mine = candidate_values(result.ranker, candidates, logged, eligible)[0]
+    theirs = candidate_values(champion, candidates, logged, eligible)[0]
+    changes: dict[str, tuple[float, float, float]] = {}
+    for flag in sorted(flags):
+        attribute_group, metric = flag.rsplit(":", 1)
+        attribute, group = attribute_group.split("=", 1)
+        if attribute not in audit.columns or metric not in mine.columns:
+            continue
+        joined = mine[["candidate_id", metric]].merge(
+            theirs[["candidate_id", metric]], on="candidate_id", suffixes=("", "_champion")
+        )
+        joined = joined.merge(audit[["candidate_id", attribute]], on="candidate_id", how="inner")
+        labels = joined[attribute].astype(object).where(joined[attribute].notna(), MISSING_GROUP).astype(str)
+        changes[flag] = ratio_interval(
+            joined[metric].to_numpy(dtype=np.float64),
+            joined[f"{metric}_champion"].to_numpy(dtype=np.float64),
+            labels.to_numpy(),
+            group,
+        )
+    return FairnessComparison(flag_keys(report.frame), changes)
 
 
 def champion_flags(
     client: MlflowClient, model_name: str, version: str, champion: Ranker, result: TrainResult
-) -> tuple[set[str] | None, str]:
-    """The champion's fairness flags and where they come from: measured on this run's held-out
-    persons, else recorded with the champion's version or run, else None (unknown)."""
+) -> tuple[set[str] | None, dict[str, tuple[float, float, float]], str]:
+    """The champion's fairness flags, the paired change of each challenger flag's group ratio, and
+    where the flags come from: measured on this run's held-out persons, else recorded with the
+    champion's version or run, else None (unknown)."""
     if result.fairness is None:
-        return set(), "not measured: no audit table"
+        return set(), {}, "not measured: no audit table"
     try:
-        flags = champion_flags_here(champion, result)
-        if flags is not None:
-            return flags, "measured on the same held-out persons"
+        here = fairness_here(champion, result, challenger_flags(result))
+        if here is not None:
+            return here.flags, here.changes, "measured on the same held-out persons"
         problem = "no audit table"
     except Exception as error:  # fall back to what was recorded with the champion
         problem = str(error)
     recorded = recorded_flags(client, model_name, version)
     if recorded is not None:
-        return recorded, f"recorded with v{version} (could not be measured here: {problem})"
-    return None, f"unknown (could not be measured here: {problem}; none recorded): taken as none"
+        return recorded, {}, f"recorded with v{version} (could not be measured here: {problem})"
+    return None, {}, f"unknown (could not be measured here: {problem}; none recorded): taken as none"
 
 
 def measure(result: TrainResult, champion: Ranker | None) -> tuple[list[Comparison], int]:
@@ -271,9 +309,9 @@ def decide_promotion(
         decision.forced = force
         message = f"version {version} is now champion: champion v{current} could not be evaluated ({error})"
         return _finish(client, model_name, version, True, message, decision, current, 0, None, "", result, None)
-    theirs, source = champion_flags(client, model_name, current, champion, result)
+    theirs, changes, source = champion_flags(client, model_name, current, champion, result)
     deciding = [c for c in comparisons if c.other in (CHAMPION_SCORER, *DECIDING_BASELINES)]
-    decision = decide(deciding, mine, theirs)
+    decision = decide(deciding, mine, theirs, flag_changes=changes)
     decision.comparisons = comparisons
     decision.forced = force
     if decision.promote:
@@ -281,7 +319,16 @@ def decide_promotion(
     elif force:
         message = f"version {version} is now champion, forced ({force}); the rule would keep v{current}"
     else:
-        failed = next((r for r in decision.reasons if not r.startswith(("better", "not worse", "raises no"))), "")
+        failed = next(
+            (
+                r
+                for r in decision.reasons
+                if not r.startswith(
+                    ("better", "not worse", "raises no", "flags the champion lacks", "the champion's fairness")
+                )
+            ),
+            "",
+        )
         message = f"champion stays v{current}: version {version} is not promoted ({failed})"
     promote = decision.promote or bool(force)
     flags = sorted(theirs) if theirs is not None else None

@@ -34,9 +34,13 @@ The decision (`decide`), identical with and without a truth file so it holds on 
    (baseline - challenger) must not be above zero). Non-inferiority with a margin would need a
    margin nobody can justify on real records and would block good models whenever the interval
    is wide; a baseline that is better beyond noise is a clear sign the model learnt something wrong;
-4. fairness: the challenger must raise no flag (attribute, group, metric under the four-fifths
-   rule; `training.fairness`) that the champion does not also raise. Where the champion's flags
-   are unknown they count as none, and the reasons say so.
+4. fairness: the challenger must raise no new flag (attribute, group, metric under the
+   four-fifths rule; `training.fairness`): a flag the champion does not also raise on the same
+   persons counts when the group's ratio to the best group is lower than the champion's beyond
+   noise (`ratio_interval`: the upper end of (challenger ratio - champion ratio) below zero).
+   A ratio near the threshold crosses it on noise alone (small groups, a noisy best group), so a
+   bare new flag is reported, not decided on. Where the champion's flags are unknown they count
+   as none (and every new flag counts), and the reasons say so.
 
 Without a champion the first model becomes champion. A data scientist can override the decision
 with a recorded reason (`jobmatch train --force REASON`).
@@ -286,6 +290,55 @@ def compare(
     return out
 
 
+def ratio_interval(
+    challenger: np.ndarray,
+    champion: np.ndarray,
+    groups: np.ndarray,
+    group: Any,
+    resamples: int = RESAMPLES,
+    seed: int = SEED,
+    level: float = LEVEL,
+) -> tuple[float, float, float]:
+    """A group's ratio to the best group (as the fairness report flags it: the group's mean of a
+    per-person value over the best group's mean), challenger minus champion, with the paired
+    bootstrap interval over persons.
+
+    Args:
+        challenger: the challenger's value per person (nan: none).
+        champion: the champion's value for the same persons.
+        groups: each person's group (of one attribute).
+        group: the group whose ratio is compared.
+
+    Returns:
+        `(difference, low, high)` of (challenger ratio - champion ratio); nan when not measurable.
+    """
+    labels, index = np.unique(np.asarray(groups).astype(str), return_inverse=True)
+    where = np.flatnonzero(labels == str(group))
+    n = len(index)
+    if n == 0 or len(where) == 0:
+        return float("nan"), float("nan"), float("nan")
+    member = np.zeros((n, len(labels)))
+    member[np.arange(n), index] = 1.0
+
+    def ratios(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        present = ~np.isnan(values)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            means = (counts @ (member * np.where(present, values, 0.0)[:, None])) / (
+                counts @ (member * present[:, None])
+            )
+            best = np.nanmax(np.where(np.isnan(means), -np.inf, means), axis=1)
+            return np.asarray(means[:, where[0]] / np.where(best > 0, best, np.nan))
+
+    whole = np.ones((1, n))
+    point = float((ratios(challenger, whole) - ratios(champion, whole))[0])
+    draws = np.concatenate([ratios(challenger, c) - ratios(champion, c) for c in resample_counts(n, resamples, seed)])
+    draws = draws[~np.isnan(draws)]
+    if len(draws) == 0:
+        return point, float("nan"), float("nan")
+    tail = (1.0 - level) / 2.0 * 100.0
+    return point, float(np.percentile(draws, tail)), float(np.percentile(draws, 100.0 - tail))
+
+
 @dataclass
 class Decision:
     """Whether the challenger becomes champion, and why."""
@@ -306,6 +359,7 @@ def decide(
     challenger_flags: set[str],
     champion_flags: set[str] | None,
     champion: str = CHAMPION,
+    flag_changes: Mapping[str, tuple[float, float, float]] | None = None,
 ) -> Decision:
     """Apply the champion rule (see the module docstring) to comparisons made by `compare`, with
     `champion` among the other scorers and the baselines the rest.
@@ -315,6 +369,9 @@ def decide(
         challenger_flags: the challenger's fairness flags (`attribute=group:metric`).
         champion_flags: the champion's, or None when unknown (then taken as none).
         champion: the champion's name among the comparisons.
+        flag_changes: per flag, `ratio_interval` of the flagged group's ratio (challenger -
+            champion) on the same persons; a flag the champion lacks whose ratio is not lower
+            beyond noise is reported but does not count. Without it every new flag counts.
     """
     reasons: list[str] = []
     ok = True
@@ -340,12 +397,24 @@ def decide(
         else:
             reasons.append(f"not worse than baseline {c.other} beyond noise on {c.describe()}")
     known = champion_flags is not None
-    new_flags = sorted(challenger_flags - (champion_flags or set()))
+    new_flags, noise = [], []
+    for flag in sorted(challenger_flags - (champion_flags or set())):
+        change = (flag_changes or {}).get(flag)
+        if change is not None and not change[2] < 0:
+            noise.append(f"{flag} (ratio {change[0]:+.3f}, {LEVEL:.0%} interval {change[1]:+.3f} to {change[2]:+.3f})")
+        else:
+            detail = f" (ratio {change[0]:+.3f}, interval {change[1]:+.3f} to {change[2]:+.3f})" if change else ""
+            new_flags.append(flag + detail)
     if new_flags:
         ok = False
-        reasons.append("raises new fairness flags: " + ", ".join(new_flags))
+        reasons.append("raises new fairness flags, lower than the champion's beyond noise: " + ", ".join(new_flags))
     else:
         reasons.append("raises no new fairness flag")
+    if noise:
+        reasons.append(
+            "flags the champion lacks, but the group's ratio to the best group is not lower than the"
+            " champion's beyond noise (reported, not decided on): " + ", ".join(noise)
+        )
     if not known:
         reasons.append("the champion's fairness flags are unknown: taken as none")
     return Decision(ok, reasons, list(comparisons), new_flags)

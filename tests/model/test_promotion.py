@@ -16,6 +16,7 @@ from training.promotion import (
     ndcg_per_person,
     pairwise_per_person,
     person_measures,
+    ratio_interval,
 )
 
 
@@ -123,3 +124,20 @@ def test_flag_keys_name_attribute_group_and_metric():
         "age_band=60+:ndcg_at_10",
         "gender=woman:full_shortlist_share",
     }
+
+
+def test_a_group_ratio_changes_beyond_noise_only_when_the_group_is_served_clearly_worse():
+    rng = np.random.default_rng(4)
+    groups = np.array(["a"] * 200 + ["b"] * 200)
+    champion = rng.normal(2.0, 1.0, size=400)
+    same_world = champion + rng.normal(0.0, 0.05, size=400)
+    worse_for_b = champion - np.where(groups == "b", 0.8, 0.0)
+    difference, low, high = ratio_interval(same_world, champion, groups, "b", resamples=1000, seed=0)
+    assert low <= 0 <= high and abs(difference) < 0.02
+    difference, low, high = ratio_interval(worse_for_b, champion, groups, "b", resamples=1000, seed=0)
+    assert high < 0 and difference == pytest.approx(-0.8 / champion[groups == "a"].mean(), abs=0.05)
+    # a challenger flag whose ratio fell beyond noise counts; one within noise is only reported
+    win = [_c("champion", "pairwise", 0.01, 0.03)]
+    assert not decide(win, {"g=b:m"}, set(), flag_changes={"g=b:m": (difference, low, high)}).promote
+    decision = decide(win, {"g=b:m"}, set(), flag_changes={"g=b:m": (-0.01, -0.05, 0.03)})
+    assert decision.promote and any("not decided on" in r for r in decision.reasons)

@@ -12,13 +12,12 @@ from pathlib import Path
 
 import mlflow
 import numpy as np
-import pandas as pd
 import pytest
 from mlflow import MlflowClient
 
 from matching.datasets import Dataset, load_dataset, write_table
 from matching.settings import get_settings
-from training.lifecycle import Registration, log_and_register
+from training.lifecycle import log_and_register
 from training.synthetic import generate_dataset
 from training.train import train_ranker
 from training.trainset import held_out_mask
@@ -82,6 +81,8 @@ def test_a_model_fitted_on_shuffled_outcomes_never_replaces_a_real_champion(worl
             assert f"promotion.{other}.ndcg_at_10.{suffix}" in run.data.metrics
     # real outcomes for the held-out persons: the shuffled model is clearly worse than the champion
     assert run.data.metrics["promotion.champion.pairwise.high"] < 0
+    # the per-person NDCG@10 averages to the evaluation's logged NDCG@10 of the same model
+    assert run.data.metrics["promotion.model.ndcg_at_10"] == pytest.approx(run.data.metrics["logged.model.ndcg_at_10"])
     artifacts = {a.path for a in client.list_artifacts(registration.run_id)}
     assert {"promotion.json", "promotion.md", "fairness.csv", "evaluation.csv", "model_card.md"} <= artifacts
     path = mlflow.artifacts.download_artifacts(
@@ -124,9 +125,32 @@ def test_force_promotes_against_the_rule_and_records_the_reason(world, tmp_path,
     assert "rollback test of the pipeline" in (version.description or "")
 
 
-def test_a_model_fitted_on_three_times_the_persons_replaces_the_champion(tmp_path):
-    pytest.skip("sizes being chosen")
+def fewer_persons(dataset: Dataset, persons: int, seed: int) -> Dataset:
+    """The same world with the outcomes of only `persons` training persons (a seeded draw); the
+    held-out persons keep theirs, so both models are judged on the same persons."""
+    outcomes = dataset.outcomes
+    assert outcomes is not None
+    ids = np.unique(outcomes["candidate_id"].to_numpy())
+    training = ids[~held_out_mask(ids)]
+    keep = np.random.default_rng(seed).choice(training, size=persons, replace=False)
+    held = outcomes["candidate_id"].isin(ids[held_out_mask(ids)]) | outcomes["candidate_id"].isin(keep)
+    return replace(dataset, outcomes=outcomes[held].reset_index(drop=True))
 
 
-def _unused(registration: Registration, frame: pd.DataFrame) -> None:  # pragma: no cover
-    return None
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [22, 23, 24])
+def test_a_model_fitted_on_many_more_persons_replaces_a_champion_fitted_on_few(tmp_path, seed):
+    folder = tmp_path / "world"
+    generate_dataset(folder, 10000, 2000, seed=seed)
+    dataset = load_dataset(without_truth(folder))
+    uri = str(tmp_path / "mlruns")
+    few = log_and_register(train_ranker(fewer_persons(dataset, 30, seed), seed=0), uri)
+    assert few.promoted and few.version == "1"
+    many = train_ranker(dataset, seed=0)
+    registration = log_and_register(many, uri)
+    assert registration.outcome is not None
+    print("\n".join(registration.lines()))
+    assert registration.promoted, registration.message
+    assert "beats v1" in registration.message
+    assert champion(uri) == "2"
+    mlflow.set_tracking_uri(None)
