@@ -20,6 +20,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     from training.train import Progress, train_ranker
 
     settings = get_settings()
+    if args.force is not None and not args.force.strip():
+        raise ValueError("--force needs a reason (it is recorded with the model version)")
     progress = Progress(not args.quiet)
     data, stored = args.data, None
     if getattr(args, "from_db", False):
@@ -38,7 +40,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         if args.force:
             raise ValueError("--force promotes a registered model: it cannot go with --no-register")
         return 0
-    registration = log_and_register(result, settings.tracking_uri, settings.model_name, progress, force=args.force)
+    force = args.force.strip() if args.force else None
+    registration = log_and_register(result, settings.tracking_uri, settings.model_name, progress, force=force)
     print(f"run {registration.run_id}: registered {settings.model_name} version {registration.version}")
     print("\n".join(registration.lines()))
     return 0

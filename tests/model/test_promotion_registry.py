@@ -104,6 +104,17 @@ def test_a_model_fitted_on_shuffled_outcomes_never_replaces_a_real_champion(worl
     mlflow.set_tracking_uri(None)
 
 
+def test_a_retrain_of_the_same_quality_does_not_move_the_champion(world, tmp_path):
+    uri = str(tmp_path / "mlruns")
+    log_and_register(train_ranker(world, seed=0), uri)
+    registration = log_and_register(train_ranker(world, seed=1), uri)
+    assert not registration.promoted and "champion stays v1" in registration.message
+    assert registration.outcome is not None
+    primary = registration.outcome.decision.find("champion", "pairwise")
+    assert primary is not None and primary.low <= 0 <= primary.high
+    mlflow.set_tracking_uri(None)
+
+
 def test_force_promotes_against_the_rule_and_records_the_reason(world, tmp_path, monkeypatch, capsys):
     from jobmatch import main
 
@@ -118,6 +129,7 @@ def test_force_promotes_against_the_rule_and_records_the_reason(world, tmp_path,
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     get_settings.cache_clear()
     try:
+        assert main(["train", "--data", str(folder), "--quiet", "--force", "  "]) == 2  # a reason is required
         assert main(["train", "--data", str(folder), "--quiet", "--force", "rollback test of the pipeline"]) == 0
     finally:
         get_settings.cache_clear()
