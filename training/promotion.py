@@ -172,7 +172,8 @@ def resample_counts(n: int, resamples: int, seed: int) -> Iterator[np.ndarray]:
     done = 0
     while done < resamples:
         size = min(block, resamples - done)
-        yield rng.multinomial(n, np.full(n, 1.0 / n), size=size).astype(np.float64)
+        draws = rng.integers(0, n, size=(size, n)) + (np.arange(size) * n)[:, None]
+        yield np.bincount(draws.ravel(), minlength=size * n).reshape(size, n).astype(np.float64)
         done += size
 
 
