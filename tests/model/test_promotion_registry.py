@@ -133,7 +133,6 @@ def test_force_promotes_against_the_rule_and_records_the_reason(world, tmp_path,
         assert main(["train", "--data", str(folder), "--quiet", "--force", "rollback test of the pipeline"]) == 0
     finally:
         get_settings.cache_clear()
-        mlflow.set_tracking_uri(None)
     printed = capsys.readouterr().out
     assert "forced (rollback test of the pipeline)" in printed
     assert "not better than the champion beyond noise" in printed  # the rule's own verdict is shown too
@@ -143,6 +142,7 @@ def test_force_promotes_against_the_rule_and_records_the_reason(world, tmp_path,
     assert version.tags["promotion.forced"] == "rollback test of the pipeline"
     assert version.tags["promotion.decision"] == "forced"
     assert "rollback test of the pipeline" in (version.description or "")
+    mlflow.set_tracking_uri(None)
 
 
 def fewer_persons(dataset: Dataset, persons: int, seed: int) -> Dataset:
