@@ -20,6 +20,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     from training.train import Progress, train_ranker
 
     settings = get_settings()
+    if args.force is not None and not args.force.strip():
+        raise ValueError("--force needs a reason (it is recorded with the model version)")
     progress = Progress(not args.quiet)
     data, stored = args.data, None
     if getattr(args, "from_db", False):
@@ -35,10 +37,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     )
     print("\n".join(result.report_lines()))
     if args.no_register:
+        if args.force:
+            raise ValueError("--force promotes a registered model: it cannot go with --no-register")
         return 0
-    registration = log_and_register(result, settings.tracking_uri, settings.model_name, progress)
+    force = args.force.strip() if args.force else None
+    registration = log_and_register(result, settings.tracking_uri, settings.model_name, progress, force=force)
     print(f"run {registration.run_id}: registered {settings.model_name} version {registration.version}")
-    print(registration.message)
+    print("\n".join(registration.lines()))
     return 0
 
 
@@ -71,6 +76,13 @@ def add_train(sub: Subcommands) -> None:
     )
     p.add_argument("--seed", type=int, default=0, help="LightGBM seed (default 0)")
     p.add_argument("--no-register", action="store_true", help="evaluate only; log and register nothing")
+    p.add_argument(
+        "--force",
+        metavar="REASON",
+        default=None,
+        help="make this version champion whatever the champion rule decides; the reason is printed and"
+        " recorded in MLflow (run and model version tags, the version's description)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.set_defaults(run=cmd_train)
 

@@ -8,7 +8,8 @@ The protocols:
   really gets), with the true expected grade as gain. Only synthetic data has that truth.
 - `logged_by_workplace`, `all_eligible_by_workplace`: the same pairs grouped by workplace (each
   workplace's held-out candidates ranked, as an employer's shortlist would be).
-The candidate direction stays the one that decides promotion (`HeldOut.primary`).
+Promotion is decided in the candidate direction on the `logged` pairs only, with or without a
+truth file (per-person measures: `logged_person_measures`; the rule: `training.promotion`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from matching.datasets import Dataset
 from matching.model import Ranker
 from training.baselines import RandomRanker, Scorer
 from training.evaluate import ndcg_at_k
+from training.promotion import PersonMeasures, person_measures
 from training.trainset import HIRED_GRADE, GroupBy, PairSet, attach_truth, held_out_mask, pair_set
 
 K_VALUES = (1, 5, 10)
@@ -43,7 +45,8 @@ class HeldOut:
     eligible: PairSet | None
 
     def primary(self) -> tuple[str, PairSet, np.ndarray]:
-        """The protocol that decides promotion: all eligible workplaces when a truth exists."""
+        """The most telling protocol for reports: all eligible workplaces when a truth exists, else
+        the logged pairs (promotion always decides on the logged pairs; see `training.promotion`)."""
         if self.eligible is not None and self.eligible.truth is not None and len(self.eligible):
             return ALL_ELIGIBLE, self.eligible, self.eligible.truth
         assert self.logged.grade is not None
@@ -68,6 +71,9 @@ class Evaluation:
     """NDCG@k per method and protocol on the held-out candidates."""
 
     rows: list[EvaluationRow] = field(default_factory=list)
+    # each method's scores of the held-out logged pairs (candidate direction, `HeldOut.logged` order):
+    # the per-person comparisons of `training.promotion` use them
+    logged_scores: dict[str, np.ndarray] = field(default_factory=dict)
 
     def add(self, protocol: str, method: str, gains: np.ndarray, scores: np.ndarray, groups: np.ndarray) -> None:
         self.rows.append(EvaluationRow(protocol, method, {k: ndcg_at_k(gains, scores, groups, k) for k in K_VALUES}))
@@ -158,9 +164,14 @@ def evaluate_all(ranker: Ranker, baselines: dict[str, Scorer], held_out: HeldOut
         if len(pairs) == 0:
             continue
         groups = pairs.group_keys(group_by)
-        evaluation.add(protocol, "model", gains, ranker.score(pairs.matrix), groups)
-        for name, baseline in baselines.items():
-            evaluation.add(protocol, name, gains, baseline(pairs.matrix), groups)
+        scores = {
+            "model": ranker.score(pairs.matrix),
+            **{name: baseline(pairs.matrix) for name, baseline in baselines.items()},
+        }
+        for name, values in scores.items():
+            evaluation.add(protocol, name, gains, values, groups)
+        if protocol == LOGGED:
+            evaluation.logged_scores = {name: np.asarray(values, dtype=np.float64) for name, values in scores.items()}
         random_scores = [
             ndcg_vector(gains, RandomRanker(seed + r).score_pairs(pairs.matrix), groups) for r in range(RANDOM_REPEATS)
         ]
@@ -174,6 +185,14 @@ def evaluate_all(ranker: Ranker, baselines: dict[str, Scorer], held_out: HeldOut
 def ndcg_vector(gains: np.ndarray, scores: np.ndarray, groups: np.ndarray) -> list[float]:
     """NDCG at each of `K_VALUES`."""
     return [ndcg_at_k(gains, scores, groups, k) for k in K_VALUES]
+
+
+def logged_person_measures(held_out: HeldOut, scores: dict[str, np.ndarray]) -> dict[str, PersonMeasures]:
+    """Per scorer, its per-person NDCG@10 and pairwise-order counts on the held-out logged pairs
+    (the protocol that exists on real records; see `training.promotion`)."""
+    logged = held_out.logged
+    assert logged.grade is not None
+    return {name: person_measures(logged.grade, values, logged.c_idx) for name, values in scores.items()}
 
 
 def true_p_hired(pairs: PairSet, truth: pd.DataFrame | None) -> np.ndarray | None:

@@ -1,5 +1,6 @@
 """Log a training run to MLflow, register the servable model, and move `champion` only when the
-new model beats the current champion on the same held-out data."""
+new model beats the current champion on the same held-out persons (the rule: `training.promotion`;
+the registry side: `training.champion`)."""
 
 from __future__ import annotations
 
@@ -18,19 +19,21 @@ import mlflow  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from mlflow import MlflowClient  # noqa: E402
-from mlflow.exceptions import MlflowException  # noqa: E402
 from mlflow.models import infer_signature  # noqa: E402
 
 from features.registry import FEATURES, registry_fingerprint  # noqa: E402
 from matching import servable  # noqa: E402
 from matching.datasets import Dataset  # noqa: E402
-from matching.model import Ranker, pair_records  # noqa: E402
+from matching.model import pair_records  # noqa: E402
 from matching.paths import reference_dir  # noqa: E402
-from matching.settings import CHAMPION, MODEL_NAME  # noqa: E402
+from matching.settings import MODEL_NAME  # noqa: E402
 from matching.tracking import artifact_location, configure_tracking  # noqa: E402
-from training.evaluate import ndcg_at_k  # noqa: E402
+from training.champion import Outcome, champion_version, decide_promotion, flags_tag, log_outcome  # noqa: E402
 from training.fairness import SMALL_GROUP  # noqa: E402
+from training.promotion import CHAMPION, PRIMARY, flag_keys  # noqa: E402
 from training.train import TrainResult  # noqa: E402
+
+__all__ = ["Registration", "champion_version", "decide_promotion", "log_and_register", "model_card"]
 
 EXPERIMENT = "jobmatch-ranker"
 REQUIREMENTS = ("lightgbm", "mlflow", "numpy", "pandas", "pyarrow", "scikit-learn", "pydantic")
@@ -46,6 +49,11 @@ class Registration:
     message: str
     new_score: float
     champion_score: float | None
+    outcome: Outcome | None = None
+
+    def lines(self) -> list[str]:
+        """The promotion decision, its intervals and reasons (printed by `jobmatch train`)."""
+        return self.outcome.lines() if self.outcome is not None else [self.message]
 
 
 def pip_requirements() -> list[str]:
@@ -168,9 +176,11 @@ def model_card(result: TrainResult, fingerprint: str | None = None, synthetic: b
         "only where the dataset carries a synthetic truth file): the shortlist an adviser really gets.",
         "`logged_by_workplace`, `all_eligible_by_workplace`: the other direction, the same held-out",
         "candidates' pairs grouped by workplace (each workplace's held-out candidates ranked, as in an",
-        "employer's shortlist); workplaces with a single pair are left out. Promotion is decided in the",
-        "candidate direction only. Baselines: `rule` (hand-weighted score), `logistic` (pointwise",
-        "logistic regression), `random` (mean of 5 seeds), `oracle` (the true expected grade).",
+        "employer's shortlist); workplaces with a single pair are left out. Baselines: `rule`",
+        "(hand-weighted score), `logistic` (pointwise logistic regression), `random` (mean of 5 seeds),",
+        "`oracle` (the true expected grade). Promotion is decided in the candidate direction on the",
+        "logged pairs only, truth file or not: a paired bootstrap over held-out persons of the share of",
+        "correctly ordered pairs (and NDCG@10) against the champion and the baselines (`promotion.md`).",
         "",
         *metric_summary(result),
         "",
@@ -318,9 +328,19 @@ def log_and_register(
     tracking_uri: str,
     model_name: str = MODEL_NAME,
     progress: Callable[[str], None] | None = None,
+    force: str | None = None,
 ) -> Registration:
-    """Log params, metrics, plot, model card and fingerprint; register the pyfunc; decide on
-    promotion against the current champion."""
+    """Log params, metrics, plot, model card, fairness table and fingerprint; register the pyfunc;
+    decide on promotion against the current champion (`training.champion`) and record the decision,
+    its paired intervals and reasons on the run and the model version.
+
+    Args:
+        result: the training run.
+        tracking_uri: the MLflow store.
+        model_name: the registered model.
+        progress: called with a short message at each step.
+        force: a reason to make this version champion whatever the rule decides (recorded).
+    """
     say = progress or (lambda message: None)
     uri = configure_tracking(tracking_uri)
     client = MlflowClient(uri, uri)
@@ -363,7 +383,9 @@ def log_and_register(
         mlflow.log_text(result.evaluation.frame().to_csv(index=False), "evaluation.csv")
         if result.fairness is not None:
             mlflow.log_text(result.fairness.frame.to_csv(index=False), "fairness.csv")
+            mlflow.log_text("\n".join([*result.fairness.lines(), ""]), "fairness.txt")
             mlflow.log_metrics({k: v for k, v in result.fairness.metrics().items() if v == v})
+            mlflow.set_tag("fairness.flags", flags_tag(flag_keys(result.fairness.frame)))
         ranker = result.ranker
         if "feature_reference" in ranker.meta:
             mlflow.log_dict(ranker.meta["feature_reference"], "feature_reference.json")
@@ -396,63 +418,19 @@ def log_and_register(
                 metadata={"feature_registry": registry_fingerprint(), "dataset_fingerprint": fingerprint},
             )
         version = str(info.registered_model_version)
-        registration = decide_promotion(client, model_name, version, result)
-        mlflow.set_tags({"promoted": str(registration.promoted).lower(), "promotion": registration.message})
-    say(registration.message)
+        say("comparing with the champion on the same held-out persons (paired bootstrap)")
+        outcome = decide_promotion(client, model_name, version, result, force)
+        log_outcome(client, model_name, outcome, result)
+    say(outcome.message)
+    primary = outcome.decision.find(CHAMPION, PRIMARY)
+    first = next((c for c in outcome.decision.comparisons if c.measure == PRIMARY), None)
+    new_score = primary.challenger if primary else first.challenger if first else float("nan")
     return Registration(
         run.info.run_id,
         version,
-        registration.promoted,
-        registration.message,
-        registration.new_score,
-        registration.champion_score,
+        outcome.promoted,
+        outcome.message,
+        new_score,
+        primary.other_value if primary else None,
+        outcome,
     )
-
-
-def champion_version(client: MlflowClient, model_name: str) -> str | None:
-    """The version the `champion` alias points at, or None."""
-    try:
-        return str(client.get_model_version_by_alias(model_name, CHAMPION).version)
-    except MlflowException:
-        return None
-
-
-def decide_promotion(client: MlflowClient, model_name: str, version: str, result: TrainResult) -> Registration:
-    """Move `champion` to `version` only if it beats the current champion's NDCG@10 on this run's
-    held-out data (every eligible workplace when a truth exists, else the logged pairs)."""
-    protocol, pairs, gains = result.held_out.primary()
-    new_score = ndcg_at_k(gains, result.ranker.score(pairs.matrix), pairs.c_idx, 10)
-    current = champion_version(client, model_name)
-    tag = f"NDCG@10 on held-out {protocol} pairs"
-    if current is None:
-        client.set_registered_model_alias(model_name, CHAMPION, version)
-        return Registration(
-            "",
-            version,
-            True,
-            f"version {version} is now champion (there was none); {tag} {new_score:.4f}",
-            new_score,
-            None,
-        )
-    try:
-        loaded = mlflow.pyfunc.load_model(f"models:/{model_name}/{current}")
-        champion: Ranker = loaded.unwrap_python_model().ranker
-        champion.check_compatible()
-        old_score = ndcg_at_k(gains, champion.score(pairs.matrix), pairs.c_idx, 10)
-    except Exception as error:  # a champion that cannot score today's features cannot win
-        client.set_registered_model_alias(model_name, CHAMPION, version)
-        return Registration(
-            "",
-            version,
-            True,
-            f"version {version} is now champion: champion v{current} could not be evaluated ({error}); "
-            f"{tag} {new_score:.4f}",
-            new_score,
-            None,
-        )
-    if new_score > old_score:
-        client.set_registered_model_alias(model_name, CHAMPION, version)
-        message = f"version {version} is now champion: {tag} {new_score:.4f} beats v{current}'s {old_score:.4f}"
-        return Registration("", version, True, message, new_score, old_score)
-    message = f"champion stays v{current}: its {tag} {old_score:.4f} >= version {version}'s {new_score:.4f}"
-    return Registration("", version, False, message, new_score, old_score)
