@@ -23,7 +23,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     progress = Progress(not args.quiet)
     data, stored = args.data, None
     if getattr(args, "from_db", False):
-        data, stored = training_data_from_store(args.data, getattr(args, "database_url", None), progress)
+        data, stored = training_data_from_store(args.data, getattr(args, "database_url", None), progress, report=print)
     if data is None:
         raise ValueError("give --data DIR, --from-db, or both")
     result = train_ranker(

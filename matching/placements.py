@@ -5,7 +5,8 @@ A placement moves `none -> contacted -> trial_started -> trial_completed -> hire
 a trial the employer and the person each give a structured assessment, once the trial was
 completed, or when it ended after it had started. `GRADES` grades the furthest stage reached as
 data contract v1 does: `grade_of` for a sequence of events, `recorded_grade` for the events as the
-store keeps them, so recorded placements become training labels (`matching.store.outcomes`).
+store keeps them; `matching.labels` makes the training labels from it (with the assessments, the
+person's answer and the waiting time).
 
 A placement holds one of the workplace's slots from the start of its trial until it ends (a hire
 keeps it: the person has the job); `slot_change` says whether an event takes one or gives it back.
@@ -346,7 +347,8 @@ def recorded_grade(events: Iterable[tuple[str, str | None]]) -> tuple[int | None
     The events are read as the store keeps them, `(kind, reason)` oldest first, without checking
     the sequence again: an event that reaches a stage counts with that stage's grade (`GRADES`),
     an end keeps the grade reached before it (0 when it came before any stage) and gives its
-    reason, and any other kind (an assessment) does not count.
+    reason, and any other kind (an assessment) does not count. The training label built on it
+    is `matching.labels.label`.
 
     Returns:
         The grade, None when no event reached a stage or ended; the reason of the (last) end,

@@ -18,6 +18,9 @@ MODEL_NAME = "jobmatch-ranker"
 CHAMPION = "champion"
 # audit records are kept at least six months by default (the issue: "at least six months")
 MIN_AUDIT_RETENTION_DAYS = 183
+# a suggestion whose last recorded step is older than this counts as a label with the stage it reached
+# (`matching.labels`): about the length of a work trial and the time to record its next step
+DEFAULT_SETTLE_DAYS = 90.0
 
 
 LogLevel = Annotated[
@@ -64,6 +67,14 @@ class Settings(BaseSettings):
         gt=0.0,
         allow_inf_nan=False,
         description="a suggestion is live this many days after it was made, unless rejected",
+    )
+    outcome_settle_days: float = Field(
+        default=DEFAULT_SETTLE_DAYS,
+        gt=0.0,
+        allow_inf_nan=False,
+        description="training from the store (`jobmatch train --from-db`, the export's outcomes) leaves out a "
+        "suggestion still under way until its placement ends or is hired, or nothing new was recorded about it "
+        "for this many days; then it counts with the stage it reached (matching/labels.py)",
     )
     database_url: str | None = Field(
         default=None, description="the store; default JOBMATCH_DATABASE_URL, else SQLite in data/jobmatch.db"

@@ -12,6 +12,7 @@ from alembic import command
 from sqlalchemy import insert, inspect, select
 from sqlalchemy.exc import IntegrityError
 
+from matching.clock import utc_now
 from matching.store.db import session_scope
 from matching.store.decisions import record_decision
 from matching.store.errors import NotFoundError, StoreError
@@ -292,7 +293,7 @@ def test_followups_due_and_overdue_for_the_adviser_who_owes_them(loaded):
 def test_stored_outcomes_grade_each_decided_suggestion_by_the_furthest_stage(loaded):
     ids = shortlist(loaded, 8)
     stages = {
-        2: [],  # accepted, nothing since: employer contacted
+        2: [],  # accepted, nothing since: no stage reached (`no_event` once the waiting time passed)
         3: ["contacted", "trial_started"],
         4: ["contacted", "trial_started", "trial_completed", "assessment"],
         5: ["contacted", "trial_started", "trial_completed", "hired"],
@@ -316,14 +317,15 @@ def test_stored_outcomes_grade_each_decided_suggestion_by_the_furthest_stage(loa
     later = shortlist(loaded, 1, created_at=T0 + dt.timedelta(days=30), features={"task_coverage": 0.5, "extra": 2})
     with session_scope(loaded) as session:
         record_decision(session, later[0], "reject", "adviser-7", "too_far")
-        outcomes = stored_outcomes(session)
-        with_features = stored_outcomes(session, with_features=True)
+        settled = utc_now() + dt.timedelta(days=365)  # past the waiting time of every running placement
+        outcomes = stored_outcomes(session, now=settled)
+        with_features = stored_outcomes(session, with_features=True, now=settled)
     assert list(outcomes.columns) == ["candidate_id", "workplace_id", "suggested_on", "grade", "reason"]
     assert outcomes["suggested_on"].dtype == "datetime64[ns]" and outcomes["grade"].dtype == "int64"
     got = {(r.workplace_id, r.suggested_on.date().isoformat()): (r.grade, r.reason) for r in outcomes.itertuples()}
     assert got == {
         ("SYN-W000001", "2025-03-01"): (0, "workplace_not_ready"),
-        ("SYN-W000002", "2025-03-01"): (1, None),
+        ("SYN-W000002", "2025-03-01"): (0, "no_event"),
         ("SYN-W000003", "2025-03-01"): (2, None),
         ("SYN-W000004", "2025-03-01"): (3, None),
         ("SYN-W000005", "2025-03-01"): (4, None),
