@@ -13,7 +13,7 @@ import argparse
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from jobmatch import data, model, rights, score, service
+from jobmatch import data, fairness, model, rights, score, service
 from jobmatch.common import quiet_libraries, say
 
 if TYPE_CHECKING:
@@ -30,6 +30,7 @@ COMMANDS: tuple[Callable[[Subcommands], None], ...] = (
     model.add_train,
     score.add_score,
     model.add_drift,
+    fairness.add_fairness,
     data.add_db,
     service.add_keys,
     data.add_load,

@@ -30,15 +30,15 @@ import pandas as pd
 from fairlearn.metrics import MetricFrame
 
 from matching.candidates import CandidateTable, eligible_candidates
+from matching.fairness_rule import ATTRIBUTES as ATTRIBUTES
+from matching.fairness_rule import SMALL_GROUP as SMALL_GROUP
+from matching.fairness_rule import THRESHOLD as THRESHOLD
 from matching.model import Ranker
 from training.evaluate import group_starts
 from training.trainset import PairSet, held_out_mask
 
 TOP_K = 10
-THRESHOLD = 0.8
-ATTRIBUTES = ("age_band", "gender")
 METRICS = ("ndcg_at_10", "full_shortlist_share", "top10_expected_grade")
-SMALL_GROUP = 30
 MISSING_GROUP = "(missing)"
 METRIC_TITLES = {
     "ndcg_at_10": "NDCG@10",

@@ -76,6 +76,7 @@ ROLE: dict[tuple[str, str], str] = {
     ("GET", "/workplaces/{workplace_id}"): "specialist",
     ("PATCH", "/workplaces/{workplace_id}"): "specialist",
     ("GET", "/workplaces/{workplace_id}/presented"): "employer",
+    ("GET", "/fairness/live"): "dpo",
 }
 # fields a plan revision may change (matching.inclusion.revise), for generated values to land on
 REVISABLE = (
