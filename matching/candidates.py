@@ -2,7 +2,8 @@
 
 Before any scoring: only consenting, active persons; only active workplaces with a free slot,
 within the person's commute; and (by default) never a workplace that cannot give a support the
-person requires.
+person requires and that only the workplace can give (a required support the support system can
+arrange, say a job coach, leaves the workplace in: the suggestion says it must be arranged).
 
 Both directions apply the same rules: `WorkplacePool` finds the workplaces for some persons (the
 adviser's shortlist, batch), `CandidatePool` the persons for one workplace opening (the employer's
@@ -18,7 +19,7 @@ import pandas as pd
 from sklearn.neighbors import BallTree
 
 from features.pairs import EARTH_RADIUS_KM, candidate_arrays, workplace_arrays
-from features.support import OFFERED, REQUIRED_NEED
+from features.support import OFFERED, REQUIRED_NEED, workplace_only
 from matching.records import Catalogue, load_catalogue
 
 
@@ -44,20 +45,26 @@ def open_workplaces(workplaces: pd.DataFrame, arrays: dict[str, np.ndarray]) -> 
     return np.asarray(workplaces["active"].to_numpy(dtype=bool) & (arrays["slots"] > 0), dtype=bool)
 
 
-def meets_required_supports(needs: np.ndarray, offers: np.ndarray, c_idx: np.ndarray, w_idx: np.ndarray) -> np.ndarray:
-    """For each pair, whether the workplace gives every support the person requires (needs level 2).
+def meets_required_supports(
+    needs: np.ndarray, offers: np.ndarray, c_idx: np.ndarray, w_idx: np.ndarray, only: np.ndarray | None = None
+) -> np.ndarray:
+    """For each pair, whether the workplace gives every support the person requires (needs level 2)
+    among the supports `only` marks (the ones only a workplace can give; default: every support).
 
     Args:
         needs: per-candidate support needs (0, 1, 2), one row per candidate.
         offers: per-workplace supports offered (0/1), one row per workplace.
         c_idx: the pairs' candidate positions.
         w_idx: the pairs' workplace positions.
+        only: per support, whether the rule applies to it (`features.support.workplace_only`).
 
     Returns:
         A boolean mask over the pairs.
     """
     keep = np.ones(len(c_idx), dtype=bool)
     required = needs >= REQUIRED_NEED
+    if only is not None:
+        required = required & only[None, :]
     if len(c_idx) and required.any():
         offered = offers >= OFFERED
         for j in np.flatnonzero(required.any(axis=0)):
@@ -94,7 +101,7 @@ class WorkplacePool:
         self.open_rows = np.flatnonzero(self.is_open)
         points = np.radians(np.column_stack([self.arrays["lat"], self.arrays["lon"]])[self.open_rows])
         self.tree = BallTree(points if len(points) else np.zeros((1, 2)), metric="haversine")
-        self._required = self.catalogue.vocabulary.supports
+        self.workplace_only = workplace_only(self.catalogue.vocabulary)
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -115,7 +122,7 @@ class WorkplacePool:
             candidates: per-candidate arrays (`CandidateTable.arrays`).
             rows: positions of the candidates to generate for (already consenting and active).
             exclude_unmet_required: drop workplaces that cannot give a support the person
-                requires (needs level 2).
+                requires (needs level 2) and only a workplace can give.
 
         Returns:
             `(c_idx, w_idx)`: pair positions, grouped by candidate in the order of `rows`,
@@ -135,7 +142,9 @@ class WorkplacePool:
             order = np.lexsort((w_idx, np.repeat(np.arange(len(rows)), counts)))
             c_idx, w_idx = c_idx[order], w_idx[order]
         if exclude_unmet_required and len(c_idx):
-            keep = meets_required_supports(candidates["needs"], self.arrays["offers"], c_idx, w_idx)
+            keep = meets_required_supports(
+                candidates["needs"], self.arrays["offers"], c_idx, w_idx, self.workplace_only
+            )
             c_idx, w_idx = c_idx[keep], w_idx[keep]
         return c_idx, w_idx
 
@@ -170,7 +179,7 @@ class CandidatePool:
             pool: the workplaces (the same pool the candidates' side uses).
             workplace: the workplace's position in `pool`.
             exclude_unmet_required: drop persons who require a support (needs level 2) the
-                workplace cannot give.
+                workplace cannot give and only a workplace can give.
 
         Returns:
             `(c_idx, w_idx)`: pair positions, candidates in ascending position, `w_idx` all
@@ -186,6 +195,8 @@ class CandidatePool:
         c_idx = np.sort(c_idx[within])
         w_idx = np.full(len(c_idx), workplace, dtype=np.int64)
         if exclude_unmet_required and len(c_idx):
-            keep = meets_required_supports(self.table.arrays["needs"], pool.arrays["offers"], c_idx, w_idx)
+            keep = meets_required_supports(
+                self.table.arrays["needs"], pool.arrays["offers"], c_idx, w_idx, pool.workplace_only
+            )
             c_idx, w_idx = c_idx[keep], w_idx[keep]
         return c_idx, w_idx

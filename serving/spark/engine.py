@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from features.pairs import workplace_arrays
+from features.support import workplace_only_supports
 from matching.candidates import CandidateTable, eligible_candidates, enrich_workplaces
 from matching.datasets import Dataset
 from matching.records import load_catalogue
@@ -129,7 +130,8 @@ def _score(
     if len(rows) and n_open:
         c_frame = candidate_frame(spark, candidates.frame, [c for c in left if c in inputs], cell, partitions)
         w_frame = workplace_frame(spark, raw_workplaces, [c for c in right if c in inputs], cell)
-        pairs = generate_pairs(c_frame, w_frame, catalogue.vocabulary.supports, exclude_unmet_required)
+        only = workplace_only_supports(catalogue.vocabulary)
+        pairs = generate_pairs(c_frame, w_frame, only, exclude_unmet_required)
         scored = pairs.select("_c_pos", "_w_pos", udf(F.struct(*[F.col(c) for c in inputs])).alias("score"))
         best = Window.partitionBy("_c_pos").orderBy(F.desc("score"), F.asc("_w_pos"))
         chosen = scored.select(
