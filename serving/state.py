@@ -10,6 +10,11 @@ starts the model. Every change to a person or a workplace (through the API, a `l
 or given back, an erasure) is in the store's change log; `refresh`, called at the start of each
 request, brings this worker's tables up to it, so every worker serves the very next request with
 the change and no restart is needed. `forget` stops serving an erased person at once.
+The employer history served is each workplace's recorded counts plus the store's outcomes (the
+loaded `outcomes` table and the outcomes its decisions and placements imply), read whenever the
+workplaces are (re)built: the change log names no outcomes, so a hire recorded in the store
+raises the served history at the next change of any workplace (a trial taking a slot is one) or
+restart (`features.history`).
 `scoring()`, `matcher()` and `model` are what a request scores with (see `models`).
 """
 
@@ -29,7 +34,7 @@ from matching.datasets import load_dataset
 from matching.settings import Settings
 from matching.shortlist import Matcher
 from matching.store.changes import ChangeSet, changes_since, latest_change
-from matching.store.contract import load_dataset_into, served_records
+from matching.store.contract import load_dataset_into, outcomes_frame, served_records
 from matching.store.db import make_engine, session_scope
 from matching.store.schema import upgrade
 from serving.loading import LoadedModel
@@ -71,7 +76,7 @@ class ServiceState:
             seen, candidates, workplaces = _served_records(engine)
         else:
             log.info("serving the store's %d persons and %d workplaces", len(candidates), len(workplaces))
-        served = Served.of(CandidateTable.build(candidates), WorkplacePool(workplaces))
+        served = Served.of(CandidateTable.build(candidates), WorkplacePool(workplaces, outcomes=_outcomes(engine)))
         state = cls(settings, served, engine, seen_change=seen)
         state.models.start()
         return state
@@ -117,7 +122,11 @@ class ServiceState:
                 candidates = _changed(session, "candidates", "candidate_id", served.candidates.frame, changes)
                 workplaces = _changed(session, "workplaces", "workplace_id", served.pool.frame, changes)
             table = served.candidates if candidates is None else CandidateTable.build(candidates, served.pool.catalogue)
-            pool = served.pool if workplaces is None else WorkplacePool(workplaces, served.pool.catalogue)
+            pool = (
+                served.pool
+                if workplaces is None
+                else WorkplacePool(workplaces, served.pool.catalogue, outcomes=_outcomes(self.engine))
+            )
             self.served = Served.of(table, pool)
             self.models.serve(self.served)
             self.seen_change = changes.latest
@@ -165,6 +174,12 @@ def _served_records(engine: Engine) -> tuple[int, pd.DataFrame, pd.DataFrame]:
     with session_scope(engine, readonly=True) as session:
         seen = latest_change(session)
         return seen, served_records(session, "candidates"), served_records(session, "workplaces")
+
+
+def _outcomes(engine: Engine) -> pd.DataFrame:
+    """The store's outcomes, the employer history beyond the recorded counts."""
+    with session_scope(engine, readonly=True) as session:
+        return outcomes_frame(session)
 
 
 def _changed(session: Session, table: str, key: str, served: pd.DataFrame, changes: ChangeSet) -> pd.DataFrame | None:
