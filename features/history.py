@@ -108,16 +108,21 @@ class EmployerHistory:
         """`(placements, hires)` of workplace `w_idx[i]` on day `days[i]` (`NOW`: every outcome).
 
         Counts the outcomes suggested more than `known_after_days` days before the day; vectorised
-        (two binary searches per pair and kind)."""
+        (one binary search per pair and kind, over the queries in sorted order)."""
         w = np.asarray(w_idx, dtype=np.int64)
         days = np.asarray(days, dtype=np.int64)
         now = days == NOW
         limit = np.where(now, 0, days - self.known_after_days)  # count outcome days < limit
         low = np.clip(limit + _DAY_OFFSET, 0, int(_BLOCK))
-        first, last = w * _BLOCK, w * _BLOCK + np.where(now, _BLOCK, low)
+        last = w * _BLOCK + np.where(now, _BLOCK, low)
+        order = np.argsort(last, kind="stable")
+        ordered = last[order]
+        blocks = np.arange(len(self) + 1, dtype=np.int64) * _BLOCK
 
         def count(keys: np.ndarray) -> np.ndarray:
-            return np.searchsorted(keys, last, side="left") - np.searchsorted(keys, first, side="left")
+            out = np.empty(len(w), dtype=np.int64)
+            out[order] = np.searchsorted(keys, ordered, side="left")
+            return out - np.searchsorted(keys, blocks)[w]
 
         return self.recorded_placements[w] + count(self.trial_keys), self.recorded_hires[w] + count(self.hire_keys)
 
@@ -143,10 +148,12 @@ class PairDates:
         days = np.asarray(days, dtype=np.int64)
         candidate_day = np.full(n_candidates, NOW, dtype=np.int64)
         np.minimum.at(candidate_day, c, days)
-        order = np.lexsort((days, keys))
+        order = np.argsort(keys, kind="stable")
         keys, days = keys[order], days[order]
-        first = np.r_[True, keys[1:] != keys[:-1]] if len(keys) else np.zeros(0, dtype=bool)
-        return cls(candidate_day, keys[first], days[first], n_workplaces)
+        if len(keys) == 0:
+            return cls(candidate_day, keys, days, n_workplaces)
+        starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+        return cls(candidate_day, keys[starts], np.minimum.reduceat(days, starts), n_workplaces)
 
     def days(self, c_idx: np.ndarray, w_idx: np.ndarray) -> np.ndarray:
         """The day of each pair (int64 days, or `NOW`)."""

@@ -68,6 +68,22 @@ def test_counts_as_of_a_date_take_only_outcomes_known_before_it() -> None:
     assert other.tolist() == [0]  # the other workplace's history is its own
 
 
+def test_counts_as_of_agree_with_counting_one_by_one() -> None:
+    rng = np.random.default_rng(3)
+    n_w, n = 7, 400
+    w, grades = rng.integers(0, n_w, n), rng.integers(0, 5, n)
+    days = rng.integers(-400, 400, n)  # dates before 1970 too
+    recorded = rng.integers(0, 5, n_w).astype(float)
+    history = EmployerHistory.of(recorded, recorded / 2, w, days, grades, known_after_days=10)
+    q_w = rng.integers(0, n_w, 300)
+    q_days = np.where(rng.random(300) < 0.1, NOW, rng.integers(-450, 450, 300))
+    placements, hires = history.as_of(q_w, q_days)
+    for i in range(300):
+        known = (w == q_w[i]) & ((days + 10 < q_days[i]) | (q_days[i] == NOW))
+        assert placements[i] == recorded[q_w[i]] + ((grades >= 2) & known).sum()
+        assert hires[i] == recorded[q_w[i]] / 2 + ((grades >= 4) & known).sum()
+
+
 def test_pair_dates_are_the_first_suggestion_else_the_candidate_s() -> None:
     dates = PairDates.of(
         c_idx=np.array([0, 0, 0]),
