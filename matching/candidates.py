@@ -181,6 +181,13 @@ class WorkplacePool:
         self._dates = (candidates, dates)
         return dates
 
+    def history_as_of(self, candidates: CandidateTable, c_idx: np.ndarray, w_idx: np.ndarray) -> dict[str, np.ndarray]:
+        """The employer history each pair sees on its day (`pair_dates`): `past_placements` and
+        `past_hires` per pair, the `pair_values` of a `PairFrame` seen as of its pairs' days."""
+        days = self.pair_dates(candidates).days(c_idx, w_idx)
+        placements, hires = self.history.as_of(w_idx, days)
+        return {"past_placements": placements, "past_hires": hires}
+
     def generate_pairs(
         self,
         candidates: dict[str, np.ndarray],

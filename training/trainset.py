@@ -106,16 +106,6 @@ def valid_mask(candidate_ids: np.ndarray, share: float = VALID_SHARE) -> np.ndar
     return (split_share(unique, "early-stopping") < share)[inverse]
 
 
-def dated_history(
-    candidates: CandidateTable, pool: WorkplacePool, c_idx: np.ndarray, w_idx: np.ndarray
-) -> dict[str, np.ndarray]:
-    """The employer history each pair sees, as of its date (see the module's docstring): the
-    `pair_values` of its `PairFrame`."""
-    days = pool.pair_dates(candidates).days(c_idx, w_idx)
-    placements, hires = pool.history.as_of(w_idx, days)
-    return {"past_placements": placements, "past_hires": hires}
-
-
 def pair_set(candidates: CandidateTable, pool: WorkplacePool, c_idx: np.ndarray, w_idx: np.ndarray) -> PairSet:
     """Features for the given pairs (grouped by candidate), each as of its date."""
     pairs = PairFrame(
@@ -124,7 +114,7 @@ def pair_set(candidates: CandidateTable, pool: WorkplacePool, c_idx: np.ndarray,
         c_idx,
         w_idx,
         pool.catalogue.vocabulary,
-        dated_history(candidates, pool, c_idx, w_idx),
+        pool.history_as_of(candidates, c_idx, w_idx),
     )
     return PairSet(
         candidates.frame["candidate_id"].to_numpy()[c_idx],
