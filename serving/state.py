@@ -11,10 +11,13 @@ or given back, an erasure) is in the store's change log; `refresh`, called at th
 request, brings this worker's tables up to it, so every worker serves the very next request with
 the change and no restart is needed. `forget` stops serving an erased person at once.
 The employer history served is each workplace's recorded counts plus the store's outcomes (the
-loaded `outcomes` table and the outcomes its decisions and placements imply), read whenever the
-workplaces are (re)built: the change log names no outcomes, so a hire recorded in the store
-raises the served history at the next change of any workplace (a trial taking a slot is one) or
-restart (`features.history`).
+loaded `outcomes` table and the settled outcomes its decisions and placements imply;
+`features.history`), read at the start and again whenever a table is read whole (an erasure, a
+replaced store). The change log names no outcomes, and reading them all on every change of a
+workplace (a trial taking a slot is one) would cost each worker's next request a read of the whole
+record, so an outcome recorded while the service runs raises the served history at the next
+restart or erasure (a slow lag next to training's, which counts an outcome twelve weeks after
+its suggestion).
 `scoring()`, `matcher()` and `model` are what a request scores with (see `models`).
 """
 
@@ -122,11 +125,12 @@ class ServiceState:
                 candidates = _changed(session, "candidates", "candidate_id", served.candidates.frame, changes)
                 workplaces = _changed(session, "workplaces", "workplace_id", served.pool.frame, changes)
             table = served.candidates if candidates is None else CandidateTable.build(candidates, served.pool.catalogue)
-            pool = (
-                served.pool
-                if workplaces is None
-                else WorkplacePool(workplaces, served.pool.catalogue, outcomes=_outcomes(self.engine))
-            )
+            pool = served.pool
+            if workplaces is not None or changes.reload:
+                # the employer history: the outcomes held, read again only with a table read whole
+                outcomes = _outcomes(self.engine) if changes.reload else served.pool.outcomes
+                frame = served.pool.frame if workplaces is None else workplaces
+                pool = WorkplacePool(frame, served.pool.catalogue, outcomes=outcomes)
             self.served = Served.of(table, pool)
             self.models.serve(self.served)
             self.seen_change = changes.latest
