@@ -16,7 +16,7 @@ import pandas as pd
 
 from features.pairs import workplace_arrays
 from features.support import workplace_only_supports
-from matching.candidates import CandidateTable, eligible_candidates, enrich_workplaces
+from matching.candidates import CandidateTable, eligible_candidates, enrich_workplaces, workplaces_with_history
 from matching.datasets import Dataset
 from matching.records import load_catalogue
 from matching.tracking import configure_tracking
@@ -111,7 +111,7 @@ def _score(
 
     catalogue = load_catalogue()
     candidates = CandidateTable.build(dataset.candidates, catalogue)
-    raw_workplaces = dataset.workplaces.reset_index(drop=True)
+    raw_workplaces = workplaces_with_history(dataset.workplaces, dataset.outcomes)  # employer history up to now
     workplaces = enrich_workplaces(raw_workplaces, catalogue)
     w_arrays = workplace_arrays(workplaces, catalogue.vocabulary)
     rows = eligible_candidates(candidates.frame)

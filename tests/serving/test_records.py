@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+from matching.candidates import workplaces_with_history
 from matching.store.contract import load_folder
 from matching.store.db import make_engine
 from serving.app import create_app
@@ -42,7 +43,11 @@ def copy_of_best(one, two, trained, specialist, new_id: str, **changes: object) 
     """A new workplace registered through worker one: the person's best suggestion under a new id."""
     best = shortlist(two, trained)["items"][0]["workplace_id"]
     record = one.get(f"/workplaces/{best}", headers=specialist).json()["record"]
-    record |= {"workplace_id": new_id, **changes}
+    # the served history is the recorded counts plus the workplace's outcomes, which a new id has
+    # none of: the copy carries the best's whole history in its counts
+    history = workplaces_with_history(trained.dataset.workplaces, trained.dataset.outcomes)
+    counts = history.set_index("workplace_id").loc[best, ["past_placements", "past_hires"]]
+    record |= {"workplace_id": new_id, **{k: int(v) for k, v in counts.items()}, **changes}
     created = one.post("/workplaces", json=record, headers=specialist)
     assert created.status_code == 201, created.text
     assert created.headers["location"] == f"/workplaces/{new_id}"
