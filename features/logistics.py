@@ -1,4 +1,8 @@
-"""Logistics and the employer: commute, hours, inclusion experience, capacity."""
+"""Logistics and the employer: commute, hours, inclusion experience, capacity.
+
+The employer's history (`past_placements`, `past_hires`) is read through `PairFrame.w`: in
+training, as of each pair's date; in serving, up to now (see `features.history`).
+"""
 
 from __future__ import annotations
 
@@ -33,13 +37,14 @@ def employer_supports_offered(p: PairFrame) -> np.ndarray:
 
 
 def employer_hire_rate(p: PairFrame) -> np.ndarray:
-    """The workplace's hires per trainee taken, smoothed towards 0.3 over 5 pseudo-placements."""
+    """The workplace's hires per trainee taken before the pair's date, smoothed towards 0.3 over 5
+    pseudo-placements."""
     hires, placements = p.w("past_hires"), p.w("past_placements")
     return (hires + PRIOR_HIRE_RATE * PRIOR_PLACEMENTS) / (placements + PRIOR_PLACEMENTS)
 
 
 def employer_experience(p: PairFrame) -> np.ndarray:
-    """log(1 + trainees the workplace has taken before): inclusion experience."""
+    """log(1 + trainees the workplace took before the pair's date): inclusion experience."""
     return np.log1p(p.w("past_placements"))
 
 

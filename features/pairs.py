@@ -79,6 +79,10 @@ class PairFrame:
     """Pairs (`c_idx[i]`, `w_idx[i]`) over per-candidate and per-workplace arrays.
 
     Features read pair-aligned arrays through `c()` and `w()`, which gather once and cache.
+    `pair_values` holds workplace values that differ by pair, one per pair: in training, the
+    employer's history (`past_placements`, `past_hires`) as of each pair's date
+    (`features.history`); without them, `w()` reads the workplace's own array (in serving, its
+    history up to now).
     """
 
     candidates: dict[str, np.ndarray]
@@ -86,6 +90,7 @@ class PairFrame:
     c_idx: np.ndarray
     w_idx: np.ndarray
     vocabulary: VocabularyLike
+    pair_values: dict[str, np.ndarray] = field(default_factory=dict)
     _cache: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
@@ -99,7 +104,9 @@ class PairFrame:
         return self._cache[name]
 
     def w(self, key: str) -> np.ndarray:
-        """Workplace array `key`, one row per pair."""
+        """Workplace array `key`, one row per pair (the pair's own value where `pair_values` has one)."""
+        if key in self.pair_values:
+            return self.pair_values[key]
         name = f"w:{key}"
         if name not in self._cache:
             self._cache[name] = self.workplaces[key][self.w_idx]

@@ -3,17 +3,32 @@
 The support levels are defined here, once, for the features, candidate generation (also on
 Spark) and the explanations: a need (`needs_<support>`) is 0 (none), 1 (helps) or 2 (required);
 a workplace's offer (`offers_<support>`, a boolean read as 0/1) gives the support from one half up.
+Which supports only the workplace can give (`workplace_only`) comes from the catalogue.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from features.pairs import PairFrame
+from features.pairs import PairFrame, VocabularyLike
 
 REQUIRED_NEED = 2  # a need at this level is required: without it the placement cannot work
 HELPFUL_NEED = 1  # a need at this level (below REQUIRED_NEED) helps
 OFFERED = 0.5  # a workplace's offer at or above this gives the support
+
+
+def workplace_only(vocabulary: VocabularyLike) -> np.ndarray:
+    """Per support (in the vocabulary's order), whether only the workplace can give it: a required
+    need of such a support excludes a workplace that does not offer it, while one the support
+    system can arrange (`Vocabulary.support_system_can_arrange`) does not."""
+    can_arrange = getattr(vocabulary, "support_system_can_arrange", lambda support: False)
+    return np.array([not can_arrange(s) for s in vocabulary.supports], dtype=bool)
+
+
+def workplace_only_supports(vocabulary: VocabularyLike) -> tuple[str, ...]:
+    """The names of the supports only a workplace can give (see `workplace_only`)."""
+    only = workplace_only(vocabulary)
+    return tuple(s for s, o in zip(vocabulary.supports, only, strict=True) if o)
 
 
 def support_needs_covered(p: PairFrame) -> np.ndarray:

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from features.history import history_warnings
     from matching.datasets import load_dataset
     from matching.records import DataContractError
 
@@ -38,14 +39,17 @@ def cmd_validate(args: argparse.Namespace) -> int:
         "truth": dataset.truth is not None,
         "fingerprint": fingerprint,
     }
+    warnings = history_warnings(dataset.workplaces, dataset.outcomes)
     if args.json:
-        print(json.dumps({"valid": True, **summary}, indent=2))
+        print(json.dumps({"valid": True, **summary, "warnings": warnings}, indent=2))
     else:
         print(
             f"{args.data}: valid (contract v1): {summary['workplaces']} workplaces, "
             f"{summary['candidates']} candidates, "
             f"{outcomes} outcomes; fingerprint {fingerprint[:16]}"
         )
+        for warning in warnings:
+            print(f"  warning: {warning}")
     return 0
 
 

@@ -284,7 +284,7 @@ def drift_report(
     """
     reference = model_reference(ranker)
     table = CandidateTable.build(dataset.candidates, ranker.catalogue)
-    pool = WorkplacePool(dataset.workplaces, ranker.catalogue)
+    pool = WorkplacePool(dataset.workplaces, ranker.catalogue, outcomes=dataset.outcomes)
     rows = eligible_candidates(table.frame)
     names = list(reference["features"])
     counts = {name: np.zeros(n_bins(reference["features"][name]) + 1, dtype=np.int64) for name in names}
@@ -292,7 +292,9 @@ def drift_report(
     measured = 0
     sample = EligiblePairs(table, pool, rows, exclude_unmet_required, max_pairs, seed)
     for c_idx, w_idx in sample:
-        frame = PairFrame(table.arrays, pool.arrays, c_idx, w_idx, pool.catalogue.vocabulary)
+        # each pair as of its candidate's shortlist day, as the training reference is (`training.trainset`)
+        history = pool.history_as_of(table, c_idx, w_idx)
+        frame = PairFrame(table.arrays, pool.arrays, c_idx, w_idx, pool.catalogue.vocabulary, history)
         matrix = ranker.features_of(frame)
         for j, name in enumerate(names):
             counts[name] += bin_counts(reference["features"][name], matrix[:, j])

@@ -84,10 +84,13 @@ def support_status(
     for j, support in enumerate(vocabulary.supports):
         if needs[j] < HELPFUL_NEED:
             continue
+        arranging = vocabulary.support_system_can_arrange(support)
         entry = SupportNeed(
             support=support,
             need="required" if needs[j] >= REQUIRED_NEED else "helps",
             description=vocabulary.support_descriptions.get(support, support),
+            arranged_by="support_system" if arranging else "workplace",
+            scheme=vocabulary.scheme(support) if arranging else None,
         )
         (met if offers[j] >= OFFERED else unmet).append(entry)
     return met, unmet

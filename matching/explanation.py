@@ -34,6 +34,13 @@ class SupportNeed(Frozen):
     support: str = Field(min_length=1)
     need: Literal["required", "helps"]
     description: str
+    arranged_by: Literal["workplace", "support_system"] = Field(
+        "workplace",
+        description="who can give the support: only the workplace, or the support system too (a grant, aids, a "
+        "job coach); a required one the workplace lacks that the support system can arrange must be arranged "
+        "before the trial starts",
+    )
+    scheme: str | None = Field(None, description="the scheme the support system usually arranges it through")
 
 
 class TaskGap(Frozen):

@@ -255,8 +255,12 @@ class PlanDraft(Frozen):
     @property
     def open_points(self) -> tuple[str, ...]:
         """What must still be settled before the trial can start well."""
-        required = [s.support for s in self.support_system.unmet_support_needs if s.need == "required"]
-        return plan_texts.open_points(self.tutor_name is not None, required)
+        required = [s for s in self.support_system.unmet_support_needs if s.need == "required"]
+        return plan_texts.open_points(
+            self.tutor_name is not None,
+            [s.support for s in required if s.arranged_by == "workplace"],
+            to_arrange=[(s.support, s.scheme) for s in required if s.arranged_by == "support_system"],
+        )
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -30,6 +30,19 @@ class Vocabulary:
     contexts: tuple[str, ...]
     supports: tuple[str, ...]
     support_descriptions: dict[str, str] = field(hash=False, compare=False)
+    # who can arrange each support: "workplace" (only the workplace can give it) or
+    # "support_system" (the support system can bring it, through `schemes[support][lang]`)
+    arranged_by: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+    schemes: dict[str, dict[str, str]] = field(default_factory=dict, hash=False, compare=False)
+
+    def support_system_can_arrange(self, support: str) -> bool:
+        """Whether the support system can bring `support` itself (a grant, aids, a job coach);
+        otherwise only the workplace can give it. A catalogue that does not say: the workplace."""
+        return self.arranged_by.get(support, "workplace") == "support_system"
+
+    def scheme(self, support: str, lang: str = "en") -> str | None:
+        """The scheme the support usually comes from, in `lang` ("en" or "no"), or None."""
+        return self.schemes.get(support, {}).get(lang)
 
 
 @dataclass(frozen=True)
@@ -77,6 +90,11 @@ def load_catalogue(directory: Path | None = None) -> Catalogue:
         contexts=tuple(raw["contexts"]),
         supports=tuple(raw["supports"]),
         support_descriptions=dict(raw["support_descriptions"]),
+        arranged_by={s: str(a["arranged_by"]) for s, a in raw.get("support_arrangement", {}).items()},
+        schemes={
+            s: {lang: str(a[f"scheme_{lang}"]) for lang in ("en", "no") if f"scheme_{lang}" in a}
+            for s, a in raw.get("support_arrangement", {}).items()
+        },
     )
     occupations = pd.read_csv(folder / "occupations.csv", dtype={"occupation_code": str})
     return Catalogue(vocabulary=vocabulary, occupations=occupations)

@@ -48,7 +48,9 @@ class Settings(BaseSettings):
     model_name: str = MODEL_NAME
     model_uri: str = f"models:/{MODEL_NAME}@{CHAMPION}"
     exclude_unmet_required: bool = Field(
-        default=True, description="never suggest a workplace that cannot give a support the person requires"
+        default=True,
+        description="never suggest a workplace that cannot give a support the person requires and only a "
+        "workplace can give (one the support system can arrange leaves it in)",
     )
     max_body_bytes: int = Field(
         default=1024 * 1024,

@@ -12,12 +12,14 @@ import numpy as np
 
 from features.pairs import PairFrame
 from features.registry import feature_names
+from matching.arranging import support_options
 from matching.candidates import CandidatePool, CandidateTable, WorkplacePool
 from matching.congestion import CongestionView, congestion_reason
 from matching.errors import ModelMismatchError
 from matching.explain import reasons, support_status, tasks_needing_training
 from matching.explanation import Explanation, SimilarToWish
 from matching.model import Ranker
+from matching.why_short import filtered_counts, wider_reach
 
 log = logging.getLogger("jobmatch.matching")
 _warned_uncalibrated = False
@@ -69,6 +71,8 @@ class Shortlist:
 
     items: list[dict[str, Any]]
     eligible: int
+    filtered: dict[str, int] | None = None  # the person's side: workplaces each rule removed
+    wider: dict[str, Any] | None = None  # the person's side: more workplaces with a longer commute
 
 
 class Matcher:
@@ -190,6 +194,7 @@ class Matcher:
                 "score": explained.score,
                 "explanation": None,
                 "features": {n: round(float(v), 6) for n, v in zip(names, scored.matrix[pos], strict=True)},
+                "support_options": support_options(self.ranker, table, self.pool, explained.candidate, w),
             }
             if pressure is not None:
                 expected, live, slots, factor = pressure
@@ -208,7 +213,9 @@ class Matcher:
                     )
             item["explanation"] = explanation.model_dump()
             items.append(item)
-        return Shortlist(items, len(scored.c_idx))
+        exclude = self.exclude_unmet_required
+        filtered = filtered_counts(self.pool, table.arrays, row, exclude)
+        return Shortlist(items, len(scored.c_idx), filtered, wider_reach(self.pool, table.arrays, row, exclude))
 
     def _expected_success(self, scores: np.ndarray) -> np.ndarray | None:
         """The calibrated P(hired) of each score; None (with a warning) for a model trained before

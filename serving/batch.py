@@ -96,7 +96,7 @@ class CaseloadScorer:
         self.model = model
         self.options = options
         self.candidates = CandidateTable.build(dataset.candidates)
-        self.pool = WorkplacePool(dataset.workplaces)
+        self.pool = WorkplacePool(dataset.workplaces, outcomes=dataset.outcomes)  # employer history up to now
         self.matcher = Matcher(model.ranker, self.candidates, self.pool, options.exclude_unmet_required)
         self.rows = eligible_candidates(self.candidates.frame)
         self.bounds = self._plan()

@@ -10,6 +10,14 @@ starts the model. Every change to a person or a workplace (through the API, a `l
 or given back, an erasure) is in the store's change log; `refresh`, called at the start of each
 request, brings this worker's tables up to it, so every worker serves the very next request with
 the change and no restart is needed. `forget` stops serving an erased person at once.
+The employer history served is each workplace's recorded counts plus the store's outcomes (the
+loaded `outcomes` table and the settled outcomes its decisions and placements imply;
+`features.history`), read at the start and again whenever a table is read whole (an erasure, a
+replaced store). The change log names no outcomes, and reading them all on every change of a
+workplace (a trial taking a slot is one) would cost each worker's next request a read of the whole
+record, so an outcome recorded while the service runs raises the served history at the next
+restart or erasure (a slow lag next to training's, which counts an outcome twelve weeks after
+its suggestion).
 `scoring()`, `matcher()` and `model` are what a request scores with (see `models`).
 """
 
@@ -29,7 +37,7 @@ from matching.datasets import load_dataset
 from matching.settings import Settings
 from matching.shortlist import Matcher
 from matching.store.changes import ChangeSet, changes_since, latest_change
-from matching.store.contract import load_dataset_into, served_records
+from matching.store.contract import load_dataset_into, outcomes_frame, served_records
 from matching.store.db import make_engine, session_scope
 from matching.store.schema import upgrade
 from serving.loading import LoadedModel
@@ -71,7 +79,7 @@ class ServiceState:
             seen, candidates, workplaces = _served_records(engine)
         else:
             log.info("serving the store's %d persons and %d workplaces", len(candidates), len(workplaces))
-        served = Served.of(CandidateTable.build(candidates), WorkplacePool(workplaces))
+        served = Served.of(CandidateTable.build(candidates), WorkplacePool(workplaces, outcomes=_outcomes(engine)))
         state = cls(settings, served, engine, seen_change=seen)
         state.models.start()
         return state
@@ -117,7 +125,12 @@ class ServiceState:
                 candidates = _changed(session, "candidates", "candidate_id", served.candidates.frame, changes)
                 workplaces = _changed(session, "workplaces", "workplace_id", served.pool.frame, changes)
             table = served.candidates if candidates is None else CandidateTable.build(candidates, served.pool.catalogue)
-            pool = served.pool if workplaces is None else WorkplacePool(workplaces, served.pool.catalogue)
+            pool = served.pool
+            if workplaces is not None or changes.reload:
+                # the employer history: the outcomes held, read again only with a table read whole
+                outcomes = _outcomes(self.engine) if changes.reload else served.pool.outcomes
+                frame = served.pool.frame if workplaces is None else workplaces
+                pool = WorkplacePool(frame, served.pool.catalogue, outcomes=outcomes)
             self.served = Served.of(table, pool)
             self.models.serve(self.served)
             self.seen_change = changes.latest
@@ -165,6 +178,12 @@ def _served_records(engine: Engine) -> tuple[int, pd.DataFrame, pd.DataFrame]:
     with session_scope(engine, readonly=True) as session:
         seen = latest_change(session)
         return seen, served_records(session, "candidates"), served_records(session, "workplaces")
+
+
+def _outcomes(engine: Engine) -> pd.DataFrame:
+    """The store's outcomes, the employer history beyond the recorded counts."""
+    with session_scope(engine, readonly=True) as session:
+        return outcomes_frame(session)
 
 
 def _changed(session: Session, table: str, key: str, served: pd.DataFrame, changes: ChangeSet) -> pd.DataFrame | None:

@@ -1,5 +1,15 @@
 """From outcomes to a training set: features, grades and query groups (one group per candidate,
-or per workplace for the employer direction)."""
+or per workplace for the employer direction).
+
+Every pair set here is seen as of its date (`features.history`): the employer history a row's
+features read is the workplace's recorded counts plus the outcomes known before the row's date, so
+an outcome recorded later never changes an earlier row. A pair's date is its first
+`suggested_on`; a pair never suggested (an eligible pair of a held-out candidate, the drift
+reference) takes its candidate's first suggestion, the day that person's shortlist was made; a
+candidate never suggested anything sees the history up to now (it holds none of their outcomes).
+`logged_pairs` and `stored_pairs` give the pool their outcomes first, so the pair sets built on the
+same pool afterwards (the held-out candidates' eligible pairs, the drift reference) use them too.
+"""
 
 from __future__ import annotations
 
@@ -97,8 +107,15 @@ def valid_mask(candidate_ids: np.ndarray, share: float = VALID_SHARE) -> np.ndar
 
 
 def pair_set(candidates: CandidateTable, pool: WorkplacePool, c_idx: np.ndarray, w_idx: np.ndarray) -> PairSet:
-    """Features for the given pairs (grouped by candidate)."""
-    pairs = PairFrame(candidates.arrays, pool.arrays, c_idx, w_idx, pool.catalogue.vocabulary)
+    """Features for the given pairs (grouped by candidate), each as of its date."""
+    pairs = PairFrame(
+        candidates.arrays,
+        pool.arrays,
+        c_idx,
+        w_idx,
+        pool.catalogue.vocabulary,
+        pool.history_as_of(candidates, c_idx, w_idx),
+    )
     return PairSet(
         candidates.frame["candidate_id"].to_numpy()[c_idx],
         pool.frame["workplace_id"].to_numpy()[w_idx],
@@ -109,7 +126,8 @@ def pair_set(candidates: CandidateTable, pool: WorkplacePool, c_idx: np.ndarray,
 
 
 def logged_pairs(dataset: Dataset, candidates: CandidateTable, pool: WorkplacePool) -> PairSet:
-    """The labelled pairs of the outcomes table, one row per pair (its furthest grade).
+    """The labelled pairs of the outcomes table, one row per pair (its furthest grade), each as of
+    its first suggestion. The pool takes the outcomes into its employer history first.
 
     Raises:
         DataContractError: when the dataset has no outcomes.
@@ -117,6 +135,7 @@ def logged_pairs(dataset: Dataset, candidates: CandidateTable, pool: WorkplacePo
     outcomes = dataset.outcomes
     if outcomes is None or len(outcomes) == 0:
         raise DataContractError([Problem("outcomes", "", None, "training needs an outcomes table with rows")])
+    pool.add_outcomes(outcomes)
     best = outcomes.groupby(["candidate_id", "workplace_id"], as_index=False, sort=False)["grade"].max()
     c_pos = best["candidate_id"].map(candidates.positions()).to_numpy(dtype=np.int64)
     w_pos = best["workplace_id"].map(pool.positions()).to_numpy(dtype=np.int64)
@@ -141,7 +160,8 @@ def attach_truth(pairs: PairSet, truth: pd.DataFrame | None) -> int:
 def stored_pairs(stored: pd.DataFrame, candidates: CandidateTable, pool: WorkplacePool) -> PairSet:
     """Labelled pairs from the store: decided suggestions with the feature values the model saw
     when it suggested them (columns named after the features). Pairs whose stored values lack a
-    feature of today's registry get theirs computed from the records instead.
+    feature of today's registry get theirs computed from the records instead, as of the pair's
+    first suggestion (the pool takes the stored outcomes into its employer history first).
 
     Raises:
         DataContractError: when a stored pair names a candidate or workplace the records lack.
@@ -160,6 +180,7 @@ def stored_pairs(stored: pd.DataFrame, candidates: CandidateTable, pool: Workpla
                 )
             ]
         )
+    pool.add_outcomes(stored)
     c_idx, w_idx = c_pos.to_numpy(dtype=np.int64), w_pos.to_numpy(dtype=np.int64)
     order = np.lexsort((w_idx, c_idx))
     out = pair_set(candidates, pool, c_idx[order], w_idx[order])

@@ -11,10 +11,20 @@ checks it, and which contract fields each feature reads, so a new feature cannot
 plain sentences and its place in "which data was used").
 
 The package's rooms: `matching.plain.sentences` (the sentences, words and fixed texts, and how
-numbers and dates are written) and `matching.plain.data_use` (which data about the person is used,
-and for what). Callers use the names below as `matching.plain.<name>`.
+numbers and dates are written), `matching.plain.data_use` (which data about the person is used,
+and for what) and `matching.plain.arranging` (what the support system could arrange, with the
+model's estimate). Callers use the names below as `matching.plain.<name>`.
 """
 
+from matching.plain.arranging import (
+    ESTIMATE_NOTE,
+    SUPPORT_NAMES,
+    arranged_text,
+    capital,
+    option_text,
+    percent,
+    support_name,
+)
 from matching.plain.data_use import (
     FIELD_GROUPS,
     NOT_FOR_SUGGESTIONS,
@@ -59,6 +69,13 @@ from matching.plain.sentences import (
 )
 
 __all__ = [
+    "ESTIMATE_NOTE",
+    "SUPPORT_NAMES",
+    "capital",
+    "support_name",
+    "arranged_text",
+    "option_text",
+    "percent",
     "ACTIVITIES",
     "AREAS",
     "CONTEXTS",

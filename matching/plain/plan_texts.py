@@ -87,6 +87,13 @@ OPEN_POINTS: dict[str, Template] = {
         },
         {"supports": "text"},
     ),
+    "to_arrange": Template(
+        {
+            "en": "the support system arranges before the trial starts: {supports}",
+            "no": "støtteapparatet ordner før arbeidstreningen starter: {supports}",
+        },
+        {"supports": "text"},
+    ),
 }
 
 
@@ -120,16 +127,29 @@ def training(title: str, lang: Lang = "en") -> str:
     return TRAINING.render(lang, title=title)
 
 
-def open_points(tutor_named: bool, required_unmet: Iterable[str], lang: Lang = "en") -> tuple[str, ...]:
-    """What must still be settled: the tutor's name, and required supports the workplace cannot
-    give (the supports by their code in English, in plain words in Norwegian)."""
+def open_points(
+    tutor_named: bool,
+    required_unmet: Iterable[str],
+    lang: Lang = "en",
+    to_arrange: Iterable[tuple[str, str | None]] = (),
+) -> tuple[str, ...]:
+    """What must still be settled: the tutor's name, required supports the workplace cannot give
+    and no one arranges (`required_unmet`), and the required supports the support system arranges
+    before the trial starts (`to_arrange`: each support with its scheme in `lang`, or None). The
+    supports are named by their code in English, in plain words in Norwegian."""
     points = []
     if not tutor_named:
         points.append(OPEN_POINTS["tutor"].render(lang))
     required = list(required_unmet)
     if required:
-        names = required if lang == "en" else [support_text(s, lang) for s in required]
+        names = required if lang == "en" else [support_text(s, lang, for_staff=True) for s in required]
         points.append(OPEN_POINTS["required_unmet"].render(lang, supports=", ".join(names)))
+    arranging = [
+        (s if lang == "en" else support_text(s, lang, for_staff=True)) + (f" ({scheme})" if scheme else "")
+        for s, scheme in to_arrange
+    ]
+    if arranging:
+        points.append(OPEN_POINTS["to_arrange"].render(lang, supports="; ".join(arranging)))
     return tuple(points)
 
 

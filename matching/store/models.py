@@ -170,6 +170,8 @@ class Shortlist(Base):
     model_name: Mapped[str]
     model_version: Mapped[str]
     top_k: Mapped[int]
+    # revision 0007: {"filtered": {rule: count}, "wider": {...}} (`matching.why_short`); None before it
+    filtered: Mapped[dict[str, Any] | None]
 
 
 class ShortlistItem(Base):

@@ -36,6 +36,7 @@ class StoredShortlist:
     top_k: int
     items: list[dict[str, Any]]
     item_ids: list[int]
+    filtered: dict[str, Any] | None = None
 
     def item_id(self, rank: int) -> int:
         """The row id of the item at `rank` (1-based).
@@ -58,6 +59,7 @@ def save_shortlist(
     top_k: int,
     items: Sequence[Mapping[str, Any]],
     created_at: dt.datetime | None = None,
+    filtered: Mapping[str, Any] | None = None,
 ) -> int:
     """Store a shortlist as it was served, with the feature values and explanation of each item.
 
@@ -71,6 +73,8 @@ def save_shortlist(
         items: the served items (`matching.shortlist.Shortlist.items`): each with `rank`,
             `workplace_id`, `score`, `explanation` and `features`; other keys are kept too.
         created_at: when it was served; now (UTC) by default.
+        filtered: why the list is short (`matching.why_short`: the workplaces each rule removed,
+            and how many more a longer commute would reach), kept as given.
 
     Returns:
         The shortlist's id.
@@ -99,6 +103,7 @@ def save_shortlist(
         model_name=required_text(model_name, "model_name"),
         model_version=required_text(str(model_version), "model_version"),
         top_k=top_k,
+        filtered=dict(filtered) if filtered is not None else None,
     )
     session.add(shortlist)
     session.flush()
@@ -167,6 +172,7 @@ def get_shortlist(session: Session, shortlist_id: int) -> StoredShortlist:
         top_k=shortlist.top_k,
         items=items,
         item_ids=[row.id for row in rows],
+        filtered=shortlist.filtered,
     )
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException
 
 from matching.explanation import EmployerExplanation, Explanation
+from matching.offer_gains import offer_gains
 from matching.store.audit import record_audit
 from matching.store.db import session_scope
 from matching.store.local_fields import job_specialist_of
@@ -21,7 +22,7 @@ from serving.deps import State
 from serving.paths import WorkplaceId
 from serving.roles import JobSpecialistOrBatch
 from serving.schemas.common import ErrorMessage, ModelInfo
-from serving.schemas.employer import CandidateItem, CandidatesRequest, CandidatesResponse
+from serving.schemas.employer import CandidateItem, CandidatesRequest, CandidatesResponse, OfferGain
 
 router = APIRouter(tags=["employer"])
 
@@ -43,7 +44,9 @@ def workplace_candidates(
 ) -> CandidatesResponse:
     """Rank the consenting, active persons within their own commute of the workplace (and, by
     default, whose required supports it gives) by the same model as the adviser's shortlist, and
-    explain each in the same words. A job specialist ranks only for the workplaces they work with."""
+    explain each in the same words. A job specialist ranks only for the workplaces they work with.
+    `supports_to_offer` says which support the workplace could start to offer to reach the most
+    persons within their commute ("a quiet place to work: 14 more persons")."""
     scoring = state.scoring()
     matcher, served = scoring.matcher, scoring.served  # the records as they were when scoring was taken
     model = state.model
@@ -60,6 +63,7 @@ def workplace_candidates(
     if not bool(served.pool.is_open[position]):
         raise HTTPException(status_code=409, detail="the workplace is not active or has no free trainee slot")
     shortlist = matcher.workplace_shortlist(position, body.top_k, served.candidate_pool)
+    descriptions = served.pool.catalogue.vocabulary.support_descriptions
     with session_scope(state.engine) as session:
         record_audit(
             session,
@@ -85,5 +89,9 @@ def workplace_candidates(
                 {**item, "explanation": EmployerExplanation.of(Explanation.model_validate(item["explanation"]))}
             )
             for item in shortlist.items
+        ],
+        supports_to_offer=[
+            OfferGain(**gain, description=descriptions.get(gain["support"], gain["support"]))
+            for gain in offer_gains(served.pool, served.candidate_pool, position)
         ],
     )

@@ -80,6 +80,7 @@ def _record(session: Session, stored: StoredShortlist) -> ShortlistRecord:
         model_name=stored.model_name,
         model_version=stored.model_version,
         top_k=stored.top_k,
+        filtered=stored.filtered,
         items=items,
     )
 

@@ -137,10 +137,27 @@ def _suggestion(
         ],
         workplace_gives=[plain.support_text(s["support"], lang) for s in explanation.get("support_needs_met", [])],
         training=[plain.task_text(t["task"], lang) for t in explanation.get("tasks_needing_training", [])],
-        arranged_elsewhere=[plain.support_text(support, lang) for support in unmet],
+        arranged_elsewhere=[_arranged(state, need, lang) for need in unmet.values()],
+        what_would_help=[
+            plain.option_text(
+                str(o["support"]), float(o["expected_success"]), float(o["expected_success_if_arranged"]), lang
+            )
+            for o in item.get("support_options") or []
+        ],
+        estimate_note=plain.ESTIMATE_NOTE[lang] if item.get("support_options") else None,
         needs_outside_work=outside,
         similar_to_wish=_similar_to_wish(state, explanation, lang),
     )
+
+
+def _arranged(state: ServiceState, need: dict[str, Any], lang: Lang) -> str:
+    """A support the workplace cannot give, in the person's words, with what the support system
+    does about it when it can arrange it."""
+    text = plain.support_text(str(need["support"]), lang)
+    if need.get("arranged_by") != "support_system":
+        return text
+    scheme = state.pool.catalogue.vocabulary.scheme(str(need["support"]), lang)
+    return f"{text}: {plain.arranged_text(need.get('need') == 'required', scheme, lang)}"
 
 
 def _similar_to_wish(state: ServiceState, explanation: dict[str, Any], lang: Lang) -> str | None:

@@ -13,6 +13,7 @@ from matching.store.audit import record_audit
 from matching.store.contract import upsert_table
 from matching.store.db import session_scope
 from matching.store.shortlists import save_shortlist
+from matching.why_short import empty_reason
 from serving.auth import check_caseload
 from serving.deps import State
 from serving.roles import AdviserOrBatch, AnyRole
@@ -93,8 +94,9 @@ def create_shortlist(body: ShortlistRequest, state: State, caller: AdviserOrBatc
             counts = upsert_table(session, "candidates", new_record, state.settings.pseudonym_secret(), source="api")
             if counts.skipped_erased:
                 raise HTTPException(status_code=410, detail="this person's data was erased at their request")
+        why = {"filtered": shortlist.filtered, "wider": shortlist.wider}
         shortlist_id = save_shortlist(
-            session, candidate_id, caller.name, model.name, model.version, body.top_k, shortlist.items
+            session, candidate_id, caller.name, model.name, model.version, body.top_k, shortlist.items, filtered=why
         )
         record_audit(
             session,
@@ -119,6 +121,9 @@ def create_shortlist(body: ShortlistRequest, state: State, caller: AdviserOrBatc
             "candidate_id": candidate_id,
             "top_k": body.top_k,
             "eligible_workplaces": shortlist.eligible,
+            "filtered": shortlist.filtered,
+            "empty_reason": None if shortlist.items else empty_reason(shortlist.filtered or {}),
+            "wider_reach": shortlist.wider,
             "items": shortlist.items,
         }
     )

@@ -27,9 +27,24 @@ class CandidateItem(BaseModel):
     explanation: EmployerExplanation
 
 
+class OfferGain(BaseModel):
+    """A support the workplace does not offer yet (one only a workplace can give), and whom
+    offering it would reach: counts only, no person is named."""
+
+    support: str
+    description: str
+    more_eligible: int = Field(ge=0, description="persons within reach now left out only for want of it")
+    better_matched: int = Field(ge=0, description="persons already eligible who need it")
+
+
 class CandidatesResponse(BaseModel):
     model: ModelInfo
     workplace_id: str
     top_k: int
     eligible_candidates: int = Field(description="consenting, active persons who passed candidate generation")
     items: list[CandidateItem]
+    supports_to_offer: list[OfferGain] = Field(
+        default_factory=list,
+        description="which support, were the workplace to offer it, would reach the most persons within their "
+        "commute (most newly eligible first)",
+    )

@@ -80,6 +80,9 @@ class ShortlistRecord(BaseModel):
     model_name: str
     model_version: str
     top_k: int
+    filtered: dict[str, Any] | None = Field(
+        None, description="why the list is short, as when it was made (`POST /shortlists`' filtered and wider_reach)"
+    )
     items: list[ReviewItem]
 
 

@@ -29,6 +29,12 @@ class PlainSuggestion(BaseModel):
     workplace_gives: list[str] = Field(description="the support the person needs that the workplace gives")
     training: list[str] = Field(description="tasks the person will be trained in")
     arranged_elsewhere: list[str] = Field(description="support the workplace cannot give: arranged by others")
+    what_would_help: list[str] = Field(
+        default_factory=list,
+        description="supports the support system could arrange, each with the estimated chance of a hire were it "
+        "arranged (an estimate from past outcomes, not a promise)",
+    )
+    estimate_note: str | None = Field(None, description="with `what_would_help`: that the chances are estimates")
     needs_outside_work: list[str] = Field(description="help outside work agreed in the inclusion plan, if any")
     similar_to_wish: str | None = Field(
         None, description="when the occupation is like one the person wished for (not itself a wish): which"

@@ -40,6 +40,19 @@ class CongestionInfo(BaseModel):
     )
 
 
+class SupportOption(BaseModel):
+    """A support the person needs that the workplace lacks and the support system could arrange,
+    with the chance of a hire the same model estimates were it arranged (from past outcomes: an
+    estimate, not a promise)."""
+
+    support: str
+    need: str = Field(description="required or helps")
+    arranged_by: str = Field(description="support_system: the support system can bring it itself")
+    scheme: str = Field(description="the scheme it usually comes through")
+    expected_success: float = Field(ge=0, le=1, description="the estimated chance of a hire as the workplace is")
+    expected_success_if_arranged: float = Field(ge=0, le=1, description="the same estimate were it arranged")
+
+
 class ShortlistItem(BaseModel):
     rank: int
     workplace_id: str
@@ -56,6 +69,28 @@ class ShortlistItem(BaseModel):
     congestion: CongestionInfo | None = Field(
         None, description="how many live suggestions the workplace already carries for its free slots"
     )
+    support_options: list[SupportOption] = Field(
+        default_factory=list,
+        description="what would make it work: supports the support system could arrange, best estimate first "
+        "(empty without a calibrated model, e.g. while the rule score serves)",
+    )
+
+
+class Filtered(BaseModel):
+    """How many workplaces each rule of candidate generation removed, in the order they apply; with
+    `eligible_workplaces` they add up to every workplace served."""
+
+    not_active: int = Field(ge=0, description="the workplace is closed")
+    no_free_slot: int = Field(ge=0, description="active, but every trainee slot is taken")
+    beyond_commute: int = Field(ge=0, description="open, but further away than the person's commute")
+    required_support: int = Field(
+        ge=0, description="within reach, but lacks a support the person requires that only the workplace can give"
+    )
+
+
+class WiderReach(BaseModel):
+    within_km: float = Field(description="a commute this long (the person's own plus 10 km)")
+    more_workplaces: int = Field(ge=0, description="how many more workplaces would then be eligible")
 
 
 class ShortlistResponse(BaseModel):
@@ -64,4 +99,7 @@ class ShortlistResponse(BaseModel):
     candidate_id: str
     top_k: int
     eligible_workplaces: int = Field(description="workplaces that passed candidate generation")
+    filtered: Filtered = Field(description="why the list is short: the workplaces each rule removed")
+    empty_reason: str | None = Field(None, description="for an empty list: why, in words")
+    wider_reach: WiderReach = Field(description="what a longer commute would add")
     items: list[ShortlistItem]

@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from features.pairs import workplace_arrays
-from matching.candidates import CandidateTable, eligible_candidates, enrich_workplaces
+from features.support import workplace_only_supports
+from matching.candidates import CandidateTable, eligible_candidates, enrich_workplaces, workplaces_with_history
 from matching.datasets import Dataset
 from matching.records import load_catalogue
 from matching.tracking import configure_tracking
@@ -110,7 +111,7 @@ def _score(
 
     catalogue = load_catalogue()
     candidates = CandidateTable.build(dataset.candidates, catalogue)
-    raw_workplaces = dataset.workplaces.reset_index(drop=True)
+    raw_workplaces = workplaces_with_history(dataset.workplaces, dataset.outcomes)  # employer history up to now
     workplaces = enrich_workplaces(raw_workplaces, catalogue)
     w_arrays = workplace_arrays(workplaces, catalogue.vocabulary)
     rows = eligible_candidates(candidates.frame)
@@ -129,7 +130,8 @@ def _score(
     if len(rows) and n_open:
         c_frame = candidate_frame(spark, candidates.frame, [c for c in left if c in inputs], cell, partitions)
         w_frame = workplace_frame(spark, raw_workplaces, [c for c in right if c in inputs], cell)
-        pairs = generate_pairs(c_frame, w_frame, catalogue.vocabulary.supports, exclude_unmet_required)
+        only = workplace_only_supports(catalogue.vocabulary)
+        pairs = generate_pairs(c_frame, w_frame, only, exclude_unmet_required)
         scored = pairs.select("_c_pos", "_w_pos", udf(F.struct(*[F.col(c) for c in inputs])).alias("score"))
         best = Window.partitionBy("_c_pos").orderBy(F.desc("score"), F.asc("_w_pos"))
         chosen = scored.select(

@@ -124,7 +124,8 @@ def generate_pairs(
     candidates: DataFrame, workplaces: DataFrame, supports: tuple[str, ...], exclude_unmet_required: bool
 ) -> DataFrame:
     """Every eligible pair: same cell, within the candidate's commute (the ball tree's haversine
-    test, term for term), and with `exclude_unmet_required` every required support offered."""
+    test, term for term), and with `exclude_unmet_required` every required support of `supports`
+    (those only a workplace can give) offered."""
     from pyspark.sql import functions as F
 
     pairs = candidates.join(F.broadcast(workplaces), on="_cell")

@@ -37,11 +37,13 @@ from serving.web.render import (
     date_text,
     need_text,
     number_text,
+    option_texts,
     problems_of,
     redirect,
     render,
     run,
     score_bars,
+    unmet_need_text,
     wish_text,
 )
 
@@ -184,7 +186,8 @@ def shortlist_view(page: Page, record: ShortlistRecord) -> dict[str, Any]:
                 "speaks_for": [_reason(r, values, True, lang) for r in explanation.get("speaks_for", [])],
                 "speaks_against": [_reason(r, values, False, lang) for r in explanation.get("speaks_against", [])],
                 "needs_met": [need_text(s, page) for s in explanation.get("support_needs_met", [])],
-                "needs_unmet": [need_text(s, page) for s in explanation.get("support_needs_unmet", [])],
+                "needs_unmet": [unmet_need_text(s, page) for s in explanation.get("support_needs_unmet", [])],
+                "options": option_texts(item, page),
                 "training": [
                     {
                         "task": plain.task_text(str(t.get("task", "")), lang),
@@ -213,7 +216,23 @@ def shortlist_view(page: Page, record: ShortlistRecord) -> dict[str, Any]:
             version=record.model_version,
         ),
         "items": items,
+        "why_short": why_short(page, record.filtered, len(items) < record.top_k),
     }
+
+
+def why_short(page: Page, stored: Mapping[str, Any] | None, short: bool) -> dict[str, Any] | None:
+    """Why the list is short (the workplaces each rule removed) and what a longer commute would
+    add, in the page's words; None for a shortlist made before this was kept."""
+    if not stored or not stored.get("filtered"):
+        return None
+    filtered = stored["filtered"]
+    lines = [page.t(f"filtered_{rule}", n=int(n)) for rule, n in filtered.items() if n]
+    wider = stored.get("wider") or {}
+    hint = None
+    if wider.get("more_workplaces"):
+        km = number_text(float(wider["within_km"]), page.lang, 1)
+        hint = page.t("wider_reach", n=int(wider["more_workplaces"]), km=km)
+    return {"lines": lines, "hint": hint, "open": short}
 
 
 def _answer_and_presentation(page: Page, answer: Any, presentation: Any) -> dict[str, Any]:

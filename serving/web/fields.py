@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from matching import plain
+from matching.plain import capital
 from serving.web.i18n import LABELS
 from serving.web.render import Page
 
@@ -37,10 +38,6 @@ _PYDANTIC_RULES |= {"less_than_equal": ("rule_le", "le"), "too_long": ("rule_too
 
 
 # Words -------------------------------------------------------------------------------------------------
-
-
-def capital(text: str) -> str:
-    return text[:1].upper() + text[1:]
 
 
 def support_description(page: Page, support: str) -> str:

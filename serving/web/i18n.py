@@ -6,7 +6,7 @@ Every label has both languages (`tests/e2e/test_browser.py` checks it). The text
 
 from __future__ import annotations
 
-from matching.plain import LANGUAGES, Lang
+from matching.plain import ESTIMATE_NOTE, LANGUAGES, Lang
 from serving.web.i18n_caseload import CASELOAD_LABELS
 from serving.web.i18n_norsk import NORSK_LABELS
 from serving.web.i18n_profile import PROFILE_LABELS
@@ -83,6 +83,26 @@ LABELS: dict[str, dict[Lang, str]] = {
     "speaks_against": {"no": "Taler imot", "en": "Speaks against"},
     "needs_met": {"no": "Støttebehov arbeidsplassen dekker", "en": "Support needs met"},
     "needs_unmet": {"no": "Støttebehov som må ordnes annet sted", "en": "Support needs not met"},
+    "why_short": {"no": "Hvorfor listen ikke er lengre", "en": "Why the list is not longer"},
+    "filtered_not_active": {"no": "{n} arbeidsplasser er ikke aktive", "en": "{n} workplaces are not active"},
+    "filtered_no_free_slot": {
+        "no": "{n} har ingen ledig plass for arbeidstrening",
+        "en": "{n} have no free trainee slot",
+    },
+    "filtered_beyond_commute": {
+        "no": "{n} ligger lenger unna enn personen kan reise",
+        "en": "{n} are further away than the person can travel",
+    },
+    "filtered_required_support": {
+        "no": "{n} mangler tilrettelegging personen må ha, og som bare arbeidsplassen kan gi",
+        "en": "{n} lack a support the person requires that only the workplace can give",
+    },
+    "wider_reach": {
+        "no": "Med lengre reisevei, inntil {km} km, ville {n} arbeidsplasser til vært aktuelle.",
+        "en": "With a longer commute, up to {km} km, {n} more workplaces would be eligible.",
+    },
+    "support_options": {"no": "Dette kan gjøre det lettere", "en": "What would make it work"},
+    "estimate_note": dict(ESTIMATE_NOTE),
     "tasks_training": {"no": "Oppgaver som krever opplæring", "en": "Tasks that need training"},
     "none": {"no": "Ingen", "en": "None"},
     "need_required": {"no": "må ha", "en": "required"},

@@ -4,7 +4,7 @@ the check that every label has both languages covers them too."""
 
 from __future__ import annotations
 
-from matching.plain import Lang
+from matching.plain import SUPPORT_NAMES, Lang, capital
 
 PROFILE_LABELS: dict[str, dict[Lang, str]] = {
     "persons": {"no": "Personer", "en": "Persons"},
@@ -106,13 +106,6 @@ PROFILE_LABELS: dict[str, dict[Lang, str]] = {
     "saved_occupations": {"no": "Ønskede yrker er lagret.", "en": "The wished occupations are saved."},
     "back_to_caseload": {"no": "Tilbake til mine kandidater", "en": "Back to my caseload"},
     "open_profile": {"no": "Profil", "en": "Profile"},
-    "support_flexible_hours": {"no": "Fleksibel arbeidstid", "en": "Flexible hours"},
-    "support_gradual_start": {"no": "Gradvis oppstart", "en": "Gradual start"},
-    "support_quiet_workspace": {"no": "Rolig arbeidsplass", "en": "Quiet workspace"},
-    "support_fixed_routines": {"no": "Faste rutiner", "en": "Fixed routines"},
-    "support_mentor": {"no": "Fast fadder", "en": "Mentor"},
-    "support_written_instructions": {"no": "Skriftlige instruksjoner", "en": "Written instructions"},
-    "support_breaks_as_needed": {"no": "Pauser ved behov", "en": "Breaks as needed"},
-    "support_physical_adaptation": {"no": "Fysisk tilrettelegging", "en": "Physical adaptation"},
-    "support_job_coach_on_site": {"no": "Jobbspesialist på arbeidsplassen", "en": "Job coach on site"},
+    # each support's short name (`matching.plain.SUPPORT_NAMES`), as a field's label
+    **{f"support_{s}": {lang: capital(name) for lang, name in names.items()} for s, names in SUPPORT_NAMES.items()},
 }

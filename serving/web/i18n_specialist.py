@@ -53,6 +53,17 @@ SPECIALIST_LABELS: dict[str, dict[Lang, str]] = {
     "saved_workplace": {"no": "Arbeidsplassen er lagret.", "en": "The workplace is saved."},
     "created_workplace": {"no": "Arbeidsplassen er registrert.", "en": "The workplace is registered."},
     "ranking_heading": {"no": "Kandidater som passer", "en": "Candidates who fit"},
+    "gains_heading": {"no": "Tilrettelegging som ville nå flere", "en": "Supports that would reach more persons"},
+    "gains_help": {
+        "no": "Om arbeidsplassen begynte å tilby dette: hvor mange flere innen reiseavstand som ville passe, "
+        "og hvor mange som allerede passer som ville fått det bedre.",
+        "en": "If the workplace began to offer this: how many more persons within their commute would fit, "
+        "and how many who fit already would be better served.",
+    },
+    "offer_gain": {
+        "no": "{support}: {more} flere personer innen reiseavstand, {better} som allerede passer får det bedre",
+        "en": "{support}: {more} more persons within their commute, {better} who fit already better served",
+    },
     "ranking_help": {
         "no": "Rangert av samme modell som veilederens forslag. Bare pseudonyme id-er, ingen personopplysninger.",
         "en": "Ranked by the same model as the adviser's suggestions. Pseudonymous ids only, no personal data.",

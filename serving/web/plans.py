@@ -144,8 +144,20 @@ def plan_page(
     parties = {p: page.t(f"party_{p}") for p in ("person", "employer", "adviser")}
     adviser = page.identity.role == "adviser"
     if adviser:
-        required = [s["support"] for s in draft["support_system"]["unmet_support_needs"] if s["need"] == "required"]
-        open_points = list(plan_texts.open_points(bool(draft.get("tutor_name")), required, lang))
+        required = [s for s in draft["support_system"]["unmet_support_needs"] if s["need"] == "required"]
+        vocabulary = page.state.pool.catalogue.vocabulary
+        open_points = list(
+            plan_texts.open_points(
+                bool(draft.get("tutor_name")),
+                [s["support"] for s in required if s.get("arranged_by", "workplace") == "workplace"],
+                lang,
+                [
+                    (s["support"], vocabulary.scheme(s["support"], lang))
+                    for s in required
+                    if s.get("arranged_by") == "support_system"
+                ],
+            )
+        )
     else:  # the employer's side: what is theirs to settle, not the person's required supports
         open_points = [page.t("tutor_open_point")] if not draft.get("tutor_name") else []
     return render(

@@ -255,6 +255,27 @@ def need_text(need: Mapping[str, Any], page: Page, with_level: bool = True) -> s
     return f"{text} ({page.t('need_required' if need.get('need') == 'required' else 'need_helps')})"
 
 
+def unmet_need_text(need: Mapping[str, Any], page: Page) -> str:
+    """A need the workplace does not meet, with what the support system can do about it (arrange
+    it, through which scheme; a required one before the trial starts)."""
+    text = need_text(need, page)
+    if need.get("arranged_by") != "support_system":
+        return text
+    support = str(need.get("support", ""))
+    scheme = page.state.pool.catalogue.vocabulary.scheme(support, page.lang)
+    return f"{text}: {plain.arranged_text(need.get('need') == 'required', scheme, page.lang)}"
+
+
+def option_texts(item: Mapping[str, Any], page: Page) -> list[str]:
+    """The suggestion's support options (`support_options`) in the page's words, best first."""
+    return [
+        plain.option_text(
+            str(o["support"]), float(o["expected_success"]), float(o["expected_success_if_arranged"]), page.lang
+        )
+        for o in item.get("support_options") or []
+    ]
+
+
 def wish_text(explanation: Mapping[str, Any], page: Page) -> str | None:
     """The adviser's sentence when the suggestion is like one of the person's wishes
     (`Explanation.similar_to_wish`), with the wish's title in the page's language; else None."""

@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from starlette.responses import Response as PlainResponse
 
 from matching import plain
+from matching.plain import capital
 from matching.store.db import session_scope
 from matching.store.local_fields import workplaces_of_specialist
 from matching.store.records import workplace_record
@@ -32,7 +33,7 @@ from serving.api import records
 from serving.paths import WorkplaceId
 from serving.schemas.employer import CandidatesRequest
 from serving.schemas.records import WorkplaceChange, WorkplaceIn
-from serving.web.fields import capital, field_problems, number_of
+from serving.web.fields import field_problems, number_of
 from serving.web.profile import HOME_FALLBACK, occupation_matches
 from serving.web.render import Form, Page, date_text, number_text, redirect, render, run
 
@@ -214,7 +215,16 @@ def ranking(page: Page, workplace_id: str) -> dict[str, Any]:
         }
         for item in found.items
     ]
-    return {"closed": False, "items": items}
+    gains = [
+        page.t(
+            "offer_gain",
+            support=plain.support_name(g.support, page.lang),
+            more=g.more_eligible,
+            better=g.better_matched,
+        )
+        for g in found.supports_to_offer
+    ]
+    return {"closed": False, "items": items, "gains": gains}
 
 
 def presented(page: Page, workplace_id: str) -> list[dict[str, Any]]:

@@ -25,6 +25,7 @@ def test_drift_names_the_shifted_features(trained, tmp_path: Path) -> None:  # t
     candidates["desired_hours"] = 10.0
     write_table(workplaces, shifted, "workplaces")
     write_table(candidates, shifted, "candidates")
+    write_table(trained.dataset.outcomes, shifted, "outcomes")  # the same employer history
     result = jobmatch("drift", "--data", str(shifted), env=env)
     last = result.stdout.strip().splitlines()[-1]
     assert "capacity_slots_left" in last and "logistics_hours_fit" in last, result.stdout

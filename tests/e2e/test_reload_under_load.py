@@ -258,7 +258,8 @@ def test_a_promoted_champion_is_reloaded_under_load_and_a_broken_one_is_refused(
 
     # each response's scores are those of the version it names
     dataset_candidates = CandidateTable.build(candidates)
-    pool = WorkplacePool(pd.read_parquet(store.data / "workplaces.parquet"))
+    served = [pd.read_parquet(store.data / f"{name}.parquet") for name in ("workplaces", "outcomes")]
+    pool = WorkplacePool(served[0], outcomes=served[1])  # as served: the employer history up to now
     positions = dataset_candidates.positions()
     matchers = {
         version: Matcher(load_ranker(f"models:/{NAME}/{version}", store.uri).ranker, dataset_candidates, pool)

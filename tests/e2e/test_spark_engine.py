@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from features.support import workplace_only_supports
 from matching.candidates import CandidateTable, WorkplacePool, eligible_candidates
 from matching.datasets import Dataset
 from matching.records import load_catalogue
@@ -116,7 +117,7 @@ def test_pairs_match_the_ball_tree_across_the_antimeridian_and_poles(spark: Any,
     w_frame = workplace_frame(spark, workplaces, right, cell)
     for exclude in (True, False):
         c_idx, w_idx = pool.generate_pairs(table.arrays, rows, exclude)
-        supports = load_catalogue().vocabulary.supports
+        supports = workplace_only_supports(load_catalogue().vocabulary)
         with pandas3_quiet():
             got = generate_pairs(c_frame, w_frame, supports, exclude).select("_c_pos", "_w_pos").toPandas()
         pairs = list(zip(got["_c_pos"].tolist(), got["_w_pos"].tolist(), strict=True))

@@ -78,7 +78,7 @@ def test_more_skill_never_lowers_a_score(trained):
         assert (score_pair_records(ranker, raised) >= before - 1e-12).all(), activity
 
 
-def test_an_unmet_required_need_is_never_shortlisted(trained):
+def test_an_unmet_required_need_only_the_workplace_could_give_is_never_shortlisted(trained):
     dataset = trained.dataset
     candidates = CandidateTable.build(dataset.candidates)
     pool = WorkplacePool(dataset.workplaces)
@@ -89,10 +89,9 @@ def test_an_unmet_required_need_is_never_shortlisted(trained):
     assert len(rows) > 10
     for row in rows:
         for item in matcher.shortlist(int(row), 10).items:
-            assert item["explanation"]["support_needs_unmet"] == [] or all(
-                need["need"] == "helps" for need in item["explanation"]["support_needs_unmet"]
-            )
-            assert item["features"]["support_required_unmet"] == 0
+            required = [n for n in item["explanation"]["support_needs_unmet"] if n["need"] == "required"]
+            assert all(n["arranged_by"] == "support_system" and n["scheme"] for n in required), required
+            assert item["features"]["support_required_unmet"] == len(required)
 
 
 def test_the_pyfunc_scores_raw_records_like_the_ranker(trained):

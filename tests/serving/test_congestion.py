@@ -65,7 +65,7 @@ def find_crowd(trained) -> Crowd:
     """The first person whose best workplace has one free slot and many neighbours, and loses its
     first place once each of those neighbours has been suggested every workplace they can reach."""
     table = CandidateTable.build(trained.dataset.candidates)
-    pool = WorkplacePool(trained.dataset.workplaces)
+    pool = WorkplacePool(trained.dataset.workplaces, outcomes=trained.dataset.outcomes)  # as served: history up to now
     matcher = Matcher(trained.model.ranker, table, pool)
     rows = eligible_candidates(table.frame)
     c_idx, w_idx = pool.generate_pairs(table.arrays, rows)
