@@ -4,15 +4,20 @@ training; and the workplace side's narrower view of it.
 
 `matching.explain` builds these records, shortlists carry them, the store keeps them as JSON, and
 the API, the inclusion plan, the adviser's page and the person's own explanation read them back
-with `Explanation.model_validate`."""
+with `Explanation.model_validate`. An explanation stored before `similar_to_wish` existed reads
+back with none."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Literal
 
 from pydantic import Field
 
 from matching.frozen import Frozen
+from matching.occupations import RELATED_THRESHOLD, occupation_index
+from matching.plain.adviser import wish_sentence
+from matching.records import Catalogue
 
 
 class Reason(Frozen):
@@ -46,6 +51,30 @@ class TaskGap(Frozen):
     skill_level: float = Field(ge=0, le=1)
 
 
+class SimilarToWish(Frozen):
+    """The person's wished occupation that a suggested occupation is like (`matching.occupations`)."""
+
+    code: str = Field(min_length=1, description="the wished occupation's code")
+    title: str = Field(description="the wished occupation's title (English)")
+    similarity: float = Field(ge=0, le=1, description="how alike the two occupations are (1 the same)")
+    sentence: str = Field(description="the adviser's sentence (English)")
+
+    @classmethod
+    def of(cls, code: str, wishes: object, catalogue: Catalogue) -> SimilarToWish | None:
+        """The wish most alike occupation `code`, when the similarity reaches
+        `matching.occupations.RELATED_THRESHOLD` and `code` is not itself a wish; else None.
+        `wishes` is the person's `preferred_occupations` as a table holds it (a list or an array
+        of codes; anything else counts as none)."""
+        wished = [str(w) for w in wishes] if isinstance(wishes, Iterable) and not isinstance(wishes, str) else []
+        if not wished or code in wished:
+            return None
+        best = occupation_index(catalogue).best_wish(code, wished)
+        if best is None or best.similarity < RELATED_THRESHOLD:
+            return None
+        title = catalogue.title(best.code, "en")
+        return cls(code=best.code, title=title, similarity=best.similarity, sentence=wish_sentence(title, "en"))
+
+
 class Explanation(Frozen):
     """Why a workplace was suggested to a person (or a person to a workplace)."""
 
@@ -54,6 +83,11 @@ class Explanation(Frozen):
     support_needs_met: list[SupportNeed]
     support_needs_unmet: list[SupportNeed]
     tasks_needing_training: list[TaskGap]
+    similar_to_wish: SimilarToWish | None = Field(
+        None,
+        description="the person's wish the suggested occupation is like, when at least "
+        f"{RELATED_THRESHOLD} alike and not itself a wish",
+    )
 
 
 class Support(Frozen):

@@ -17,7 +17,7 @@ from matching.candidates import CandidatePool, CandidateTable, WorkplacePool
 from matching.congestion import CongestionView, congestion_reason
 from matching.errors import ModelMismatchError
 from matching.explain import reasons, support_status, tasks_needing_training
-from matching.explanation import Explanation
+from matching.explanation import Explanation, SimilarToWish
 from matching.model import Ranker
 from matching.why_short import filtered_counts, wider_reach
 
@@ -128,6 +128,11 @@ class Matcher:
                 support_needs_met=met,
                 support_needs_unmet=unmet,
                 tasks_needing_training=training,
+                similar_to_wish=SimilarToWish.of(
+                    str(self.pool.frame["occupation_code"].iat[w]),
+                    table.frame["preferred_occupations"].iat[c],
+                    self.pool.catalogue,
+                ),
             )
             out.append(
                 Explained(

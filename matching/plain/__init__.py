@@ -65,6 +65,7 @@ from matching.plain.sentences import (
     support_text,
     task_text,
     text,
+    wish_text,
 )
 
 __all__ = [
@@ -112,4 +113,5 @@ __all__ = [
     "support_text",
     "task_text",
     "text",
+    "wish_text",
 ]

@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 
 from features.registry import FEATURES
-from matching.plain.sentences import Lang
+from matching.plain.sentences import Lang, lower_first
 
 # feature name -> (speaks for, speaks against), with `{value}` where the English sentence has it
 ADVISER_NO: dict[str, tuple[str, str]] = {
@@ -80,6 +80,8 @@ ADVISER_NO: dict[str, tuple[str, str]] = {
         "arbeidsplassen har få ledige plasser for arbeidstrening ({value})",
     ),
 }
+# a suggestion like one of the person's wishes (`matching.explanation.SimilarToWish`)
+WISH_SENTENCE: dict[Lang, str] = {"no": "likner ønsket yrke: {title}", "en": "like the wished occupation: {title}"}
 _FORMATS = {feature.name: feature.fmt for feature in FEATURES}
 _CONGESTION = re.compile(r"already suggested to (?P<live>\d+) others? for (?P<free>\d+) free slots?\Z")
 
@@ -122,3 +124,8 @@ def adviser_sentence(
         return english, "en"
     template = templates[0] if positive else templates[1]
     return template.format(value=value_text(float(raw), _FORMATS[feature], lang)), lang
+
+
+def wish_sentence(title: str, lang: Lang) -> str:
+    """The adviser's sentence for a suggestion like the wished occupation `title` (in `lang`)."""
+    return WISH_SENTENCE[lang].format(title=lower_first(title))

@@ -282,6 +282,10 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "no": "Forslag {rank}: {title}, omtrent {km} km hjemmefra.",
         "en": "Suggestion {rank}: {title}, about {km} km from home.",
     },
+    "similar_to_wish": {
+        "no": "Likner ønsket ditt: {title}.",
+        "en": "Close to what you wished for: {title}.",
+    },
     "speaks_for": {"no": "Dette taler for:", "en": "What speaks for it:"},
     "speaks_against": {"no": "Dette taler imot:", "en": "What speaks against it:"},
     "workplace_gives": {"no": "Arbeidsplassen kan gi deg:", "en": "The workplace can give you:"},
@@ -335,6 +339,18 @@ def text(key: str, lang: Lang, **values: object) -> str:
 def reason_sentence(feature: str, positive: bool, lang: Lang) -> str:
     """The plain sentence for a feature that spoke for (`positive`) or against a suggestion."""
     return FEATURE_SENTENCES.get(feature, OTHER_REASON).text(positive, lang)
+
+
+def wish_text(title: str, lang: Lang) -> str:
+    """The person's sentence for a suggestion like their wished occupation `title`."""
+    return text("similar_to_wish", lang, title=lower_first(title))
+
+
+def lower_first(title: str) -> str:
+    """A title inside a sentence: its first letter in lower case, unless it starts an abbreviation."""
+    if len(title) > 1 and title[0].isupper() and not title[1].isupper():
+        return title[0].lower() + title[1:]
+    return title
 
 
 def _word(table: Mapping[str, Mapping[Lang, str]], key: str, lang: Lang) -> str:

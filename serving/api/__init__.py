@@ -25,6 +25,7 @@ from serving.api import (
     rights,
     shortlists,
 )
+from serving.api.occupations import router as occupations_router
 
 ROUTERS: tuple[APIRouter, ...] = (
     shortlists.router,
@@ -38,4 +39,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     rights.router,
     records.router,
     fairness.router,
+    occupations_router,
 )

@@ -146,6 +146,7 @@ def _suggestion(
         ],
         estimate_note=plain.ESTIMATE_NOTE[lang] if item.get("support_options") else None,
         needs_outside_work=outside,
+        similar_to_wish=_similar_to_wish(state, explanation, lang),
     )
 
 
@@ -157,6 +158,15 @@ def _arranged(state: ServiceState, need: dict[str, Any], lang: Lang) -> str:
         return text
     scheme = state.pool.catalogue.vocabulary.scheme(str(need["support"]), lang)
     return f"{text}: {plain.arranged_text(need.get('need') == 'required', scheme, lang)}"
+
+
+def _similar_to_wish(state: ServiceState, explanation: dict[str, Any], lang: Lang) -> str | None:
+    """The person's sentence ("Likner ønsket ditt: ...") when the suggestion is like one of their wishes."""
+    similar = explanation.get("similar_to_wish")
+    if not isinstance(similar, dict) or not similar.get("code"):
+        return None
+    title = state.pool.catalogue.title(str(similar["code"]), lang)
+    return plain.wish_text(title, lang)
 
 
 @router.get(

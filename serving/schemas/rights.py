@@ -36,6 +36,9 @@ class PlainSuggestion(BaseModel):
     )
     estimate_note: str | None = Field(None, description="with `what_would_help`: that the chances are estimates")
     needs_outside_work: list[str] = Field(description="help outside work agreed in the inclusion plan, if any")
+    similar_to_wish: str | None = Field(
+        None, description="when the occupation is like one the person wished for (not itself a wish): which"
+    )
 
 
 class DataField(BaseModel):

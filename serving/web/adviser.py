@@ -44,6 +44,7 @@ from serving.web.render import (
     run,
     score_bars,
     unmet_need_text,
+    wish_text,
 )
 
 RECENT_SHORTLISTS = 10
@@ -181,6 +182,7 @@ def shortlist_view(page: Page, record: ShortlistRecord) -> dict[str, Any]:
                 "distance": page.t("km_from_home", km=number_text(float(distance), lang, 1))
                 if distance is not None
                 else "?",
+                "similar_to_wish": wish_text(explanation, page),
                 "speaks_for": [_reason(r, values, True, lang) for r in explanation.get("speaks_for", [])],
                 "speaks_against": [_reason(r, values, False, lang) for r in explanation.get("speaks_against", [])],
                 "needs_met": [need_text(s, page) for s in explanation.get("support_needs_met", [])],

@@ -22,6 +22,7 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from starlette.responses import Response as PlainResponse
 
+from matching.occupations import occupation_index
 from serving.api import records
 from serving.paths import CandidateId
 from serving.schemas.records import CandidateChange, CandidateIn, RecordOut
@@ -103,19 +104,11 @@ def profile_view(page: Page, stored: RecordOut, entered: Mapping[str, str]) -> d
 
 
 def occupation_matches(page: Page, query: str, wished: Sequence[str]) -> list[dict[str, Any]]:
-    """The catalogue's occupations whose title (in the page's language, or Norwegian) or code holds `query`."""
-    words = query.casefold().split()
-    if not words:
-        return []
-    catalogue = page.state.pool.catalogue
-    found: list[dict[str, Any]] = []
-    for code in sorted(catalogue.codes):
-        title = catalogue.title(code, page.lang)
-        haystack = f"{code} {title} {catalogue.title(code, 'no')}".casefold()
-        if all(word in haystack for word in words):
-            found.append({"code": code, "title": title, "wished": code in wished})
-    found.sort(key=lambda o: (not str(o["title"]).casefold().startswith(words[0]), str(o["title"])))
-    return found[:MAX_MATCHES]
+    """The catalogue's occupations whose Norwegian or English title holds every word of `query`, or
+    whose code starts with one (`matching.occupations` search, as `GET /occupations`), with the
+    title in the page's language."""
+    found = occupation_index(page.state.pool.catalogue).search(query, MAX_MATCHES, page.lang)
+    return [{"code": o.code, "title": o.title(page.lang), "wished": o.code in wished} for o in found]
 
 
 def profile_page(

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from matching import plain
 from matching.plain import Lang
+from matching.plain.adviser import wish_sentence
 from serving.auth import Identity
 from serving.state import ServiceState
 from serving.web import session as web_session
@@ -273,6 +274,17 @@ def option_texts(item: Mapping[str, Any], page: Page) -> list[str]:
         )
         for o in item.get("support_options") or []
     ]
+
+
+def wish_text(explanation: Mapping[str, Any], page: Page) -> str | None:
+    """The adviser's sentence when the suggestion is like one of the person's wishes
+    (`Explanation.similar_to_wish`), with the wish's title in the page's language; else None."""
+    similar = explanation.get("similar_to_wish")
+    if not isinstance(similar, Mapping) or not similar.get("code"):
+        return None
+    code = str(similar["code"])
+    title = page.state.pool.catalogue.title(code, page.lang)
+    return wish_sentence(title if title != code else str(similar.get("title") or code), page.lang)
 
 
 def bar_step(share: float) -> int:

@@ -42,6 +42,7 @@ def test_shortlist_is_ranked_explained_and_names_the_model(client, trained):
         "support_needs_met",
         "support_needs_unmet",
         "tasks_needing_training",
+        "similar_to_wish",
     }
 
 
