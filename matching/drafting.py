@@ -116,6 +116,7 @@ def draft_plan(
     start_date: date,
     *,
     tutor_name: str | None = None,
+    arrange: Iterable[str] = (),
     needs_outside_work: Mapping[str, str] | None = None,
     trial_weeks: int = DEFAULT_TRIAL_WEEKS,
     first_contact_days: int = DEFAULT_FIRST_CONTACT_DAYS,
@@ -132,6 +133,8 @@ def draft_plan(
         start_date: the first day of the trial.
         tutor_name: the workplace tutor; when missing the plan says "to be named" and lists it as
             an open point.
+        arrange: supports the support system arranges besides the required ones it can arrange
+            (those are always drafted in `support_system.to_arrange`), e.g. chosen support options.
         needs_outside_work: needs the support system takes care of, by area (health, housing,
             money, transport, language, digital); only the areas given appear.
         trial_weeks: the trial's length; the end date is `start_date` plus this many weeks.
@@ -170,6 +173,7 @@ def draft_plan(
         outside.append({"area": area, "description": description})
 
     explanation = suggestion.explanation
+    chosen = set(arrange)
     purpose, reason = default_purpose(suggestion.features, explanation.support_needs_unmet, rules)
     to_train = [t.model_dump() for t in explanation.tasks_needing_training]
     return PlanDraft(
@@ -194,6 +198,11 @@ def draft_plan(
         support_system={
             "unmet_support_needs": [s.model_dump() for s in explanation.support_needs_unmet],
             "needs_outside_work": outside,
+            "to_arrange": [
+                s.support
+                for s in explanation.support_needs_unmet
+                if s.arranged_by == "support_system" and (s.need == "required" or s.support in chosen)
+            ],
         },
         contact_person=adviser_id,
         tutor_name=tutor_name,

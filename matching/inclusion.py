@@ -172,6 +172,22 @@ class SupportSystemResponsibilities(Frozen):
 
     unmet_support_needs: tuple[SupportNeed, ...] = ()
     needs_outside_work: tuple[OutsideWorkNeed, ...] = ()
+    # the unmet needs the support system arranges before the trial starts (a grant, aids, a job
+    # coach): drafted with the required ones it can arrange; the adviser chooses the others
+    to_arrange: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _arranges_what_it_can(self) -> SupportSystemResponsibilities:
+        arrangeable = {s.support for s in self.unmet_support_needs if s.arranged_by == "support_system"}
+        wrong = sorted(set(self.to_arrange) - arrangeable)
+        if wrong:
+            raise ValueError(
+                f"to_arrange names supports the workplace lacks and the support system can arrange "
+                f"({', '.join(sorted(arrangeable)) or 'none here'}), not {', '.join(wrong)}"
+            )
+        if len(set(self.to_arrange)) != len(self.to_arrange):
+            raise ValueError("to_arrange names each support once")
+        return self
 
     @field_validator("needs_outside_work")
     @classmethod
@@ -255,11 +271,10 @@ class PlanDraft(Frozen):
     @property
     def open_points(self) -> tuple[str, ...]:
         """What must still be settled before the trial can start well."""
-        required = [s for s in self.support_system.unmet_support_needs if s.need == "required"]
-        return plan_texts.open_points(
+        return plan_texts.plan_open_points(
             self.tutor_name is not None,
-            [s.support for s in required if s.arranged_by == "workplace"],
-            to_arrange=[(s.support, s.scheme) for s in required if s.arranged_by == "support_system"],
+            [s.model_dump() for s in self.support_system.unmet_support_needs],
+            self.support_system.to_arrange,
         )
 
     @computed_field  # type: ignore[prop-decorator]

@@ -12,8 +12,9 @@ matches no template and is shown as written.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from matching.plain.sentences import Lang, support_text
 
@@ -151,6 +152,28 @@ def open_points(
     if arranging:
         points.append(OPEN_POINTS["to_arrange"].render(lang, supports="; ".join(arranging)))
     return tuple(points)
+
+
+def plan_open_points(
+    tutor_named: bool,
+    unmet: Iterable[Mapping[str, Any]],
+    to_arrange: Iterable[str],
+    lang: Lang = "en",
+    scheme: Callable[[str], str | None] | None = None,
+) -> tuple[str, ...]:
+    """A plan's open points (`open_points`) from its unmet support needs (as stored: `support`,
+    `need`, `arranged_by`, `scheme`) and the supports the support system arranges (`to_arrange`):
+    a required need no one arranges stays open as one the workplace cannot give. `scheme` names a
+    support's scheme in `lang` (default: the scheme stored with the need)."""
+    chosen = set(to_arrange)
+    needs = list(unmet)
+    required_left = [str(s["support"]) for s in needs if s.get("need") == "required" and s["support"] not in chosen]
+    arranging = [
+        (str(s["support"]), scheme(str(s["support"])) if scheme is not None else s.get("scheme"))
+        for s in needs
+        if s["support"] in chosen
+    ]
+    return open_points(tutor_named, required_left, lang, arranging)
 
 
 def drafted_text(stored: str, lang: Lang, title: str | None = None) -> str:

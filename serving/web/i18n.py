@@ -101,6 +101,10 @@ LABELS: dict[str, dict[Lang, str]] = {
         "no": "Med lengre reisevei, inntil {km} km, ville {n} arbeidsplasser til vært aktuelle.",
         "en": "With a longer commute, up to {km} km, {n} more workplaces would be eligible.",
     },
+    "to_arrange": {
+        "no": "Støtteapparatet ordner før arbeidstreningen starter",
+        "en": "The support system arranges before the trial starts",
+    },
     "support_options": {"no": "Dette kan gjøre det lettere", "en": "What would make it work"},
     "estimate_note": dict(ESTIMATE_NOTE),
     "tasks_training": {"no": "Oppgaver som krever opplæring", "en": "Tasks that need training"},

@@ -32,6 +32,8 @@ from serving.web.render import PAGE_ROLES, Form, Page, api, date_text, need_text
 from serving.web.timeline import placement_view
 
 OUTSIDE_PREFIX = "outside_"
+ARRANGE_PREFIX = "arrange_"
+ARRANGE_FORM = "arrange_shown"
 
 router = APIRouter()
 
@@ -121,6 +123,15 @@ def plan_changes(
     ]
     if sorted(outside, key=str) != sorted(current, key=str):
         changes["support_system.needs_outside_work"] = outside
+    if ARRANGE_FORM in form:  # the form showed the supports the support system could arrange
+        arrangeable = [
+            str(s["support"])
+            for s in draft["support_system"]["unmet_support_needs"]
+            if s.get("arranged_by") == "support_system"
+        ]
+        chosen = [name for name in arrangeable if f"{ARRANGE_PREFIX}{name}" in form]
+        if sorted(chosen) != sorted(draft["support_system"].get("to_arrange", ())):
+            changes["support_system.to_arrange"] = chosen
     return changes, problems
 
 
@@ -143,19 +154,16 @@ def plan_page(
         values.update({k: v for k, v in form.items() if k in values})
     parties = {p: page.t(f"party_{p}") for p in ("person", "employer", "adviser")}
     adviser = page.identity.role == "adviser"
+    vocabulary = page.state.pool.catalogue.vocabulary
+    support = draft["support_system"]
     if adviser:
-        required = [s for s in draft["support_system"]["unmet_support_needs"] if s["need"] == "required"]
-        vocabulary = page.state.pool.catalogue.vocabulary
         open_points = list(
-            plan_texts.open_points(
+            plan_texts.plan_open_points(
                 bool(draft.get("tutor_name")),
-                [s["support"] for s in required if s.get("arranged_by", "workplace") == "workplace"],
+                support["unmet_support_needs"],
+                support.get("to_arrange", ()),
                 lang,
-                [
-                    (s["support"], vocabulary.scheme(s["support"], lang))
-                    for s in required
-                    if s.get("arranged_by") == "support_system"
-                ],
+                lambda s: vocabulary.scheme(s, lang),
             )
         )
     else:  # the employer's side: what is theirs to settle, not the person's required supports
@@ -174,7 +182,16 @@ def plan_page(
         purposes=[(p.value, page.t(f"purpose_{p.value}")) for p in Purpose],
         areas=[(a.value, plain.area_text(a.value, lang)) for a in Area],
         adaptations=[need_text(s, page, adviser) for s in draft["workplace"]["adaptations"]],
-        unmet=[need_text(s, page, adviser) for s in draft["support_system"]["unmet_support_needs"]],
+        unmet=[need_text(s, page, adviser) for s in support["unmet_support_needs"]],
+        arrangeable=[
+            (
+                str(s["support"]),
+                f"{need_text(s, page, adviser)} ({vocabulary.scheme(str(s['support']), lang) or ''})",
+                s["support"] in support.get("to_arrange", ()),
+            )
+            for s in support["unmet_support_needs"]
+            if s.get("arranged_by") == "support_system"
+        ],
         open_points=open_points,
         points_lang=HTML_LANG[lang],
         training_tasks=[plain.task_text(str(t["task"]), lang) for t in draft["workplace"]["tasks_needing_training"]],

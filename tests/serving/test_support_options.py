@@ -6,6 +6,8 @@ reach more persons."""
 
 from __future__ import annotations
 
+import html
+import re
 from typing import Any
 
 from matching import plain
@@ -82,3 +84,42 @@ def test_the_workplace_ranking_says_which_support_would_reach_more_persons(profi
     )
     arrangeable = {"mentor", "physical_adaptation", "job_coach_on_site"}
     assert not arrangeable & {g["support"] for g in gains}, "the support system brings those itself"
+
+
+def test_the_plan_carries_the_supports_the_support_system_arranges(profile_site: Site) -> None:  # noqa: F811
+    site = profile_site
+    body, item = shortlist_with_options(site)
+    decided = site.json(
+        "POST",
+        f"/shortlists/{body['shortlist_id']}/decisions",
+        json={"decisions": [{"rank": item["rank"], "decision": "accept"}]},
+    )
+    plan_id = next(i["plan_id"] for i in decided.json()["items"] if i["rank"] == item["rank"])
+    draft = site.json("GET", f"/plans/{plan_id}").json()["draft"]
+    unmet = draft["support_system"]["unmet_support_needs"]
+    arrangeable = [n["support"] for n in unmet if n["arranged_by"] == "support_system"]
+    required = [n["support"] for n in unmet if n["arranged_by"] == "support_system" and n["need"] == "required"]
+    assert {o["support"] for o in item["support_options"]} == set(arrangeable)
+    assert draft["support_system"]["to_arrange"] == required, "drafted with the required ones"
+
+    # the adviser chooses every option on the page: a new revision carries them, due before the start
+    page = site.client.get(f"/app/plans/{plan_id}").text
+    form = {k: html.unescape(v) for k, v in re.findall(r'<input id="([a-z_]+)" name="\1"[^>]*value="([^"]*)"', page)}
+    for name in ("purpose_reason", "training"):
+        found = re.search(rf'id="{name}"[^>]*>([^<]*)</textarea>', page)
+        assert found is not None
+        form[name] = html.unescape(found.group(1))
+    purpose = re.search(r'<option value="([a-z_]+)" selected>', page)
+    assert purpose is not None and 'name="arrange_shown"' in page
+    form |= {"purpose": purpose.group(1), "csrf_token": site.csrf, "revision": "1", "arrange_shown": "1"}
+    form |= {f"arrange_{s}": "on" for s in arrangeable}
+    saved = site.client.post(f"/app/plans/{plan_id}/revisions", data=form, follow_redirects=False)
+    assert saved.status_code == 303, saved.text
+    draft = site.json("GET", f"/plans/{plan_id}").json()["draft"]
+    assert sorted(draft["support_system"]["to_arrange"]) == sorted(arrangeable)
+    assert any(p.startswith("the support system arranges before the trial starts") for p in draft["open_points"])
+
+    refused = site.json(
+        "POST", f"/plans/{plan_id}/revisions", json={"changes": {"support_system.to_arrange": ["quiet_workspace"]}}
+    )
+    assert refused.status_code == 422 and "to_arrange" in refused.text
