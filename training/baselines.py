@@ -86,7 +86,11 @@ class PlainLambdaRank:
         self.random_state = random_state
         self.grid = grid
 
-    def fit(self, matrix: np.ndarray, grade: np.ndarray, groups: np.ndarray) -> PlainLambdaRank:
+    def fit(
+        self, matrix: np.ndarray, grade: np.ndarray, groups: np.ndarray, position: np.ndarray | None = None
+    ) -> PlainLambdaRank:
+        """Tune and fit; `position` (the rank each pair was shown at) turns on LightGBM's
+        position-bias correction in the final fit (the cross-validation runs without it)."""
         self.cv_: CvResult = grouped_cv(
             matrix, grade, groups, PLAIN_PARAMS, self.grid, PLAIN_ROUNDS, seed=self.random_state
         )
@@ -97,6 +101,7 @@ class PlainLambdaRank:
             seed=self.random_state,
             num_rounds=self.cv_.rounds,
             names=[f"f{j}" for j in range(np.asarray(matrix).shape[1])],
+            position=position,
         )
         return self
 
