@@ -38,6 +38,7 @@ from training.fit import (
     MAX_ROUNDS,
     CvResult,
     Params,
+    boost_start,
     calibrate,
     fit_linear_base,
     fit_ranker,
@@ -141,7 +142,7 @@ def train_ranker(
     early_stopping: bool = True,
     stored: pd.DataFrame | None = None,
     group_by: GroupBy = "candidate",
-    linear_base: bool = False,
+    linear_base: bool | None = None,
     monotone: bool = True,
     position_correction: bool = True,
     plain_baseline: bool = True,
@@ -156,7 +157,8 @@ def train_ranker(
     its choice), the booster is fitted on four fifths of the training candidates and the fifth
     left calibrates P(hired); without, all training candidates fit exactly `num_rounds` rounds.
 
-    `linear_base` boosts from a linear ranker fitted within groups; `monotone=False` drops the
+    `linear_base=True` boosts from a linear ranker fitted within groups, `False` never, `None` (the
+    default) when the grouped cross-validation finds it better (else never); `monotone=False` drops the
     features' monotone constraints; `position_correction=False` ignores shown ranks;
     `plain_baseline=False` leaves the tuned plain lambdarank out of the evaluation (it is refitted
     with its own cross-validation, the costliest baseline). The defaults
@@ -238,24 +240,26 @@ def train_ranker(
             rounds=[r for r in (100, 200, 400, 600) if r <= num_rounds] or [num_rounds],
             constraints=constraints,
             seed=seed,
+            linear_options=(False, True) if linear_base is None else (linear_base,),
         )
         base_params = {**base_params, **tuning.params, **(params or {})}
         rounds = tuning.rounds
+        linear_base = tuning.linear_base
         say(f"chosen: {tuning.describe()}")
+    linear_base = bool(linear_base)
     linear = None
-    init: tuple[np.ndarray, np.ndarray] | None = None
     if linear_base:
         say(f"fitting the linear base within {group_by}s")
-        linear = fit_linear_base(fit_pairs.matrix, fit_pairs.grade, fit_pairs.group_keys(group_by), constraints)
-        if objective == "poisson":  # the base on the log scale: log(m + l) ~ log m + l / m
-            m = max(float(fit_pairs.grade.mean()), 1e-3)
-            linear = type(linear)(linear.mean, linear.scale, tuple(w / m for w in linear.weight))
-        init = (linear.score(fit_pairs.matrix), linear.score(stop_pairs.matrix))
-    if objective == "poisson" and (init is not None or offsets[0].any()):
-        start = np.log(max(float(fit_pairs.grade.mean()), 1e-3))
-        if init is None:
-            init = (np.zeros(len(fit_pairs)), np.zeros(len(stop_pairs)))
-        init = (init[0] + offsets[0] + start, init[1] + offsets[1] + start)
+        fitted = fit_linear_base(
+            fit_pairs.matrix, fit_pairs.grade, fit_pairs.group_keys(group_by), monotone_constraints()
+        )
+        linear = boost_start(fitted, fit_pairs.grade, objective)[0]
+    init: tuple[np.ndarray, np.ndarray] | None = None
+    if linear is not None or offsets[0].any():
+        start = boost_start(None, fit_pairs.grade, objective)[1]
+        init = (start + offsets[0], start + offsets[1])
+        if linear is not None:
+            init = (init[0] + linear.score(fit_pairs.matrix), init[1] + linear.score(stop_pairs.matrix))
     say(f"fitting LightGBM ({objective}) grouped by {group_by}")
     # with tuning, the early-stopping candidates are left out for calibrating P(hired) only
     booster = fit_ranker(
