@@ -66,3 +66,17 @@ def test_training_estimates_the_ranks_own_effect(biased, tmp_path):
     effect = train_ranker(fair, seed=0, plain_baseline=False).position
     assert effect is not None
     assert all(0.7 < v < 1.4 for v in effect.relative_pursued[:5]), effect
+
+
+def test_the_optional_correction_fits_net_of_the_rank(biased):
+    """On request the ranker boosts from the estimated per-rank offsets, and says so in its meta."""
+    from training.train import train_ranker
+
+    corrected = train_ranker(
+        biased, seed=0, plain_baseline=False, early_stopping=False, num_rounds=30, position_correction=True
+    )
+    assert corrected.ranker.meta["position_correction"] is True
+    assert corrected.params["position_correction"] is True
+    default = train_ranker(biased, seed=0, plain_baseline=False, early_stopping=False, num_rounds=30)
+    assert default.ranker.meta["position_correction"] is False
+    assert default.position is not None  # estimated even when not corrected
