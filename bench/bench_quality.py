@@ -17,10 +17,11 @@ linear base (`linear_base`), and the former design (lambdarank with randomised s
 from the linear base, `lambdarank_linear`), each with the same grouped CV.
 
 `--position-bias ETA` generates logs where the adviser takes up the suggestion at rank r only
-with probability r ** -ETA, and adds: the champion fitted net of the rank's estimated effect
-(`pos_correction`, per-rank offsets; off by default) and the plain lambdarank with LightGBM's own
-position-bias correction (`plain_lgbm_pos`, `lightgbm.Dataset(position=...)`; the champion is a
-Poisson booster, which that correction does not apply to).
+with probability r ** -ETA; the champion is then fitted net of the rank's estimated effect
+(per-rank offsets), and the bench adds the champion without that correction
+(`no_pos_correction`) and the plain lambdarank with LightGBM's own position-bias correction
+(`plain_lgbm_pos`, `lightgbm.Dataset(position=...)`; the champion is a Poisson booster, which
+that correction does not apply to).
 
 All data are SYNTHETIC. Run: `python bench/bench_quality.py [--seeds 1,2,3] [--candidates N]
 [--workplaces M] [--variants ...] [--ablations] [--position-bias ETA]`; the defaults take a few
@@ -55,7 +56,7 @@ from training.trainset import held_out_mask, logged_pairs  # noqa: E402
 
 MAIN = ("champion", "plain_lgbm", "logistic", "rule", "random", "oracle")
 ABLATIONS = ("no_monotone", "linear_base", "lambdarank_linear")
-POSITION = ("pos_correction", "plain_lgbm_pos")
+POSITION = ("no_pos_correction", "plain_lgbm_pos")
 
 
 def log(message: str) -> None:
@@ -104,8 +105,8 @@ def run_one(variant: str, seed: int, args: argparse.Namespace, folder: Path) -> 
         for name, kwargs in options.items():
             scores[name] = all_eligible(train_ranker(dataset, seed=0, plain_baseline=False, **kwargs), "model")
     if args.position_bias is not None:
-        scores["pos_correction"] = all_eligible(
-            train_ranker(dataset, seed=0, plain_baseline=False, position_correction=True), "model"
+        scores["no_pos_correction"] = all_eligible(
+            train_ranker(dataset, seed=0, plain_baseline=False, position_correction=False), "model"
         )
         scores["plain_lgbm_pos"] = plain_with_position(dataset, main, 0)
     return scores, info

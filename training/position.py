@@ -6,9 +6,8 @@ look harder at the top of a list, so a pair shown first is pursued more often th
 shown fifth; a model fitted on such logs learns the old ranking's order along with the pairs'
 merit. `position_effect` estimates the rank's own effect with the features held equal (a Poisson
 model of the grade, and of "pursued at all", on the features and one indicator per rank). The
-optional correction (`train_ranker(position_correction=True)`) boosts from those per-rank offsets
-(`rank_offsets`), so the trees learn the pairs' merit net of the rank they were shown at; it is off
-by default, having not ranked all eligible workplaces better on position-biased synthetic logs.
+ranker then boosts from those per-rank offsets (`rank_offsets`), so the trees learn the pairs'
+merit net of the rank they were shown at (`train_ranker(position_correction=False)` turns it off).
 """
 
 from __future__ import annotations

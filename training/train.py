@@ -4,8 +4,8 @@ baselines on held-out candidates (`training.held_out`): the rule, logistic regre
 LightGBM lambdarank tuned the same way (`training.baselines`), and keep a drift reference.
 
 When the outcomes carry the rank each suggestion was shown at (`shown_rank`), the run estimates
-how much the rank itself changes what advisers pursue (`training.position`), and on request fits
-the ranker net of it.
+how much the rank itself changes what advisers pursue (`training.position`) and fits the ranker
+net of it.
 
 With an `audit` table, the run also reports fairness by age band and gender over the held-out
 candidates (`training.fairness`; the audit table is never a feature). The ranker keeps a drift
@@ -144,7 +144,7 @@ def train_ranker(
     group_by: GroupBy = "candidate",
     linear_base: bool | None = None,
     monotone: bool = True,
-    position_correction: bool = False,
+    position_correction: bool = True,
     plain_baseline: bool = True,
 ) -> TrainResult:
     """Load a dataset, fit the ranker on training candidates and evaluate it on held-out ones.
@@ -158,13 +158,15 @@ def train_ranker(
     left calibrates P(hired); without, all training candidates fit exactly `num_rounds` rounds.
 
     `linear_base=True` boosts from a linear ranker fitted within groups, `False` never, `None` (the
-    default) when the grouped cross-validation finds it better (else never); `monotone=False` drops the
-    features' monotone constraints; `position_correction=True` fits the ranker net of the shown
-    rank's estimated effect (per-rank offsets; off by default: on logs with a strong position bias
-    it did not rank all eligible workplaces better, see `bench/bench_quality.py --position-bias`);
-    `plain_baseline=False` leaves the tuned plain lambdarank out of the evaluation (it is refitted
-    with its own cross-validation, the costliest baseline). The defaults
-    are what ranked all eligible workplaces best on the synthetic truths (`bench/bench_quality.py`).
+    default) as the grouped cross-validation decides (kept unless the trees alone are better by
+    more than the folds' noise); `monotone=False` drops the features' monotone constraints;
+    `position_correction=False` ignores shown ranks (by default, when the outcomes carry them, the
+    ranker is fitted net of the rank's estimated effect, per-rank offsets: on position-biased
+    synthetic logs this ranked all eligible workplaces slightly better on average, see
+    `bench/bench_quality.py --position-bias`); `plain_baseline=False` leaves the tuned plain
+    lambdarank out of the evaluation (it is refitted with its own cross-validation, the costliest
+    baseline). The defaults are what ranked all eligible workplaces best on the synthetic truths
+    (`bench/bench_quality.py`).
 
     `group_by="workplace"` fits the lambdarank groups and the linear base's centring per workplace
     instead of per candidate (an employer-direction ranker, for comparison); the split into

@@ -68,8 +68,9 @@ def test_training_estimates_the_ranks_own_effect(biased, tmp_path):
     assert all(0.7 < v < 1.4 for v in effect.relative_pursued[:5]), effect
 
 
-def test_the_optional_correction_fits_net_of_the_rank(biased):
-    """On request the ranker boosts from the estimated per-rank offsets, and says so in its meta."""
+def test_the_correction_fits_net_of_the_rank(biased):
+    """With shown ranks the ranker boosts from the estimated per-rank offsets and says so in its
+    meta; turned off, the rank's effect is still estimated."""
     from training.train import train_ranker
 
     corrected = train_ranker(
@@ -77,6 +78,8 @@ def test_the_optional_correction_fits_net_of_the_rank(biased):
     )
     assert corrected.ranker.meta["position_correction"] is True
     assert corrected.params["position_correction"] is True
-    default = train_ranker(biased, seed=0, plain_baseline=False, early_stopping=False, num_rounds=30)
-    assert default.ranker.meta["position_correction"] is False
-    assert default.position is not None  # estimated even when not corrected
+    off = train_ranker(
+        biased, seed=0, plain_baseline=False, early_stopping=False, num_rounds=30, position_correction=False
+    )
+    assert off.ranker.meta["position_correction"] is False
+    assert off.position is not None  # estimated even when not corrected
