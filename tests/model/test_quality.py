@@ -50,19 +50,24 @@ def test_contributions_add_up_to_the_score_of_the_served_model(trained):
     assert ranker.meta["objective"] == "poisson" and ranker.meta["monotone"] is True
 
 
-def test_grouped_cv_keeps_each_candidate_in_one_fold_and_prefers_the_setting_that_fits():
-    """A truth with a strong interaction: the grouped CV must choose trees deep enough for it, and
-    its table covers every setting and round count it tried."""
+def test_grouped_cv_prefers_the_setting_that_fits_an_interaction():
+    """A truth with a strong interaction: the grouped CV must choose trees deep enough for it, by
+    Poisson deviance for a Poisson booster and by NDCG@10 for lambdarank, and its table covers
+    every setting and round count it tried."""
     rng = np.random.default_rng(0)
     groups = np.repeat(np.arange(600), 8)
     x = rng.random((len(groups), 3))
     signal = 4.0 * (x[:, 0] > 0.5) * (x[:, 1] > 0.5) + 0.5 * x[:, 2]
     grade = np.clip(np.round(signal + rng.normal(0, 0.5, len(groups))), 0, 4).astype(int)
-    params = {"objective": "poisson", "learning_rate": 0.1, "min_data_in_leaf": 20, "verbose": -1}
-    result = grouped_cv(x, grade, groups, params, grid=({"num_leaves": 2}, {"num_leaves": 8}), rounds=(20, 80))
-    assert result.params == {"num_leaves": 8}
-    assert len(result.scores) == 4 and all(0 < score <= 1 for _, _, score in result.scores)
-    assert "num_leaves=8" in result.describe()
+    grid = ({"num_leaves": 2}, {"num_leaves": 8})
+    for objective, criterion in (("poisson", "-Poisson deviance"), ("lambdarank", "NDCG@10")):
+        params = {"objective": objective, "learning_rate": 0.1, "min_data_in_leaf": 20, "verbose": -1}
+        result = grouped_cv(x, grade, groups, params, grid=grid, rounds=(20, 80))
+        assert result.params == {"num_leaves": 8}, (objective, result)
+        assert result.criterion == criterion and len(result.scores) == 4
+        assert result.score == max(score for _, _, score in result.scores)
+        assert "num_leaves=8" in result.describe()
+    assert all(0 < score <= 1 for _, _, score in result.scores)  # NDCG
 
 
 def test_held_out_candidates_are_not_in_the_plain_baselines_training(trained):
