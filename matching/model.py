@@ -1,5 +1,7 @@
 """The servable ranker: registered as an MLflow pyfunc that takes raw candidate and workplace
-records, computes the registry's features and scores them with the LightGBM booster.
+records, computes the registry's features and scores them with the LightGBM booster (its raw
+score: the log of the expected grade for a Poisson booster, so per-feature contributions add up to
+it; plus the linear base when the booster was fitted on top of one).
 
 Training builds it; the API and batch load it, so serving never imports training.
 """
@@ -95,7 +97,8 @@ class Ranker:
         """Ranking scores (higher is better; comparable within one candidate's list)."""
         if len(matrix) == 0:
             return np.zeros(0)
-        trees = np.asarray(self.booster.predict(matrix, validate_features=False), dtype=np.float64)
+        # the raw score (before a Poisson model's exp): what the contributions add up to
+        trees = np.asarray(self.booster.predict(matrix, raw_score=True, validate_features=False), dtype=np.float64)
         return self.base.score(matrix) + trees
 
     def expected_success(self, scores: np.ndarray) -> np.ndarray:

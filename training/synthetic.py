@@ -4,8 +4,16 @@ records, the truth and the logged outcomes, and writes the tables, `truth.parque
 
 Nothing here describes real people or real workplaces. Every id starts with `SYN-`, and the
 folder gets a `README.md` saying the data are synthetic. The people and workplaces are drawn in
-`training.synthetic_population`; the ground truth (both variants), the advisers' suggestions and
-the calibration figures are in `training.synthetic_truth`, which describes them.
+`training.synthetic_population`; the ground truth, the advisers' suggestions and the calibration
+figures are in `training.synthetic_truth`, which describes them.
+
+The ground truth is one of `VARIANTS`: `standard` (the research-calibrated one), `alternative`
+(interests and hours first, commute as a threshold, the employer's record weighing more),
+`interactions` (effects that exist only together: interest only within easy reach, a task gap
+softened by a mentor, demands that hurt only without support...) and `thresholds` (steps instead
+of slopes: a commute beyond half the maximum, a task gap above 0.2, a hire rate above 0.35...).
+`position_bias` makes the rank a suggestion was shown at change whether the adviser pursues it,
+and writes that rank as the optional `outcomes.shown_rank` column.
 """
 
 from __future__ import annotations
@@ -28,9 +36,16 @@ from training.synthetic_population import (
     draw_workplaces,
     synthetic_ids,
 )
-from training.synthetic_truth import CalibrationFigures, Latent, calibration_figures, stage_probabilities, suggest
+from training.synthetic_truth import (
+    CalibrationFigures,
+    Latent,
+    calibration_figures,
+    seen_at_rank,
+    stage_probabilities,
+    suggest,
+)
 
-VARIANTS = ("standard", "alternative")
+VARIANTS = ("standard", "alternative", "interactions", "thresholds")
 FORMATS = ("parquet", "csv")
 DATE_START = np.datetime64("2023-01-01")
 DATE_DAYS = 1095  # 2023-01-01 .. 2025-12-31
@@ -45,6 +60,7 @@ class SyntheticSummary(TypedDict):
     seed: int
     variant: str
     format: str
+    position_bias: float | None
     n_candidates: int
     n_workplaces: int
     n_employers: int
@@ -88,12 +104,35 @@ def _readme(summary: SyntheticSummary) -> str:
             "met, a mentor, not a short job (<= 20 h/week), a short commute; hiring follows above all",
             "the person's preferred occupation and interest similarity, then competence and support.",
         ]
-    else:
+    elif summary["variant"] == "alternative":
         lines += [
             "Variant `alternative`: interest similarity (squared) and hours fit dominate every stage;",
             "task gaps and work demands matter little; commute has a threshold effect (beyond 60% of",
             "the person's maximum); the employer's observed hire history matters more than its latent",
             "competence.",
+        ]
+    elif summary["variant"] == "interactions":
+        lines += [
+            "Variant `interactions`: effects that exist only together. Interest counts only within easy",
+            "reach; a required-task gap hurts much less where a mentor is offered; work demands over",
+            "tolerance hurt only where support needs are not met; support and a mentor count only for",
+            "persons with needs; a preferred occupation counts for the hire only with shared interests;",
+            "the employer's hire rate counts only where the tasks fit.",
+        ]
+    else:
+        lines += [
+            "Variant `thresholds`: steps instead of slopes. A commute beyond half the person's maximum,",
+            "more than 8 hours a week off the wished hours, a required-task gap above 0.2, demands more",
+            "than 0.8 over tolerance each cost a fixed step; interest counts only above a similarity of",
+            "0.2; the hire follows a preferred (or related) occupation with interests above 0, and an",
+            "employer whose smoothed hire rate is above 0.35.",
+        ]
+    if summary["position_bias"] is not None:
+        lines += [
+            "",
+            f"Outcomes carry `shown_rank` (the suggestion's place in the adviser's list, 1 first). Position"
+            f" bias {summary['position_bias']}: the adviser takes up the suggestion at rank r at all only with",
+            "probability r ** -bias; one not taken up ends at grade 0 whatever its truth.",
         ]
     lines += [
         "Every stage carries the person's latent readiness, lower in older age bands (following",
@@ -131,6 +170,7 @@ def generate_dataset(
     variant: str = "standard",
     fmt: str = "parquet",
     progress: Callable[[str], None] | None = None,
+    position_bias: float | None = None,
 ) -> SyntheticSummary:
     """Write a SYNTHETIC contract-v1 dataset with its ground truth to folder `out`.
 
@@ -143,13 +183,20 @@ def generate_dataset(
         variant: the ground truth, one of `VARIANTS`.
         fmt: "parquet" or "csv" for the contract tables (`truth` is always parquet).
         progress: called with a short message at each step.
+        position_bias: None (the default): outcomes as before, without a shown rank. A number
+            eta >= 0: outcomes get the optional `shown_rank` column (the suggestion's place in the
+            adviser's list, 1 first), and the adviser takes up the suggestion at rank r only with
+            probability r ** -eta (one not taken up ends at grade 0): the rank itself then changes
+            what advisers pursue. 0 writes the ranks without any such effect.
 
     Returns:
         A summary with counts and calibration figures (also written to `out/SUMMARY.json`).
 
     Raises:
-        ValueError: for an unknown variant or format, or sizes below 1.
+        ValueError: for an unknown variant or format, sizes below 1, or a negative position bias.
     """
+    if position_bias is not None and not position_bias >= 0:
+        raise ValueError(f"position_bias must be None or >= 0, not {position_bias!r}")
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {', '.join(VARIANTS)}, not {variant!r}")
     if fmt not in FORMATS:
@@ -160,8 +207,10 @@ def generate_dataset(
     out = Path(out)
     catalogue = load_catalogue()
     voc = catalogue.vocabulary
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(6)]
-    rng_w, rng_c, rng_a, rng_noise, rng_sel, rng_grade = streams
+    # child i of a seed sequence does not depend on how many are spawned: the seventh stream (the
+    # ranks' effect) leaves the other six, and so every dataset without a position bias, unchanged
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(7)]
+    rng_w, rng_c, rng_a, rng_noise, rng_sel, rng_grade, rng_seen = streams
 
     say(f"drawing {n_workplaces} synthetic workplaces")
     workplaces, competence = draw_workplaces(rng_w, n_workplaces, catalogue)
@@ -185,9 +234,11 @@ def generate_dataset(
     reach = np.cumprod(stages, axis=1)
 
     say("sampling the suggestions advisers made and their outcomes")
-    chosen = suggest(rng_sel, c_idx, props, n_candidates)
+    chosen, shown_rank = suggest(rng_sel, c_idx, props, n_candidates)
     passed = rng_grade.random(size=(len(chosen), 4)) < stages[chosen]
     grades = np.cumprod(passed, axis=1).sum(axis=1).astype(np.int64)
+    if position_bias:
+        grades = np.where(seen_at_rank(rng_seen, shown_rank, position_bias), grades, 0)
     start_day = rng_sel.integers(0, DATE_DAYS - 60, size=n_candidates)
     day = start_day[c_idx[chosen]] + rng_sel.integers(0, 60, size=len(chosen))
     wids = workplaces["workplace_id"].to_numpy(dtype=object)
@@ -200,6 +251,8 @@ def generate_dataset(
             "reason": np.full(len(chosen), "", dtype=object),
         }
     )
+    if position_bias is not None:
+        outcomes["shown_rank"] = shown_rank.astype(np.int64)
     truth = pd.DataFrame(
         {
             "candidate_id": candidate_ids[c_idx],
@@ -229,6 +282,7 @@ def generate_dataset(
         "seed": int(seed),
         "variant": variant,
         "format": fmt,
+        "position_bias": position_bias,
         "n_candidates": int(n_candidates),
         "n_workplaces": int(n_workplaces),
         "n_employers": int(workplaces["employer_id"].nunique()),

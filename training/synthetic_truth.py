@@ -42,13 +42,31 @@ less; commute has a threshold effect (a step down beyond 60% of the person's max
 linear one; the employer's observed history (its smoothed hire rate and its experience) matters
 much more than its latent competence; mentor and short-job effects are small.
 
+Ground truths "interactions" and "thresholds"
+---------------------------------------------
+Two more truths on the same records, made so that no additive model can be right:
+- `interactions`: effects that exist only together. Interest counts only within easy reach
+  (interest x (1 - commute share)); a required-task gap hurts much less where a mentor is offered;
+  work demands over tolerance hurt only where the person's support needs are not met; support
+  coverage and a mentor count only for persons with needs; a preferred occupation counts for the
+  hire only together with shared interests; the employer's hire rate counts only where the tasks fit.
+- `thresholds`: steps instead of slopes. A commute beyond half the person's maximum, more than 8
+  hours a week off the wished hours, a required-task gap above 0.2, demands more than 0.8 over
+  tolerance each cost a fixed step; interest counts only above a similarity of 0.2; the hire
+  follows a preferred (or related) occupation with interests above 0, and an employer whose
+  smoothed hire rate is above 0.35.
+
 Logged outcomes
 ---------------
 For each consenting, active candidate, 2-10 suggestions are sampled without replacement among the
 candidate's eligible workplaces with weight exp(-km / 8) x (4 for a preferred occupation, 2 for
 one in the same 3-digit minor group) x exp(0.8 x interest similarity), as an adviser would; the
 grade is drawn by walking the stage chain. The outcomes therefore carry the selection bias of real
-logs. `truth.parquet` holds the expected grade and P(hired) for *every* eligible pair, for
+logs. The suggestions are shown in that order (the rank is `shown_rank`, 1 first). With a
+position bias (`generate_dataset(..., position_bias=eta)`), the adviser takes up the suggestion
+at rank r at all only with probability r ** -eta (`seen_at_rank`); one not taken up ends at grade
+0, whatever its truth: the rank itself then changes what advisers pursue, as in real lists.
+`truth.parquet` holds the expected grade and P(hired) for *every* eligible pair, for
 evaluation only.
 
 Calibration (data/reference/FIGURES.md section 5): P(hired) about 0.35-0.50 for well-matched, well-supported
@@ -232,7 +250,90 @@ def _alternative_logits(
     ]
 
 
-LOGITS = {"standard": _standard_logits, "alternative": _alternative_logits}
+def _interactions_logits(
+    q: dict[str, np.ndarray], comp: np.ndarray, ready: np.ndarray, eps: np.ndarray
+) -> list[np.ndarray]:
+    """Effects that exist only together: interest counts only within easy reach, a task gap hurts
+    less with a mentor, work demands hurt only where support is missing, support counts only for
+    persons with needs, preference counts only with shared interests."""
+    interest = np.maximum(q["sim"], 0.0)
+    near = np.clip(1.0 - q["ratio"], 0.0, 1.0)
+    needy = q["has_needs"].astype(float)
+    uncovered = 1.0 - q["coverage"]
+    unmet = 2.5 * q["unmet_required"]
+    return [
+        0.6 + 2.4 * interest * near + 0.4 * q["pref"] - 0.7 * q["hours_diff"] + 0.35 * ready,
+        1.5
+        - 4.0 * q["gap"] * (1.0 - 0.7 * q["mentor"])
+        + 0.8 * needy * q["coverage"]
+        - unmet
+        + 0.3 * comp
+        + 0.3 * ready,
+        1.3
+        - 1.6 * q["excess"] * (0.2 + uncovered)
+        + 0.9 * needy * q["mentor"]
+        - 0.9 * q["short_job"] * q["hours_diff"]
+        - unmet
+        + 0.2 * comp
+        + 0.45 * ready
+        + eps,
+        -1.1
+        + 2.2 * q["pref"] * interest
+        + 0.6 * interest
+        + 1.0 * needy * q["coverage"]
+        + 2.0 * (q["hire_rate"] - 0.3) * (1.0 - q["gap"])
+        - unmet
+        + 0.4 * ready
+        + eps,
+    ]
+
+
+def _thresholds_logits(
+    q: dict[str, np.ndarray], comp: np.ndarray, ready: np.ndarray, eps: np.ndarray
+) -> list[np.ndarray]:
+    """Steps instead of slopes: a commute beyond half the person's maximum, more than 8 hours off
+    the wished hours, a required-task gap above 0.2, demands more than 0.8 over tolerance, an
+    employer whose smoothed hire rate is above 0.35; interest counts only above 0.2, and a
+    preferred occupation only together with interest above 0."""
+    unmet = 2.5 * q["unmet_required"]
+    interested = (q["sim"] > 0.2).astype(float)
+    return [
+        0.2
+        + 1.6 * interested
+        + 0.5 * (q["pref"] >= 1.0)
+        - 1.5 * (q["ratio"] > 0.5)
+        - 1.0 * (q["hours_abs"] > 8.0)
+        + 0.35 * ready,
+        1.6
+        - 2.6 * (q["gap"] > 0.2)
+        + 0.7 * (q["has_needs"] & (q["coverage"] >= 0.999))
+        - unmet
+        + 0.3 * comp
+        + 0.3 * ready,
+        1.2
+        - 1.6 * (q["excess"] > 0.8)
+        + 0.8 * q["mentor"] * (q["gap"] > 0.05)
+        - 0.7 * q["short_job"]
+        - unmet
+        + 0.2 * comp
+        + 0.45 * ready
+        + eps,
+        -0.4
+        + 1.6 * ((q["pref"] >= 0.5) & (q["sim"] > 0.0))
+        + 1.1 * (q["hire_rate"] > 0.35)
+        + 0.6 * interested
+        - unmet
+        + 0.4 * ready
+        + eps,
+    ]
+
+
+LOGITS = {
+    "standard": _standard_logits,
+    "alternative": _alternative_logits,
+    "interactions": _interactions_logits,
+    "thresholds": _thresholds_logits,
+}
 
 
 def stage_probabilities(
@@ -274,10 +375,13 @@ def stage_probabilities(
     return stages, {name: (np.concatenate(v) if v else empty) for name, v in kept.items()}
 
 
-def suggest(rng: np.random.Generator, c_idx: np.ndarray, props: dict[str, np.ndarray], n_candidates: int) -> np.ndarray:
-    """Positions (into the eligible pairs) of the pairs advisers suggested, grouped by candidate."""
+def suggest(
+    rng: np.random.Generator, c_idx: np.ndarray, props: dict[str, np.ndarray], n_candidates: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Positions (into the eligible pairs) of the pairs advisers suggested, grouped by candidate,
+    and the rank (1 = first) each was shown at in the person's list (by the adviser's weight)."""
     if len(c_idx) == 0:
-        return np.zeros(0, dtype=np.int64)
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     wanted = rng.integers(2, 11, size=n_candidates)
     mult = np.where(props["pref"] >= 1.0, 4.0, np.where(props["pref"] >= 0.5, 2.0, 1.0))
     log_weight = -props["distance"].astype(float) / SUGGESTION_KM + np.log(mult) + 0.8 * props["sim"]
@@ -287,8 +391,17 @@ def suggest(rng: np.random.Generator, c_idx: np.ndarray, props: dict[str, np.nda
     starts = np.flatnonzero(np.r_[True, sorted_c[1:] != sorted_c[:-1]])
     group_start = np.repeat(starts, np.diff(np.r_[starts, len(sorted_c)]))
     rank = np.arange(len(sorted_c)) - group_start
-    chosen = order[rank < wanted[sorted_c]]
-    return np.sort(chosen)
+    keep = rank < wanted[sorted_c]
+    chosen, shown = order[keep], rank[keep] + 1
+    by_pair = np.argsort(chosen)
+    return chosen[by_pair], shown[by_pair]
+
+
+def seen_at_rank(rng: np.random.Generator, ranks: np.ndarray, strength: float) -> np.ndarray:
+    """Whether the adviser took up each suggestion at all, given the rank it was shown at: with
+    probability rank ** -strength (1 at rank 1; strength 0: the rank changes nothing). A suggestion
+    not taken up ends at grade 0 whatever the pair's truth (position bias in the logs)."""
+    return rng.random(len(ranks)) < np.power(ranks.astype(np.float64), -strength)
 
 
 def _rate(values: np.ndarray, mask: np.ndarray) -> float | None:

@@ -86,7 +86,7 @@ def test_tiny_and_lopsided_sizes_and_csv_pass_the_contract(tmp_path: Path, fmt: 
 
 
 def test_bad_arguments_are_refused(tmp_path: Path) -> None:
-    assert VARIANTS == ("standard", "alternative")
+    assert VARIANTS == ("standard", "alternative", "interactions", "thresholds")
     with pytest.raises(ValueError, match="variant"):
         generate_dataset(tmp_path, 10, 10, seed=0, variant="nonsense")
     with pytest.raises(ValueError, match="fmt"):

@@ -13,7 +13,7 @@ from training.lifecycle import model_card
 from training.train import train_ranker
 from training.trainset import PairSet
 
-METHODS = ("model", "rule", "logistic", "random", "oracle")
+METHODS = ("model", "rule", "logistic", "plain_lgbm", "random", "oracle")
 
 
 def test_the_evaluation_has_both_directions(trained):
