@@ -122,7 +122,7 @@ def add_generate(sub: Subcommands) -> None:
     p.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     p.add_argument(
         "--variant",
-        choices=("standard", "alternative"),
+        choices=("standard", "alternative", "interactions", "thresholds"),  # training.synthetic.VARIANTS
         default="standard",
         help="ground truth to draw outcomes from",
     )

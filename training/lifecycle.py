@@ -84,7 +84,7 @@ def importance_figure(result: TrainResult) -> Figure:
     left.set_title("Linear base (within candidates)")
     right.barh([names[i] for i in order], gains[order] / max(gains.sum(), 1e-12), color="#6a8f4e")
     right.set_xlabel(f"share of total gain ({booster.num_trees()} trees)")
-    right.set_title("LightGBM lambdarank on top")
+    right.set_title("LightGBM trees on top")
     figure.tight_layout()
     return figure
 
@@ -163,10 +163,11 @@ def model_card(result: TrainResult, fingerprint: str | None = None, synthetic: b
         "  fairness report below, never for training or scoring.",
         "",
         "## Model",
-        f"A linear ranker fitted within {group_by}s (least squares of grade on standardised features, each",
-        "weight kept to its feature's declared direction), with a LightGBM lambdarank booster grouped by",
-        f"{group_by} fitted on top of it ({ranker.booster.num_trees()} trees, monotone constraints as",
-        "declared). Score = linear part + trees; contributions add up the same way.",
+        "A LightGBM booster of the expected grade (Poisson objective, monotone constraints as declared,",
+        f"{ranker.booster.num_trees()} trees), its leaves, rounds and optional linear base (least squares",
+        f"of grade on standardised features within {group_by}s, each weight kept to its feature's declared",
+        "direction; all zero when the cross-validation left it out) chosen by grouped cross-validation on",
+        "the training candidates. Score = linear part + trees; contributions add up the same way.",
         "Linear weights: "
         + ", ".join(f"{name} {weight:+.3f}" for name, weight in zip(ranker.features, ranker.base.weight, strict=True)),
         "",
@@ -232,7 +233,7 @@ def metric_summary(result: TrainResult) -> list[str]:
         model = evaluation.value(protocol, "model")
         others = ", ".join(
             f"{method} {evaluation.value(protocol, method):.4f}"
-            for method in ("rule", "logistic", "random", "oracle")
+            for method in ("rule", "logistic", "plain_lgbm", "random", "oracle")
             if evaluation.value(protocol, method) == evaluation.value(protocol, method)
         )
         out.append(f"- `{protocol}`: model NDCG@10 {model:.4f} (baselines: {others})")
