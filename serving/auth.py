@@ -153,8 +153,10 @@ def revoke_keys(path: Path, name: str, key_id: str | None = None) -> int:
     given) from `path`; returns how many. A running service refuses them from its next request.
 
     Raises:
-        KeyFileError: when no key matches (nothing is changed).
+        KeyFileError: when no key matches (nothing is changed), or `key_id` is shorter than 4 characters.
     """
+    if key_id is not None and len(key_id) < 4:
+        raise KeyFileError("give at least 4 characters of the key's ID (from `jobmatch keys list`)")
     with _locked(path) as entries:
         kept = [
             entry
@@ -214,11 +216,13 @@ def known_keys(request: Request) -> dict[str, Identity]:
     if path is None:
         keys: dict[str, Identity] = getattr(state, "api_keys", {})
         return keys
-    with _ring_lock:
-        ring: KeyRing | None = getattr(state, "key_ring", None)
-        if ring is None or ring.path != path:
-            ring = KeyRing(path)
-            state.key_ring = ring
+    ring: KeyRing | None = getattr(state, "key_ring", None)
+    if ring is None or ring.path != path:
+        with _ring_lock:
+            ring = getattr(state, "key_ring", None)
+            if ring is None or ring.path != path:
+                ring = KeyRing(path)
+                state.key_ring = ring
     return ring.current(state)
 
 

@@ -156,8 +156,11 @@ _init_lock = threading.Lock()
 def limiter_of(request: Request) -> FailureLimiter:
     """The app's limiter, made on first use from the service's settings (or the defaults)."""
     state: Any = request.app.state
+    limiter: FailureLimiter | None = getattr(state, "auth_failures", None)
+    if limiter is not None:
+        return limiter
     with _init_lock:
-        limiter: FailureLimiter | None = getattr(state, "auth_failures", None)
+        limiter = getattr(state, "auth_failures", None)
         if limiter is None:
             settings = getattr(getattr(state, "service", None), "settings", None)
             limiter = FailureLimiter(
