@@ -1,10 +1,11 @@
 """The service subcommands: `serve` the API, `up` (the main job: a sample and a champion if
-missing, local keys on first start, then serve) and `keys add`. Serving never loads training
-code; only `up` does, when it has to train a first champion."""
+missing, local keys on first start, then serve) and `keys add|list|revoke`. Serving never loads
+training code; only `up` does, when it has to train a first champion."""
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -73,15 +74,83 @@ def cmd_up(args: argparse.Namespace) -> int:
     return serve(data, args.host, args.port)
 
 
-def cmd_keys_add(args: argparse.Namespace) -> int:
+def key_file(args: argparse.Namespace) -> Path:
     from matching.settings import get_settings
+
+    path: Path = args.file or get_settings().api_keys_file
+    return path
+
+
+def expiry(text: str) -> dt.datetime:
+    """`--expires`: a number of days from now, a date (the key stops working at 00:00 UTC that day)
+    or an ISO time with its zone; it must lie in the future."""
+    now = dt.datetime.now(dt.UTC)
+    try:
+        days = float(text)
+    except ValueError:
+        try:
+            when = dt.datetime.fromisoformat(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number of days, a date (YYYY-MM-DD) or a time: {text!r}") from None
+        when = when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
+    else:
+        if not 0 < days <= 36_500:
+            raise argparse.ArgumentTypeError(f"days must be more than 0 and at most 36500: {text}")
+        when = now + dt.timedelta(days=days)
+    if when <= now:
+        raise argparse.ArgumentTypeError(f"the expiry must be in the future: {text}")
+    return when.astimezone(dt.UTC).replace(microsecond=0)
+
+
+def cmd_keys_add(args: argparse.Namespace) -> int:
     from serving.auth import Identity, add_key
 
-    path = args.file or get_settings().api_keys_file
-    identity = Identity(name=args.name, role=args.role, adviser_id=args.adviser_id, employer_id=args.employer_id)
+    path = key_file(args)
+    identity = Identity(
+        name=args.name, role=args.role, adviser_id=args.adviser_id, employer_id=args.employer_id, expires=args.expires
+    )
     key = add_key(path, identity)
-    say(f"added a {args.role} key for {args.name} to {path}; it is shown only now:")
+    until = f", valid until {identity.expires:%Y-%m-%d %H:%M} UTC" if identity.expires else ""
+    say(f"added a {args.role} key for {args.name} to {path}{until}; it is shown only now:")
     print(key)
+    return 0
+
+
+def cmd_keys_list(args: argparse.Namespace) -> int:
+    from serving.auth import fingerprint, load_keys
+
+    path = key_file(args)
+    keys = load_keys(path)
+    if not keys:
+        say(f"no API keys in {path}")
+        return 0
+    now = dt.datetime.now(dt.UTC)
+    rows = [("NAME", "ROLE", "FOR", "ID", "EXPIRES")]
+    for digest, identity in keys.items():
+        expires = "never"
+        if identity.expires is not None:
+            expires = f"{identity.expires:%Y-%m-%d %H:%M} UTC" + (" (expired)" if identity.expired(now) else "")
+        rows.append(
+            (
+                identity.name,
+                identity.role,
+                identity.adviser_id or identity.employer_id or "-",
+                fingerprint(digest),
+                expires,
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[-1])
+    return 0
+
+
+def cmd_keys_revoke(args: argparse.Namespace) -> int:
+    from serving.auth import revoke_keys
+
+    path = key_file(args)
+    removed = revoke_keys(path, args.name, args.id)
+    say(f"revoked {removed} key(s) of {args.name} in {path}; a running service refuses them from its next request")
     return 0
 
 
@@ -122,6 +191,18 @@ def keys_add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--adviser-id", default=None, help="an adviser's id: the caseload they may see")
     p.add_argument("--employer-id", default=None, help="an employer's id (required for --role employer)")
     p.add_argument(
+        "--expires",
+        type=expiry,
+        default=None,
+        metavar="DAYS|DATE",
+        help="the key stops working after this many days, or at 00:00 UTC on this date (YYYY-MM-DD); "
+        "default: it does not expire",
+    )
+    key_file_argument(p)
+
+
+def key_file_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
         "--file", type=Path, default=None, help="key file (default: JOBMATCH_API_KEYS_FILE or data/api-keys.json)"
     )
 
@@ -132,6 +213,16 @@ def add_keys(sub: Subcommands) -> None:
     add = keys_sub.add_parser("add", help="make a key for one identity and print it once")
     add.add_when_used(keys_add_arguments)
     add.set_defaults(run=cmd_keys_add)
+    listing = keys_sub.add_parser("list", help="the keys' holders, roles, ids and expiry (never the keys)")
+    key_file_argument(listing)
+    listing.set_defaults(run=cmd_keys_list)
+    revoke = keys_sub.add_parser(
+        "revoke", help="remove a holder's keys; a running service refuses them from its next request"
+    )
+    revoke.add_argument("name", help="the key holder's name (as in `jobmatch keys list`)")
+    revoke.add_argument("--id", default=None, help="only the key whose ID (from `jobmatch keys list`) starts with this")
+    key_file_argument(revoke)
+    revoke.set_defaults(run=cmd_keys_revoke)
 
 
 def add_serve_and_up(sub: Subcommands) -> None:

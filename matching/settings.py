@@ -85,6 +85,25 @@ class Settings(BaseSettings):
         default_factory=lambda: project_root() / "data" / "api-keys.json",
         description="hashes of the API keys and the identity behind each (never in the repo)",
     )
+    auth_failure_limit: int = Field(
+        default=10,
+        ge=0,
+        description="refused API keys (unknown keys sent to the API or the page's login) from one client address "
+        "within auth_failure_window_seconds after which that address is answered 429 with Retry-After; "
+        "counted in memory per worker process (serving/ratelimit.py); 0 turns the limit off",
+    )
+    auth_failure_window_seconds: float = Field(
+        default=300.0,
+        gt=0.0,
+        allow_inf_nan=False,
+        description="how long a refused key counts against its address, in seconds",
+    )
+    behind_https: bool = Field(
+        default=False,
+        validation_alias=AliasChoices("JOBMATCH_BEHIND_HTTPS", "JOBMATCH_HTTPS"),
+        description="the service is reached over HTTPS (a TLS-terminating proxy in front): the page's cookies "
+        "are Secure; leave off for local http on the loopback address",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     model_poll_seconds: float = Field(

@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import OperationalError
 
 from matching.settings import Settings, get_settings
-from serving import limits, observability
+from serving import limits, observability, ratelimit
 from serving.api import ROUTERS
 from serving.auth import load_keys
 from serving.state import ServiceState
@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None, state: ServiceState | None = No
 
     app = FastAPI(title="jobmatch", version="1", description=DESCRIPTION, lifespan=lifespan)
     limits.install(app)  # 413 for a body over max_body_bytes (inside the request log, so it is logged)
+    ratelimit.document(app)  # 429 beside every 401: too many refused keys from one address
     app.add_middleware(observability.RequestLogMiddleware)  # request id, one JSON line and metrics per request
 
     @app.exception_handler(OperationalError)

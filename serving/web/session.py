@@ -2,9 +2,12 @@
 
 The login form takes an API key; the key is checked against the same key file as every API call
 (`serving.auth`: only SHA-256 hashes), and the browser gets a random session id in a cookie that
-is HttpOnly and SameSite=Strict (Secure over HTTPS). The server keeps, per session, the key's hash
-(so a key removed from the key file ends its sessions too), a CSRF token and an expiry; sessions
-live in the app's memory, so a restart logs everyone out. The JSON API does not accept the cookie:
+is HttpOnly and SameSite=Strict, and Secure when the service is behind HTTPS (`behind_https`,
+`JOBMATCH_BEHIND_HTTPS=true`: a TLS-terminating proxy in front, so the app itself sees http) or
+the request came over https; off by default, for local http on the loopback address. The server
+keeps, per session, the key's hash (so a key revoked from the key file, or expired, ends its
+sessions at the next request too), a CSRF token and an expiry; sessions live in the app's memory,
+so a restart logs everyone out. The JSON API does not accept the cookie:
 it keeps taking the key in a header only, so no browser can be made to call it with a session.
 
 CSRF: besides SameSite=Strict (the browser sends no session cookie with a request started by
@@ -24,7 +27,7 @@ from typing import Any
 from fastapi import Request, Response
 
 from matching.clock import utc_now
-from serving.auth import Identity, key_hash
+from serving.auth import Identity, key_hash, known_keys
 
 SESSION_COOKIE = "jobmatch_session"
 LOGIN_COOKIE = "jobmatch_login"
@@ -93,23 +96,25 @@ def sessions_of(request: Request) -> Sessions:
 
 
 def identity_for_key(request: Request, key: str) -> Identity | None:
-    """The identity behind an API key: the same lookup as `serving.auth.current_identity`."""
-    keys: dict[str, Identity] = request.app.state.api_keys
-    return keys.get(key_hash(key)) if key else None
+    """The identity behind an API key (expired or not): the same lookup as
+    `serving.auth.current_identity`."""
+    return known_keys(request).get(key_hash(key)) if key else None
 
 
 def current(request: Request) -> tuple[Identity, WebSession] | None:
-    """The logged-in identity and its session, or None (no cookie, expired, or the key was removed)."""
+    """The logged-in identity and its session, or None (no cookie, the session ended, or its key
+    was revoked or has expired)."""
     session = sessions_of(request).get(request.cookies.get(SESSION_COOKIE))
     if session is None:
         return None
-    keys: dict[str, Identity] = request.app.state.api_keys
-    identity = keys.get(session.key_sha256)
-    return (identity, session) if identity is not None else None
+    identity = known_keys(request).get(session.key_sha256)
+    return (identity, session) if identity is not None and not identity.expired() else None
 
 
 def _secure(request: Request) -> bool:
-    return request.url.scheme == "https"
+    """Cookies are Secure behind HTTPS (the `behind_https` setting) or on a request that came over https."""
+    settings = getattr(getattr(request.app.state, "service", None), "settings", None)
+    return bool(getattr(settings, "behind_https", False)) or request.url.scheme == "https"
 
 
 def set_session_cookie(request: Request, response: Response, session_id: str) -> None:
