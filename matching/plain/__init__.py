@@ -18,12 +18,14 @@ model's estimate). Callers use the names below as `matching.plain.<name>`.
 
 from matching.plain.arranging import (
     ESTIMATE_NOTE,
+    FILTERED,
     SUPPORT_NAMES,
     arranged_text,
     capital,
     option_text,
     percent,
     support_name,
+    why_short,
 )
 from matching.plain.data_use import (
     FIELD_GROUPS,
@@ -70,9 +72,11 @@ from matching.plain.sentences import (
 
 __all__ = [
     "ESTIMATE_NOTE",
+    "FILTERED",
     "SUPPORT_NAMES",
     "capital",
     "support_name",
+    "why_short",
     "arranged_text",
     "option_text",
     "percent",

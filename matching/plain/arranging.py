@@ -1,9 +1,11 @@
-"""What the support system could arrange, in the same words wherever it is shown: the adviser's
-page, the person's own explanation (`GET /candidates/{id}/explanation`) and, through the same
-numbers, the API's `support_options`. The chance is an estimate from past outcomes, never a
-promise, and every text says so."""
+"""What the support system could arrange, and why a list is short, in the same words wherever it
+is shown: the adviser's page, the person's own explanation (`GET /candidates/{id}/explanation`)
+and, through the same numbers, the API's `support_options`, `filtered` and `wider_reach`. The
+chance is an estimate from past outcomes, never a promise, and every text says so."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from matching.plain.sentences import Lang, number
 
@@ -59,3 +61,34 @@ def arranged_text(required: bool, scheme: str | None, lang: Lang) -> str:
     if required:
         return f"must be arranged by the support system before the trial starts{through}"
     return f"the support system can arrange it{through}"
+
+
+FILTERED: dict[str, dict[Lang, str]] = {  # how many workplaces each rule of candidate generation removed
+    "not_active": {"no": "{n} arbeidsplasser er ikke aktive", "en": "{n} workplaces are not active"},
+    "no_free_slot": {"no": "{n} har ingen ledig plass for arbeidstrening", "en": "{n} have no free trainee slot"},
+    "beyond_commute": {
+        "no": "{n} ligger lenger unna enn reiseavstanden",
+        "en": "{n} are further away than the commute",
+    },
+    "required_support": {
+        "no": "{n} mangler tilrettelegging som må være på plass, og som bare arbeidsplassen kan gi",
+        "en": "{n} lack a support that must be there and only the workplace can give",
+    },
+}
+WIDER: dict[Lang, str] = {
+    "no": "Med lengre reisevei, inntil {km} km, ville {n} arbeidsplasser til vært aktuelle.",
+    "en": "With a longer commute, up to {km} km, {n} more workplaces would be eligible.",
+}
+
+
+def why_short(stored: dict[str, Any] | None, lang: Lang) -> list[str]:
+    """Why a list is short, as kept with the shortlist (`{"filtered": {rule: n}, "wider": {...}}`):
+    one sentence per rule that removed any workplace, then what a longer commute would add."""
+    if not stored or not stored.get("filtered"):
+        return []
+    lines = [FILTERED[rule][lang].format(n=int(n)) for rule, n in stored["filtered"].items() if n and rule in FILTERED]
+    wider = stored.get("wider") or {}
+    if wider.get("more_workplaces"):
+        km = number(float(wider["within_km"]), lang, 1)
+        lines.append(WIDER[lang].format(n=int(wider["more_workplaces"]), km=km))
+    return lines

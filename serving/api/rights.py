@@ -228,6 +228,7 @@ def explain_to_person(
         ),
         suggestions=suggestions,
         no_suggestions=None if suggestions else plain.text("no_suggestions", lang),
+        why_short=plain.why_short(stored.filtered, lang),
         data_used_heading=plain.text("data_used", lang),
         data_used=[
             DataGroup.model_validate(group)

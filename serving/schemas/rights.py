@@ -72,6 +72,11 @@ class Explanation(BaseModel):
     made_by: MadeBy
     suggestions: list[PlainSuggestion]
     no_suggestions: str | None
+    why_short: list[str] = Field(
+        default_factory=list,
+        description="why the list is not longer: the workplaces each rule left out, and what a longer commute "
+        "would add (the same words as the adviser's page)",
+    )
     data_used_heading: str
     data_used: list[DataGroup]
     not_used_heading: str

@@ -222,17 +222,9 @@ def shortlist_view(page: Page, record: ShortlistRecord) -> dict[str, Any]:
 
 def why_short(page: Page, stored: Mapping[str, Any] | None, short: bool) -> dict[str, Any] | None:
     """Why the list is short (the workplaces each rule removed) and what a longer commute would
-    add, in the page's words; None for a shortlist made before this was kept."""
-    if not stored or not stored.get("filtered"):
-        return None
-    filtered = stored["filtered"]
-    lines = [page.t(f"filtered_{rule}", n=int(n)) for rule, n in filtered.items() if n]
-    wider = stored.get("wider") or {}
-    hint = None
-    if wider.get("more_workplaces"):
-        km = number_text(float(wider["within_km"]), page.lang, 1)
-        hint = page.t("wider_reach", n=int(wider["more_workplaces"]), km=km)
-    return {"lines": lines, "hint": hint, "open": short}
+    add, in the words of `matching.plain.why_short`; None for a shortlist made before this was kept."""
+    lines = plain.why_short(dict(stored) if stored else None, page.lang)
+    return {"lines": lines, "open": short} if lines else None
 
 
 def _answer_and_presentation(page: Page, answer: Any, presentation: Any) -> dict[str, Any]:

@@ -84,23 +84,6 @@ LABELS: dict[str, dict[Lang, str]] = {
     "needs_met": {"no": "Støttebehov arbeidsplassen dekker", "en": "Support needs met"},
     "needs_unmet": {"no": "Støttebehov som må ordnes annet sted", "en": "Support needs not met"},
     "why_short": {"no": "Hvorfor listen ikke er lengre", "en": "Why the list is not longer"},
-    "filtered_not_active": {"no": "{n} arbeidsplasser er ikke aktive", "en": "{n} workplaces are not active"},
-    "filtered_no_free_slot": {
-        "no": "{n} har ingen ledig plass for arbeidstrening",
-        "en": "{n} have no free trainee slot",
-    },
-    "filtered_beyond_commute": {
-        "no": "{n} ligger lenger unna enn personen kan reise",
-        "en": "{n} are further away than the person can travel",
-    },
-    "filtered_required_support": {
-        "no": "{n} mangler tilrettelegging personen må ha, og som bare arbeidsplassen kan gi",
-        "en": "{n} lack a support the person requires that only the workplace can give",
-    },
-    "wider_reach": {
-        "no": "Med lengre reisevei, inntil {km} km, ville {n} arbeidsplasser til vært aktuelle.",
-        "en": "With a longer commute, up to {km} km, {n} more workplaces would be eligible.",
-    },
     "to_arrange": {
         "no": "Støtteapparatet ordner før arbeidstreningen starter",
         "en": "The support system arranges before the trial starts",

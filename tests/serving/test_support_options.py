@@ -66,7 +66,10 @@ def test_an_empty_list_says_why_and_what_a_longer_commute_would_add(profile_site
     assert "beyond the person's commute" in body["empty_reason"]
     assert body["filtered"]["beyond_commute"] > 0
     page = text_of(site.client.get(f"/app/shortlists/{body['shortlist_id']}").text)
-    assert "ligger lenger unna enn personen kan reise" in page
+    beyond = plain.FILTERED["beyond_commute"]["no"].format(n=body["filtered"]["beyond_commute"])
+    assert beyond in page
+    told = site.json("GET", "/candidates/far-north-1/explanation").json()
+    assert told["suggestions"] == [] and beyond in told["why_short"], "the same words to the person"
 
 
 def test_the_workplace_ranking_says_which_support_would_reach_more_persons(profile_site: Site) -> None:  # noqa: F811
