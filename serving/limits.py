@@ -18,11 +18,12 @@ lengths, `top_k`) are declared on the request models and answered with 422.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from serving.openapi_patch import patch_operations
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 ERROR_SCHEMA: dict[str, Any] = {
@@ -121,21 +122,14 @@ async def _too_large(send: Send, limit: int) -> None:
 
 def document(app: FastAPI) -> None:
     """Add the 400 and 413 answers to every operation with a request body in `app`'s OpenAPI."""
-    build: Callable[[], dict[str, Any]] = app.openapi
 
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            schema = build()
-            for operations in schema.get("paths", {}).values():
-                for operation in operations.values():
-                    if isinstance(operation, dict) and "requestBody" in operation:
-                        responses = operation.setdefault("responses", {})
-                        for status, response in BODY_RESPONSES.items():
-                            responses.setdefault(status, response)
-            app.openapi_schema = schema
-        return app.openapi_schema
+    def add(operation: dict[str, Any]) -> None:
+        if "requestBody" in operation:
+            responses = operation.setdefault("responses", {})
+            for status, response in BODY_RESPONSES.items():
+                responses.setdefault(status, response)
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    patch_operations(app, add)
 
 
 def install(app: FastAPI) -> None:

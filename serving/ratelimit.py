@@ -35,6 +35,8 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 
+from serving.openapi_patch import patch_operations
+
 log = logging.getLogger("jobmatch.serving")
 
 DEFAULT_FAILURE_LIMIT = 10
@@ -177,17 +179,10 @@ def api_message(seconds: int) -> str:
 
 def document(app: FastAPI) -> None:
     """Add the 429 answer next to the 401 of every operation that takes a key in `app`'s OpenAPI."""
-    build: Callable[[], dict[str, Any]] = app.openapi
 
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            schema = build()
-            for operations in schema.get("paths", {}).values():
-                for operation in operations.values():
-                    responses = operation.get("responses") if isinstance(operation, dict) else None
-                    if isinstance(responses, dict) and "401" in responses:
-                        responses.setdefault("429", TOO_MANY_FAILURES)
-            app.openapi_schema = schema
-        return app.openapi_schema
+    def add(operation: dict[str, Any]) -> None:
+        responses = operation.get("responses")
+        if isinstance(responses, dict) and "401" in responses:
+            responses.setdefault("429", TOO_MANY_FAILURES)
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    patch_operations(app, add)
