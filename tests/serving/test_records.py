@@ -253,7 +253,7 @@ def test_the_workplace_tutor_is_named_in_the_plans_drafted_there(workers, traine
     copy_of_best(one, two, trained, specialist, "live-tutor", tutor_name=" Ola Hansen ")
     stored = two.get("/workplaces/live-tutor", headers=specialist).json()
     assert stored["tutor_name"] == "Ola Hansen" and "tutor_name" not in stored["record"], "beside the contract"
-    served = shortlist(two, trained, top_k=2)
+    served = shortlist(two, trained, top_k=10)
     rank = next(i["rank"] for i in served["items"] if i["workplace_id"] == "live-tutor")
     url = f"/shortlists/{served['shortlist_id']}/decisions"
     decided = one.post(url, json={"decisions": [{"rank": rank, "decision": "accept"}]}, headers=adviser)
