@@ -61,10 +61,12 @@ def cmd_up(args: argparse.Namespace) -> int:
         loaded = load_ranker(settings.model_uri, settings.tracking_uri)
         say(f"{settings.model_uri} is version {loaded.version}")
     except ModelLoadError as error:
+        from jobmatch import build_parser
         from jobmatch.model import cmd_train
 
         say(f"{error}: training a champion on {data}")
-        code = cmd_train(argparse.Namespace(data=data, seed=0, quiet=False, no_register=False))
+        # the train command's own parser, so every option it has takes its default
+        code = cmd_train(build_parser().parse_args(["train", "--data", str(data), "--seed", "0"]))
         if code:
             return code
     from matching.datasets import load_dataset
