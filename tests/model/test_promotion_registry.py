@@ -1,15 +1,17 @@
 """The champion rule on data without a truth file, as on real records: a model fitted on shuffled
-outcomes never replaces a real champion, a model fitted on many more persons of the same world
-does, and `jobmatch train --force REASON` overrides the rule with the reason on record. Every
+outcomes never replaces a real champion, a model fitted on three times as many persons of the
+same world does, and `jobmatch train --force REASON` overrides the rule with the reason on record. Every
 decision is made on the same held-out persons' logged pairs and logged to MLflow (a file store
 in tmp_path).
 
-On logged pairs the models of this world differ little: the oracle orders about 0.62 of the
-pairs of different grade, a model fitted on thousands of persons about 0.59-0.61, one fitted on
-30 persons 0.56-0.59. Three times the persons (50 against 150, 30 against 90) was better beyond
-noise in only some worlds even with about 1,350 held-out persons, so the "more data" test
-compares 30 persons' outcomes with a whole world's (about 8,000 training persons, about 1,700
-held-out persons with logged pairs)."""
+Three times the data is better beyond noise only where more outcomes still teach the model
+something. In the `standard` world the monotone directions and the linear base learn most of it
+from a few dozen persons, so the "more data" test uses a `thresholds` world and 20 against 60
+training persons (6,000 x 1,500, about 1,000 held-out persons): promoted in each of the 5 worlds
+tried (seeds 41-45; lowest interval end +0.013 on pairwise order; in world 46 the 20 persons' model
+failed the calibration check and was not registered). With 60 against 180 persons 2 of 3 worlds
+promoted, with 200 against 600 1 of 2 (learning flattens); in the `interactions` world 20 against
+60 promoted in 2 of 3, in the `standard` world not in world 44."""
 
 from __future__ import annotations
 
@@ -144,34 +146,43 @@ def test_force_promotes_against_the_rule_and_records_the_reason(world, tmp_path,
     mlflow.set_tracking_uri(None)
 
 
-def fewer_persons(dataset: Dataset, persons: int, seed: int) -> Dataset:
-    """The same world with the outcomes of only `persons` training persons (a seeded draw); the
-    held-out persons keep theirs, so both models are judged on the same persons."""
+def persons_of(dataset: Dataset, persons: int, seed: int) -> tuple[Dataset, Dataset]:
+    """The same world twice: with the outcomes of `persons` training persons (a seeded draw) and
+    with those of three times as many (the first draw among them). The held-out persons keep
+    theirs in both, so both models are judged on the same persons."""
     outcomes = dataset.outcomes
     assert outcomes is not None
     ids = np.unique(outcomes["candidate_id"].to_numpy())
     training = ids[~held_out_mask(ids)]
-    keep = np.random.default_rng(seed).choice(training, size=persons, replace=False)
-    held = outcomes["candidate_id"].isin(ids[held_out_mask(ids)]) | outcomes["candidate_id"].isin(keep)
-    return replace(dataset, outcomes=outcomes[held].reset_index(drop=True))
+    draw = np.random.default_rng(seed).choice(training, size=3 * persons, replace=False)
+    held = outcomes["candidate_id"].isin(ids[held_out_mask(ids)])
+
+    def keeping(keep: np.ndarray) -> Dataset:
+        rows = held | outcomes["candidate_id"].isin(keep)
+        return replace(dataset, outcomes=outcomes[rows].reset_index(drop=True))
+
+    return keeping(draw[:persons]), keeping(draw)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", [22, 24])  # world 23 also promotes, with a thin margin (+0.0016)
-def test_a_model_fitted_on_many_more_persons_replaces_a_champion_fitted_on_few(tmp_path, seed):
-    """The champion saw the outcomes of 30 training persons; the challenger those of all (the
-    held-out persons' outcomes are in both datasets and in neither model's fit)."""
+@pytest.mark.parametrize("seed", [41, 44])
+def test_a_model_fitted_on_three_times_the_persons_replaces_the_champion(tmp_path, seed):
+    """The champion saw the outcomes of 20 training persons, the challenger those of 60 from the
+    same world (a `thresholds` world: whether a task level is met matters, which takes outcomes to
+    learn). Both are judged on the same ~1,000 held-out persons' logged pairs, without a truth file."""
     folder = tmp_path / "world"
-    generate_dataset(folder, 10000, 2000, seed=seed)
+    generate_dataset(folder, 6000, 1500, seed=seed, variant="thresholds")
     dataset = load_dataset(without_truth(folder))
+    few, more = persons_of(dataset, 20, seed)
     uri = str(tmp_path / "mlruns")
-    few = log_and_register(train_ranker(fewer_persons(dataset, 30, seed), seed=0), uri)
-    assert few.promoted and few.version == "1"
-    many = train_ranker(dataset, seed=0)
-    registration = log_and_register(many, uri)
+    first = log_and_register(train_ranker(few, seed=0), uri)
+    assert first.promoted and first.version == "1"
+    registration = log_and_register(train_ranker(more, seed=0), uri)
     assert registration.outcome is not None
     print("\n".join(registration.lines()))
     assert registration.promoted, registration.message
     assert "beats v1" in registration.message
     assert champion(uri) == "2"
+    primary = registration.outcome.decision.find("champion", "pairwise")
+    assert primary is not None and primary.low > 0
     mlflow.set_tracking_uri(None)
