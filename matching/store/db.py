@@ -1,8 +1,9 @@
 """Engines and transactions: SQLite in `data/` by default, PostgreSQL (psycopg 3) through a URL.
 
-A PostgreSQL engine checks each pooled connection before use (`pool_pre_ping`), so a server that
-went away and came back is met with fresh connections instead of failing requests; SQLAlchemy
-also drops the whole pool at the first disconnect error. The service bounds its waits on top
+A PostgreSQL engine checks a pooled connection that sat idle for a second or more before handing
+it out (`IDLE_PING_SECONDS`; a busy pool pays nothing), so a server that went away and came back
+while the service was quiet is met with fresh connections instead of failing requests; and
+SQLAlchemy drops the whole pool at the first disconnect error a busy service meets. The service bounds its waits on top
 (`limit_waits`: a connect timeout and a statement timeout), so a request meets an absent or
 stuck server with an error in seconds, never a hang; `unavailable` tells such errors from others.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,7 +20,14 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    DisconnectionError,
+    InterfaceError,
+    NoSuchModuleError,
+    OperationalError,
+)
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session
 
@@ -28,6 +37,7 @@ from matching.store.errors import DatabaseUnavailableError
 DATABASE_URL_ENV = "JOBMATCH_DATABASE_URL"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 READ_ONLY_OPTION = "jobmatch_read_only"
+IDLE_PING_SECONDS = 1.0
 
 
 def default_database_url() -> str:
@@ -65,8 +75,9 @@ def make_engine(url: str | None = None, **options: Any) -> Engine:
     `BEGIN IMMEDIATE`: it takes the write lock at once, so two writers wait for each other (up to
     the busy timeout) instead of one failing half-way when it upgrades a read to a write. Sessions
     that only read can say so (`session_scope(engine, readonly=True)`) and begin deferred.
-    The folder of an SQLite file is created if missing. PostgreSQL connections are checked before
-    each use (`pool_pre_ping`), so connections a restarted server dropped are replaced unseen.
+    The folder of an SQLite file is created if missing. A PostgreSQL connection idle for
+    `IDLE_PING_SECONDS` or more is checked before use, so connections a restarted server dropped
+    are replaced unseen.
 
     Args:
         url: a database URL; None for `JOBMATCH_DATABASE_URL` or the embedded default.
@@ -79,8 +90,6 @@ def make_engine(url: str | None = None, **options: Any) -> Engine:
     if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
         folder = os.path.dirname(os.path.abspath(parsed.database))
         os.makedirs(folder, exist_ok=True)
-    if parsed.get_backend_name() == "postgresql":
-        options.setdefault("pool_pre_ping", True)
     try:
         engine = create_engine(parsed, **options)
     except (ArgumentError, NoSuchModuleError) as error:
@@ -88,7 +97,30 @@ def make_engine(url: str | None = None, **options: Any) -> Engine:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _configure_sqlite)
         event.listen(engine, "begin", _begin_immediate)
+    elif engine.dialect.name == "postgresql":
+        _ping_after_idle(engine)
     return engine
+
+
+def _ping_after_idle(engine: Engine) -> None:
+    """Check a pooled connection that was idle for `IDLE_PING_SECONDS` or more before it is handed
+    out (a connection in steady use is not: `pool_pre_ping` would cost every checkout a round
+    trip). A dead one makes the pool connect afresh (`DisconnectionError`)."""
+
+    def returned(dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    def handed_out(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < IDLE_PING_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            raise DisconnectionError(f"a pooled connection is gone: {type(error).__name__}") from error
+
+    event.listen(engine, "checkin", returned)
+    event.listen(engine, "checkout", handed_out)
 
 
 def _configure_sqlite(dbapi_connection: Any, connection_record: Any) -> None:

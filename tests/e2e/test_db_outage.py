@@ -399,3 +399,27 @@ def report(answers: list[Answer], stopped: float, back: float) -> None:
         f"max {away[-1] if away else 0:.3f} s); first 200 {first_ok:.2f} s after the database's return; "
         f"outage {back - stopped:.1f} s"
     )
+
+
+def test_a_quiet_pool_meets_a_restarted_database_with_fresh_connections(own_postgres: OwnPostgres) -> None:
+    """The database restarts while nothing asks it anything: the next requests find the pooled
+    connections dead, and are served on fresh ones instead of failing."""
+    from sqlalchemy import text
+
+    from matching.store.db import IDLE_PING_SECONDS, limit_waits, make_engine
+
+    engine = make_engine(own_postgres.url)
+    limit_waits(engine, CONNECT_TIMEOUT, STATEMENT_TIMEOUT)
+    try:
+        connections = [engine.connect() for _ in range(3)]  # three pooled connections
+        for connection in connections:
+            assert connection.execute(text("SELECT 1")).scalar() == 1
+            connection.close()
+        own_postgres.stop()
+        own_postgres.start()
+        time.sleep(IDLE_PING_SECONDS + 0.2)
+        for _ in range(3):
+            with engine.connect() as connection:
+                assert connection.execute(text("SELECT 1")).scalar() == 1
+    finally:
+        engine.dispose()
