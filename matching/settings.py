@@ -81,6 +81,20 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="the store; default JOBMATCH_DATABASE_URL, else SQLite in data/jobmatch.db"
     )
+    database_connect_timeout_seconds: int = Field(
+        default=2,
+        ge=2,
+        description="the API waits at most this long for a connection to PostgreSQL (whole seconds, at least 2, "
+        "as libpq counts them); while the database is away, requests that need it are answered 503 within "
+        "this time instead of hanging",
+    )
+    database_statement_timeout_seconds: float = Field(
+        default=3.0,
+        gt=0.0,
+        allow_inf_nan=False,
+        description="PostgreSQL cancels any one statement of the API after this many seconds (a stuck server or "
+        "lock): the request is answered 503 and nothing of it is saved; the command-line jobs are not limited",
+    )
     api_keys_file: Path = Field(
         default_factory=lambda: project_root() / "data" / "api-keys.json",
         description="hashes of the API keys and the identity behind each (never in the repo)",

@@ -6,13 +6,12 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import OperationalError
 
 from matching.settings import Settings, get_settings
-from serving import limits, observability, ratelimit
+from matching.store.db import limit_waits
+from serving import limits, observability, outage, ratelimit
 from serving.api import ROUTERS
 from serving.auth import load_keys
 from serving.state import ServiceState
@@ -33,6 +32,12 @@ def create_app(settings: Settings | None = None, state: ServiceState | None = No
         # JSON logs: set here, after uvicorn has configured its own loggers, so its lines are JSON too
         observability.configure_logging((settings or (state.settings if state else get_settings())).log_level)
         service = state or ServiceState.load(settings or get_settings())
+        # a request meets an absent or stuck database with a 503 in seconds, never a hang
+        limit_waits(
+            service.engine,
+            service.settings.database_connect_timeout_seconds,
+            service.settings.database_statement_timeout_seconds,
+        )
         app.state.service = service
         app.state.api_keys = load_keys(service.settings.api_keys_file)
         service.models.start_polling()
@@ -47,15 +52,7 @@ def create_app(settings: Settings | None = None, state: ServiceState | None = No
     ratelimit.document(app)  # 429 beside every 401: too many refused keys from one address
     app.add_middleware(observability.RequestLogMiddleware)  # request id, one JSON line and metrics per request
 
-    @app.exception_handler(OperationalError)
-    async def database_busy(request: Request, error: OperationalError) -> JSONResponse:
-        # a lost connection, a deadlock victim, a lock wait timeout: nothing was committed
-        log.warning("database error on %s %s: %s", request.method, request.url.path, type(error.orig).__name__)
-        return JSONResponse(
-            status_code=503,
-            content={"detail": "the database could not complete the request; nothing was saved; try again"},
-            headers={"Retry-After": "1"},
-        )
+    outage.install(app)  # 503 with "nothing was saved" while the database is away
 
     for r in ROUTERS:
         app.include_router(r)

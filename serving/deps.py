@@ -1,6 +1,7 @@
 """The FastAPI dependencies on the service's state: `State` (the dataset, its indexes and the
-store: `serving.state.ServiceState`) and `Models` (the model in service:
-`serving.model_service.ModelService`)."""
+store: `serving.state.ServiceState`), `Models` (the model in service:
+`serving.model_service.ModelService`) and `Checked` (the state, and why the database did not
+answer, for `/health`, which answers while the database is away)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from matching.store.db import reason, unavailable
 from serving.model_service import ModelService
 from serving.state import ServiceState
 
@@ -23,5 +25,19 @@ def get_models(request: Request) -> ModelService:
     return get_state(request).models
 
 
+def checked_state(request: Request) -> tuple[ServiceState, str | None]:
+    """The state brought up to the store's change log when the database answers; else the state
+    as last read, and why the database did not answer."""
+    state: ServiceState = request.app.state.service
+    try:
+        state.refresh()
+    except Exception as error:
+        if not unavailable(error):
+            raise
+        return state, reason(error)
+    return state, None
+
+
 State = Annotated[ServiceState, Depends(get_state)]
 Models = Annotated[ModelService, Depends(get_models)]
+Checked = Annotated[tuple[ServiceState, str | None], Depends(checked_state)]

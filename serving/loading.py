@@ -9,8 +9,10 @@ from typing import Any, Literal
 
 import mlflow
 from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
+from sqlalchemy.exc import SQLAlchemyError
 
-from matching.errors import ModelLoadError, ModelMismatchError
+from matching.errors import ModelLoadError, ModelMismatchError, TrackingStoreError
 from matching.model import Ranker, RankerModel
 from matching.records import Catalogue
 from matching.rules import RULE_VERSION, RuleRanker
@@ -21,12 +23,15 @@ __all__ = [
     "LoadedModel",
     "ModelLoadError",
     "ModelMismatchError",
+    "TrackingStoreError",
     "alias_version",
     "load_ranker",
     "rule_model",
 ]
 
 RULE_NAME = "rule-score"
+# what a tracking store that could be read says about a model that is not there or not valid
+STORE_ANSWERS = frozenset({"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE", "BAD_REQUEST", "NOT_FOUND"})
 
 
 @dataclass(frozen=True)
@@ -76,7 +81,8 @@ def load_ranker(model_uri: str, tracking_uri: str) -> LoadedModel:
         tracking_uri: the MLflow store holding the registry.
 
     Raises:
-        ModelLoadError: with the reason, when it cannot load or its features differ from the code's.
+        ModelLoadError: with the reason, when it cannot load or its features differ from the code's;
+            a `TrackingStoreError` when the tracking store itself could not be read.
     """
     uri = configure_tracking(tracking_uri)
     name, version, run_id = model_uri, "", ""
@@ -103,7 +109,8 @@ def load_ranker(model_uri: str, tracking_uri: str) -> LoadedModel:
         if mismatch is not None:  # raised inside MLflow's loader: still a model for other features
             raise ModelMismatchError(f"{model_uri}: {mismatch}") from error
         text = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise ModelLoadError(f"cannot load {model_uri} from {uri}: {text}") from error
+        kind = TrackingStoreError if unreadable_store(error) else ModelLoadError
+        raise kind(f"cannot load {model_uri} from {uri}: {text}") from error
     return LoadedModel(ranker, model_uri, name, version, run_id or ranker.meta.get("run_id", ""), time.time())
 
 
@@ -124,7 +131,8 @@ def alias_version(model_uri: str, tracking_uri: str) -> str | None:
     `models:/NAME/VERSION`); None for other URIs, which have no version to watch.
 
     Raises:
-        ModelLoadError: when the registry cannot be asked or the alias does not exist.
+        ModelLoadError: when the alias does not exist; a `TrackingStoreError` when the registry
+            cannot be read.
     """
     match = MODELS_URI.match(model_uri)
     if not match:
@@ -136,8 +144,19 @@ def alias_version(model_uri: str, tracking_uri: str) -> str | None:
         entry = MlflowClient(uri, uri).get_model_version_by_alias(match["name"], match["alias"])
     except Exception as error:
         text = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise ModelLoadError(f"cannot resolve {model_uri} in {uri}: {text}") from error
+        kind = TrackingStoreError if unreadable_store(error) else ModelLoadError
+        raise kind(f"cannot resolve {model_uri} in {uri}: {text}") from error
     return str(entry.version)
+
+
+def unreadable_store(error: BaseException) -> bool:
+    """Whether a failed load says the tracking store could not be read at all: a file or folder
+    that cannot be opened (`OSError`, which includes a server that does not answer), a database
+    that is not one (`SQLAlchemyError`), or an MLflow error other than the store's answer that
+    the model or alias is missing or invalid."""
+    if isinstance(error, MlflowException):
+        return error.error_code not in STORE_ANSWERS
+    return isinstance(error, OSError | SQLAlchemyError)
 
 
 def rule_model(catalogue: Catalogue, note: str = "", since: float | None = None) -> LoadedModel:

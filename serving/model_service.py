@@ -35,6 +35,7 @@ from serving.loading import (
     LoadedModel,
     ModelLoadError,
     ModelMismatchError,
+    TrackingStoreError,
     alias_version,
     load_ranker,
     rule_model,
@@ -106,14 +107,26 @@ class ModelService:
         with self._lock:
             self.served = served
 
+    # set by `start` while the rule score stands in for a model the tracking store could not give:
+    # the switch record then (a later switch ends the stand-in its own way)
+    _stands_in_since: tuple[SwitchRecord | None] | None = None
+
     def start(self) -> None:
         """At startup: load the configured model (with the same checks as a reload; a failure
-        leaves no model and says why in `error`) and take the switch the store holds."""
+        leaves no model and says why in `error`) and take the switch the store holds. When the
+        tracking store itself cannot be read, the rule score serves meanwhile (unless switched
+        off, the switch says so already) and `error` says why; the poller loads the model once
+        the store can be read (`poll_once`)."""
+        unreadable: TrackingStoreError | None = None
         try:
             model = load_ranker(self.settings.model_uri, self.settings.tracking_uri)
             self._trial(model)
             self.model = model
             log.info("model %s version %s loaded", model.name, model.version)
+        except TrackingStoreError as error:
+            unreadable = error
+            self.error = f"the model could not be loaded: {error}"
+            log.error("the model could not be loaded; the rule score serves until it can: %s", error)
         except ModelLoadError as error:
             self.error = str(error)
             log.error("no model is serving: %s", error)
@@ -122,6 +135,16 @@ class ModelService:
             self._apply_switch(switch)
             if switch.mode == "rule":
                 log.warning("the model is switched off (by %s at %s): the rule score ranks", switch.by, switch.at)
+        if unreadable is not None and self.scoring_mode == "model":
+            note = (
+                f"the model could not be loaded ({unreadable}): ranked by the transparent rule score until it "
+                "can; the adviser decides"
+            )
+            with self._lock:
+                self.scoring_mode = "rule"
+                self._rule = replace(self._rule, note=note)
+                self._stands_in_since = (self.switch_record,)
+            self.metrics.set_scoring_mode("rule")
 
     # What a request scores with ----------------------------------------------------------------
 
@@ -355,7 +378,9 @@ class ModelService:
 
     def poll_once(self) -> None:
         """One look: the switch in the store, and the version the model URI's alias points at now
-        (reloaded when it differs from the one serving and was not just refused)."""
+        (reloaded when it differs from the one serving and was not just refused). A model loaded
+        while the rule score stood in for it (`start`) takes over scoring, unless the switch
+        was set since."""
         try:
             self.sync_switch()
         except Exception as error:  # noqa: BLE001  (the next look tries again)
@@ -366,12 +391,20 @@ class ModelService:
             log.warning("cannot resolve the model URI: %s", error)
             return
         serving = self.loaded.version if self.loaded else None
-        if version is None or version == serving or version == self._refused_version:
+        if version is not None and version != serving and version != self._refused_version:
+            try:
+                self.reload("model-poller", "system", trigger="poll")
+            except ReloadRefused:
+                pass  # logged, audited, shown on /health; the alias must move on before another try
+        since = self._stands_in_since
+        if since is None or self.loaded is None:
             return
-        try:
-            self.reload("model-poller", "system", trigger="poll")
-        except ReloadRefused:
-            pass  # logged, audited, shown on /health; the alias must move on before another try
+        with self._lock:
+            self._stands_in_since = None
+            if self.switch_record is since[0]:
+                self.scoring_mode = "model"
+        self.metrics.set_scoring_mode(self.scoring_mode)
+        log.info("the tracking store can be read again: the %s scores", self.scoring_mode)
 
     def start_polling(self) -> None:
         seconds = self.settings.model_poll_seconds

@@ -1,16 +1,34 @@
-"""Engines and transactions: SQLite in `data/` by default, PostgreSQL (psycopg 3) through a URL."""
+"""Engines and transactions: SQLite in `data/` by default, PostgreSQL (psycopg 3) through a URL.
+
+A PostgreSQL engine checks a pooled connection that sat idle for a second or more before handing
+it out (`IDLE_PING_SECONDS`; a busy pool pays nothing), so a server that went away and came back
+while the service was quiet is met with fresh connections instead of failing requests; and
+SQLAlchemy drops the whole pool at the first disconnect error a busy service meets. The service bounds its waits on top
+(`limit_waits`: a connect timeout and a statement timeout), so a request meets an absent or
+stuck server with an error in seconds, never a hang; `unavailable` tells such errors from others.
+"""
 
 from __future__ import annotations
 
 import os
 import threading
+import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    DisconnectionError,
+    InterfaceError,
+    NoSuchModuleError,
+    OperationalError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session
 
 from matching.paths import project_root
@@ -19,6 +37,7 @@ from matching.store.errors import DatabaseUnavailableError
 DATABASE_URL_ENV = "JOBMATCH_DATABASE_URL"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 READ_ONLY_OPTION = "jobmatch_read_only"
+IDLE_PING_SECONDS = 1.0
 
 
 def default_database_url() -> str:
@@ -56,7 +75,9 @@ def make_engine(url: str | None = None, **options: Any) -> Engine:
     `BEGIN IMMEDIATE`: it takes the write lock at once, so two writers wait for each other (up to
     the busy timeout) instead of one failing half-way when it upgrades a read to a write. Sessions
     that only read can say so (`session_scope(engine, readonly=True)`) and begin deferred.
-    The folder of an SQLite file is created if missing.
+    The folder of an SQLite file is created if missing. A PostgreSQL connection idle for
+    `IDLE_PING_SECONDS` or more is checked before use, so connections a restarted server dropped
+    are replaced unseen.
 
     Args:
         url: a database URL; None for `JOBMATCH_DATABASE_URL` or the embedded default.
@@ -76,7 +97,30 @@ def make_engine(url: str | None = None, **options: Any) -> Engine:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _configure_sqlite)
         event.listen(engine, "begin", _begin_immediate)
+    elif engine.dialect.name == "postgresql":
+        _ping_after_idle(engine)
     return engine
+
+
+def _ping_after_idle(engine: Engine) -> None:
+    """Check a pooled connection that was idle for `IDLE_PING_SECONDS` or more before it is handed
+    out (a connection in steady use is not: `pool_pre_ping` would cost every checkout a round
+    trip). A dead one makes the pool connect afresh (`DisconnectionError`)."""
+
+    def returned(dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    def handed_out(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < IDLE_PING_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            raise DisconnectionError(f"a pooled connection is gone: {type(error).__name__}") from error
+
+    event.listen(engine, "checkin", returned)
+    event.listen(engine, "checkout", handed_out)
 
 
 def _configure_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
@@ -146,8 +190,7 @@ def database_errors(engine: Engine) -> Iterator[None]:
         yield
     except DBAPIError as error:
         if error.connection_invalidated or isinstance(error.orig, _operational_errors(engine)):
-            reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-            raise DatabaseUnavailableError(f"database {shown(engine.url)}: {reason}") from error
+            raise DatabaseUnavailableError(f"database {shown(engine.url)}: {reason(error)}") from error
         raise
 
 
@@ -156,3 +199,42 @@ def _operational_errors(engine: Engine) -> tuple[type[BaseException], ...]:
     if dbapi is None:
         return ()
     return tuple(getattr(dbapi, name) for name in ("OperationalError", "InterfaceError") if hasattr(dbapi, name))
+
+
+_LIMITED: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def limit_waits(engine: Engine, connect_timeout: int, statement_timeout: float) -> None:
+    """Bound what one request can wait for PostgreSQL (the service's engine; SQLite has its busy
+    timeout): at most `connect_timeout` seconds to open a connection (libpq counts whole
+    seconds, at least 2) and `statement_timeout` seconds for each statement, after which the
+    server cancels it. Connections already pooled are replaced, so every connection has the limits.
+    """
+    if engine.dialect.name != "postgresql" or engine in _LIMITED:
+        return
+    _LIMITED.add(engine)
+    limit = f"-c statement_timeout={max(1, round(statement_timeout * 1000))}"
+
+    def bounded(dialect: Any, record: Any, cargs: Any, cparams: dict[str, Any]) -> None:
+        cparams["connect_timeout"] = max(2, int(connect_timeout))
+        cparams["options"] = f"{cparams.get('options', '')} {limit}".strip()
+
+    event.listen(engine, "do_connect", bounded)
+    engine.dispose()
+
+
+def unavailable(error: BaseException) -> bool:
+    """Whether `error` says the database could not be reached or did not answer in time (server
+    down, connection lost, connect or statement timeout, pool exhausted, locked or busy), as
+    opposed to a request that broke a rule of the store. Such a transaction did not commit (unless
+    the connection was lost during the commit itself, when the server alone knows)."""
+    if isinstance(error, DatabaseUnavailableError | PoolTimeoutError | OperationalError | InterfaceError):
+        return True
+    return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
+def reason(error: BaseException) -> str:
+    """The driver's first line about `error` (no SQL, no parameters): what may be shown and logged."""
+    orig = getattr(error, "orig", None)
+    words = str(orig if orig is not None else error).strip()
+    return words.splitlines()[0] if words else type(error).__name__

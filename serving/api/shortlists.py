@@ -15,7 +15,7 @@ from matching.store.db import session_scope
 from matching.store.shortlists import save_shortlist
 from matching.why_short import empty_reason
 from serving.auth import check_caseload
-from serving.deps import State
+from serving.deps import Checked, State
 from serving.roles import AdviserOrBatch, AnyRole
 from serving.schemas.common import ErrorMessage, Health, ModelInfo
 from serving.schemas.shortlists import ShortlistRequest, ShortlistResponse
@@ -130,9 +130,11 @@ def create_shortlist(body: ShortlistRequest, state: State, caller: AdviserOrBatc
 
 
 @router.get("/health", response_model=Health, responses={503: {"model": Health}})
-def health(state: State, response: Response) -> Health:
+def health(checked: Checked, response: Response) -> Health:
     """Whether shortlists can be scored and by what (the model loaded, or the rule score while
-    the model is switched off), how much data is loaded, and why the last reload was refused."""
+    the model is switched off), how much data is loaded, why the last reload was refused, and
+    whether the database answers (this answers while it does not)."""
+    state, database_error = checked
     model = state.models.loaded
     last = state.models.last_reload
     can_score = model is not None or state.models.scoring_mode == "rule"
@@ -145,6 +147,8 @@ def health(state: State, response: Response) -> Health:
         error=state.models.error,
         last_reload_error=last.error if last is not None and last.outcome == "refused" else None,
         last_reload_at=last.at if last is not None else None,
+        database="ok" if database_error is None else "unreachable",
+        database_error=database_error,
     )
     if not can_score:
         response.status_code = 503

@@ -60,6 +60,12 @@ class Health(BaseModel):
     candidates: int
     workplaces: int
     error: str | None = Field(None, description="why no model is loaded")
+    database: Literal["ok", "unreachable"] = Field(
+        "ok",
+        description="whether the database answered just now; while it is unreachable, requests that need it are "
+        "answered 503 (nothing is saved) and the persons and workplaces above are the ones last read",
+    )
+    database_error: str | None = Field(None, description="why the database did not answer")
     last_reload_error: str | None = Field(
         None, description="why the last reload was refused (the model above kept serving); null after a good one"
     )
