@@ -8,8 +8,12 @@ required-support rule (`matching.candidates`), so the pairs are exactly the loca
 
 Only what generation needs goes into Spark: a candidate's position, home, commute and the
 supports it requires (bit masks), a workplace's position, place and the supports it offers. The
-pairs leave the join as two integer columns (`_c_pos`, `_w_pos`): positions into the candidate
-and workplace tables the Python workers hold (`serving.spark.worker`).
+angles the distance test needs per point (radians, cosine of the latitude, the commute's
+`sin^2(r/2)`) are computed once per point on the driver with numpy, as the ball tree gets them,
+so the join computes two sines per pair; cheaper tests go first (the supports, then the latitude
+band no pair within reach leaves). The pairs leave the join as two integer columns (`_c_pos`,
+`_w_pos`): positions into the candidate and workplace tables the Python workers hold
+(`serving.spark.worker`).
 """
 
 from __future__ import annotations
@@ -89,12 +93,16 @@ def candidate_frame(
     from pyspark.sql import functions as F
 
     rows = np.asarray(rows, dtype=np.int64)
+    reach = candidates["max_commute_km"][rows] / EARTH_RADIUS_KM
     frame = pd.DataFrame(
         {
             "_c_pos": rows,
             "c_lat": candidates["lat"][rows],
             "c_lon": candidates["lon"][rows],
             "max_commute_km": candidates["max_commute_km"][rows],
+            **_angles("c", candidates["lat"][rows], candidates["lon"][rows]),
+            "c_reach": reach,
+            "c_half2": np.sin(0.5 * reach) ** 2,  # the ball tree's reduced radius
             **{f"_required_{i}": required[rows, i] for i in range(required.shape[1])},
         }
     )
@@ -137,6 +145,7 @@ def workplace_frame(
             "_w_pos": rows,
             "w_lat": workplaces["lat"][rows],
             "w_lon": workplaces["lon"][rows],
+            **_angles("w", workplaces["lat"][rows], workplaces["lon"][rows]),
             **{f"_offered_{i}": offered[rows, i] for i in range(offered.shape[1])},
         }
     )
@@ -146,22 +155,31 @@ def workplace_frame(
     return to_spark(spark, frame).withColumn("_cell", lat_cell * n_lon + lon_cell)
 
 
+def _angles(side: str, lat: np.ndarray, lon: np.ndarray) -> dict[str, np.ndarray]:
+    """Per point, as `matching.candidates.WorkplacePool` gives them to the ball tree: latitude and
+    longitude in radians (`np.radians`), and the cosine of the latitude."""
+    phi, lam = np.radians(lat), np.radians(lon)
+    return {f"{side}_phi": phi, f"{side}_lam": lam, f"{side}_cos": np.cos(phi)}
+
+
 def generate_pairs(candidates: DataFrame, workplaces: DataFrame) -> DataFrame:
-    """Every eligible pair as `(_c_pos, _w_pos)`: same cell, within the candidate's commute (the
-    ball tree's haversine test, term for term), and every required support the workplace must
-    give offered (`support_masks`)."""
+    """Every eligible pair as `(_c_pos, _w_pos)`: same cell, every required support the workplace
+    must give offered (`support_masks`), and within the candidate's commute by the ball tree's
+    haversine test, term for term (`sin^2(dphi/2) + cos(phi1) cos(phi2) sin^2(dlam/2) <=
+    sin^2(r/2)`), after a latitude band that test implies (`|dphi| <= r`)."""
     from pyspark.sql import functions as F
 
     pairs = candidates.join(F.broadcast(workplaces), on="_cell")
-    c_lat, w_lat = F.radians(F.col("c_lat")), F.radians(F.col("w_lat"))
-    s0 = F.sin(0.5 * (c_lat - w_lat))
-    s1 = F.sin(0.5 * (F.radians(F.col("c_lon")) - F.radians(F.col("w_lon"))))
-    reach = F.col("max_commute_km") / F.lit(EARTH_RADIUS_KM)
-    half = F.sin(0.5 * reach)
-    # sin^2(r/2) stops growing at r = pi (half the globe): any longer commute reaches everywhere
-    keep: Column = (s0 * s0 + F.cos(c_lat) * F.cos(w_lat) * s1 * s1 <= half * half) | (reach >= math.pi)
     words = [c.removeprefix("_required_") for c in candidates.columns if c.startswith("_required_")]
+    keep: Column | None = None
     for word in words:
-        missing = F.col(f"_required_{word}").bitwiseAND(F.bitwise_not(F.col(f"_offered_{word}")))
-        keep = keep & (missing == 0)
+        missing = F.col(f"_required_{word}").bitwiseAND(F.bitwise_not(F.col(f"_offered_{word}"))) == 0
+        keep = missing if keep is None else keep & missing
+    dphi = F.col("c_phi") - F.col("w_phi")
+    band = F.abs(dphi) <= F.col("c_reach") + F.lit(EDGE)
+    s0 = F.sin(0.5 * dphi)
+    s1 = F.sin(0.5 * (F.col("c_lam") - F.col("w_lam")))
+    # sin^2(r/2) stops growing at r = pi (half the globe): any longer commute reaches everywhere
+    near = (s0 * s0 + F.col("c_cos") * F.col("w_cos") * s1 * s1 <= F.col("c_half2")) | (F.col("c_reach") >= math.pi)
+    keep = band & near if keep is None else keep & band & near
     return pairs.where(keep).select("_c_pos", "_w_pos")
