@@ -17,9 +17,7 @@ top-k: a candidate's best pairs are among the best of each block it appears in.
 
 from __future__ import annotations
 
-import atexit
 import io
-import shutil
 import tempfile
 import time
 import zipfile
@@ -112,11 +110,10 @@ def worker_ranker(shipped: Shipped) -> Ranker:
     from matching.errors import ModelLoadError
     from matching.model import RankerModel
 
-    folder = tempfile.mkdtemp(prefix="jobmatch-model-")
-    atexit.register(shutil.rmtree, folder, True)
-    with zipfile.ZipFile(io.BytesIO(model.archive)) as archive:
-        archive.extractall(folder)
-    python_model = mlflow.pyfunc.load_model(folder).unwrap_python_model()
+    with tempfile.TemporaryDirectory(prefix="jobmatch-model-") as folder:  # loaded into memory, then removed
+        with zipfile.ZipFile(io.BytesIO(model.archive)) as archive:
+            archive.extractall(folder)
+        python_model = mlflow.pyfunc.load_model(folder).unwrap_python_model()
     if not isinstance(python_model, RankerModel) or python_model.ranker is None:
         raise ModelLoadError(f"{model.uri} is not a jobmatch ranker")
     ranker = python_model.ranker
