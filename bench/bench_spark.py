@@ -3,10 +3,14 @@
 
 A dataset of 3,000 candidates x 20,000 workplaces (seed 3) is generated in a temporary folder, a
 model trained and registered in a temporary SQLite MLflow store (as tests/conftest.py does), and
-each engine scores the whole caseload 3 times (top 10, reasons included). Each run's pairs/s is
-the engine's own figure: from the data to the explained shortlists, without loading the model
+each engine scores the whole caseload `--runs` times (top 10, reasons included), the runs of the
+two engines taking turns so that both see the same load on a shared machine. Each run's pairs/s
+is the engine's own figure: from the data to the explained shortlists, without loading the model
 or starting Spark; the Spark session's start-up is printed on its own, and the first Spark run
-also pays for starting the Python workers (imports, model load), so every run is printed.
+also pays for starting the Python workers (imports, loading the model in each), so every run is
+printed, and the medians compared. Where the Spark engine's time goes is printed per step: on
+the driver (shipping the model, planning, the Spark job, the top-k merge, the reasons) and in
+the workers (features, predict, top-k; seconds summed over the workers).
 
 Run: `python bench/bench_spark.py [--candidates N] [--workplaces M] [--runs R]`. Figures are
 printed and written to `bench/results/spark.json`. No timing is asserted.
@@ -25,8 +29,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -39,6 +41,16 @@ from training.synthetic import generate_dataset  # noqa: E402
 
 MODEL_URI = "models:/jobmatch-ranker@champion"
 MASTER = "local[2]"
+STEPS = (
+    "ship_model_seconds",
+    "plan_seconds",
+    "spark_seconds",
+    "merge_top_k_seconds",
+    "reasons_seconds",
+    "worker_features_seconds",
+    "worker_predict_seconds",
+    "worker_top_k_seconds",
+)
 
 
 def log(message: str) -> None:
@@ -61,10 +73,8 @@ def prepare(folder: Path, store: Path, candidates: int, workplaces: int, seed: i
 
 
 def same_shortlists(a: Any, b: Any) -> bool:
-    keys = ["candidate_id", "rank", "workplace_id", "reason_1", "reason_2", "reason_3", "model_version"]
-    if len(a) != len(b) or not a[keys].reset_index(drop=True).equals(b[keys].reset_index(drop=True)):
-        return False
-    return bool(np.allclose(a["score"].to_numpy(), b["score"].to_numpy(), rtol=1e-9, atol=0))
+    """The same rows, columns, dtypes and values, the scores to the bit."""
+    return bool(list(a.columns) == list(b.columns) and a.reset_index(drop=True).equals(b.reset_index(drop=True)))
 
 
 def main() -> None:
@@ -84,27 +94,24 @@ def main() -> None:
         dataset = load_dataset(folder)
         model = load_ranker(MODEL_URI, uri)
 
-        local_runs: list[dict[str, float]] = []
-        for run in range(args.runs):
-            local_frame, figures = score_caseload(dataset, model, top_k=10)
-            local_runs.append({k: float(figures[k]) for k in ("pairs", "seconds", "pairs_per_second")})
-            log(f"local run {run + 1}: {figures['pairs']:,.0f} pairs, {figures['pairs_per_second']:,.0f} pairs/s")
-
         started = time.perf_counter()
         spark = build_spark_session(MASTER, app_name="jobmatch-bench")
         session_seconds = time.perf_counter() - started
+        local_runs: list[dict[str, float]] = []
         spark_runs: list[dict[str, float]] = []
         agree = True
         try:
             for run in range(args.runs):
+                local_frame, figures = score_caseload(dataset, model, top_k=10)
+                local_runs.append({k: float(figures[k]) for k in ("pairs", "seconds", "pairs_per_second")})
+                log(f"local run {run + 1}: {figures['pairs']:,.0f} pairs, {figures['pairs_per_second']:,.0f} pairs/s")
                 started = time.perf_counter()
-                spark_frame, figures = score_caseload_spark(dataset, MODEL_URI, uri, top_k=10, spark=spark)
-                wall = time.perf_counter() - started
-                spark_runs.append(
-                    {**{k: float(figures[k]) for k in ("pairs", "seconds", "pairs_per_second")}, "wall": wall}
-                )
+                spark_frame, on_spark = score_caseload_spark(dataset, MODEL_URI, uri, top_k=10, spark=spark)
+                spark_runs.append({**on_spark, "wall": time.perf_counter() - started})
                 agree = agree and same_shortlists(spark_frame, local_frame)
-                log(f"spark run {run + 1}: {figures['pairs']:,.0f} pairs, {figures['pairs_per_second']:,.0f} pairs/s")
+                steps = ", ".join(f"{k.removesuffix('_seconds')} {on_spark[k]:.2f}s" for k in STEPS)
+                rate = on_spark["pairs_per_second"]
+                log(f"spark run {run + 1}: {on_spark['pairs']:,.0f} pairs, {rate:,.0f} pairs/s; {steps}")
         finally:
             spark.stop()
 
@@ -119,6 +126,8 @@ def main() -> None:
         "spark_pairs_per_second": [r["pairs_per_second"] for r in spark_runs],
         "spark_wall_seconds": [r["wall"] for r in spark_runs],
         "spark_session_start_seconds": session_seconds,
+        "spark_model_loads": [r["model_loads"] for r in spark_runs],
+        "spark_step_seconds_median": {k: statistics.median(r[k] for r in spark_runs) for k in STEPS},
         "local_pairs_per_second_median": local_median,
         "spark_pairs_per_second_median": spark_median,
         "ratio_spark_over_local": spark_median / local_median,
@@ -129,6 +138,14 @@ def main() -> None:
     print("local engine pairs/s: " + ", ".join(f"{v:,.0f}" for v in result["local_pairs_per_second"]))
     print("spark local[2] pairs/s: " + ", ".join(f"{v:,.0f}" for v in result["spark_pairs_per_second"]))
     print(f"spark session start: {session_seconds:.1f} s (not in the figures above)")
+    print(
+        "spark model loads per run (one per Python worker, first run only): "
+        + ", ".join(f"{r['model_loads']:.0f}" for r in spark_runs)
+    )
+    print(
+        "spark seconds per step (medians; worker_* summed over the workers): "
+        + ", ".join(f"{k.removesuffix('_seconds')} {v:.2f}" for k, v in result["spark_step_seconds_median"].items())
+    )
     print(f"median pairs/s: local {local_median:,.0f}, spark {spark_median:,.0f}")
     print(f"ratio spark/local: {result['ratio_spark_over_local']:.3f}")
     print(f"same shortlists, scores and reasons: {agree}")

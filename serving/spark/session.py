@@ -102,7 +102,7 @@ def build_spark_session(
     """A Spark session for scoring, with sensible settings for `local[N]` and for clusters.
 
     Arrow on (no silent fallback to row-by-row conversion), Arrow batches of
-    `ARROW_BATCH_ROWS` pair records into the model, no console progress bar, logs at
+    `ARROW_BATCH_ROWS` rows (pairs into the Python workers), no console progress bar, logs at
     `log_level`. On a local master also: shuffle partitions 2 x the cores (not 200), no web UI,
     the driver on 127.0.0.1, this interpreter as the workers' Python, and a quiet JVM start-up.
 
