@@ -39,6 +39,7 @@ from matching.shortlist import Matcher
 from matching.store.changes import ChangeSet, changes_since, latest_change
 from matching.store.contract import load_dataset_into, outcomes_frame, served_records
 from matching.store.db import make_engine, session_scope
+from matching.store.heads import control_head, store_heads
 from matching.store.schema import upgrade
 from serving.loading import LoadedModel
 from serving.model_service import ModelService
@@ -67,20 +68,24 @@ class ServiceState:
         self._refresh_lock = threading.Lock()  # one refresh at a time; requests read `served` as swapped
 
     @classmethod
+    def prepare(cls, settings: Settings) -> None:
+        """Make the store ready to serve, once before any worker starts: the newest schema, and
+        the dataset folder imported into a store holding no persons and no workplaces (bad data
+        fails here, with the contract's message)."""
+        engine = make_engine(settings.database_url)
+        try:
+            _prepared(engine, settings)
+        finally:
+            engine.dispose()
+
+    @classmethod
     def load(cls, settings: Settings) -> ServiceState:
         engine = make_engine(settings.database_url)
-        # the store keeps the records behind every shortlist and decision: bring it to the newest schema
-        upgrade(str(engine.url.render_as_string(hide_password=False)))
-        seen, candidates, workplaces = _served_records(engine)
-        if candidates.empty and workplaces.empty:
-            # a new store: the dataset folder is its first content (later imports: `jobmatch load`)
-            report = load_dataset_into(engine, load_dataset(settings.data_dir), settings.pseudonym_secret())
-            log.info("store filled from the dataset folder: %s", "; ".join(report.lines()))
-            seen, candidates, workplaces = _served_records(engine)
-        else:
-            log.info("serving the store's %d persons and %d workplaces", len(candidates), len(workplaces))
+        seen, candidates, workplaces = _prepared(engine, settings)
         served = Served.of(CandidateTable.build(candidates), WorkplacePool(workplaces, outcomes=_outcomes(engine)))
         state = cls(settings, served, engine, seen_change=seen)
+        # what other workers set from now on is followed (`refresh`); the switch standing now, `start` reads
+        state.models.begin_following(control_head(engine))
         state.models.start()
         return state
 
@@ -109,13 +114,16 @@ class ServiceState:
     # Live records ----------------------------------------------------------------------------------
 
     def refresh(self) -> bool:
-        """Bring the served persons and workplaces up to the store's change log: the records that
-        changed since `seen_change` are read again (a table whole after an erasure or a replaced
-        store) and the indexes rebuilt. One cheap read when nothing changed. Returns whether
-        anything did."""
-        with session_scope(self.engine, readonly=True) as session:
-            if latest_change(session) == self.seen_change:
-                return False
+        """Bring this worker up to the store, at the start of each request: what another worker
+        set (the scoring switch, a reloaded model: `ModelService.follow`) and the served persons
+        and workplaces (the records that changed since `seen_change` are read again, a table
+        whole after an erasure or a replaced store, and the indexes rebuilt). One cheap read when
+        nothing changed. Returns whether any record did."""
+        change, control = store_heads(self.engine)
+        if control != self.models.followed:
+            self.models.follow(control)
+        if change == self.seen_change:
+            return False
         with self._refresh_lock:
             served = self.served
             with session_scope(self.engine, readonly=True) as session:
@@ -171,6 +179,22 @@ class ServiceState:
             self.served = replace(self.served, positions=positions)
             self.models.serve(self.served)
         return True
+
+
+def _prepared(engine: Engine, settings: Settings) -> tuple[int, pd.DataFrame, pd.DataFrame]:
+    """The store at the newest schema and filled on its first start; the newest change and the
+    persons and workplaces it holds."""
+    # the store keeps the records behind every shortlist and decision: bring it to the newest schema
+    upgrade(str(engine.url.render_as_string(hide_password=False)))
+    seen, candidates, workplaces = _served_records(engine)
+    if candidates.empty and workplaces.empty:
+        # a new store: the dataset folder is its first content (later imports: `jobmatch load`)
+        report = load_dataset_into(engine, load_dataset(settings.data_dir), settings.pseudonym_secret())
+        log.info("store filled from the dataset folder: %s", "; ".join(report.lines()))
+        seen, candidates, workplaces = _served_records(engine)
+    else:
+        log.info("serving the store's %d persons and %d workplaces", len(candidates), len(workplaces))
+    return seen, candidates, workplaces
 
 
 def _served_records(engine: Engine) -> tuple[int, pd.DataFrame, pd.DataFrame]:
