@@ -100,8 +100,12 @@ def _unprocessable(error: StoreError, index: int, collection: str) -> HTTPExcept
 def read_shortlist(shortlist_id: ShortlistId, state: State, caller: Adviser) -> ShortlistRecord:
     """A recorded shortlist as it was served, with each suggestion's decision and the person's
     answer, and their histories."""
-    with session_scope(state.engine) as session:
+    # read without the write lock (a snapshot), then the read's audit entry in a short write of its
+    # own: the answer goes out only once the entry is committed
+    with session_scope(state.engine, readonly=True) as session:
         stored = _load_own(session, shortlist_id, caller)
+        record = _record(session, stored)
+    with session_scope(state.engine) as session:
         record_audit(
             session,
             caller.name,
@@ -111,7 +115,7 @@ def read_shortlist(shortlist_id: ShortlistId, state: State, caller: Adviser) -> 
             stored.candidate_id,
             {"shortlist_id": shortlist_id},
         )
-        return _record(session, stored)
+    return record
 
 
 @router.post("/shortlists/{shortlist_id}/answers", response_model=ShortlistRecord, responses={**RESPONSES, 422: {}})
