@@ -36,6 +36,7 @@ from matching.congestion import Congestion
 from matching.datasets import load_dataset
 from matching.settings import Settings
 from matching.shortlist import Matcher
+from matching.store.audit import AuditBatcher
 from matching.store.changes import ChangeSet, changes_since, latest_change
 from matching.store.contract import load_dataset_into, outcomes_frame, served_records
 from matching.store.db import make_engine, session_scope
@@ -60,12 +61,14 @@ class ServiceState:
     metrics: Metrics = field(default_factory=Metrics)
     seen_change: int = 0  # the newest change of the store's change log `served` holds
     congestion: Congestion = field(init=False)
+    audits: AuditBatcher = field(init=False)
     models: ModelService = field(init=False)
 
     def __post_init__(self) -> None:
         self.congestion = Congestion(self.settings.suggestions_per_slot, self.settings.congestion_window_days)
         self.models = ModelService(self.settings, self.engine, self.served, self.metrics)
         self._refresh_lock = threading.Lock()  # one refresh at a time; requests read `served` as swapped
+        self.audits = AuditBatcher(self.engine)  # reads' audit entries, committed together
 
     @classmethod
     def prepare(cls, settings: Settings) -> None:

@@ -120,21 +120,14 @@ def _unprocessable(error: StoreError, index: int, collection: str) -> HTTPExcept
 def read_shortlist(shortlist_id: ShortlistId, state: State, caller: Adviser) -> ShortlistRecord:
     """A recorded shortlist as it was served, with each suggestion's decision and the person's
     answer, and their histories."""
-    # read without the write lock (a snapshot), then the read's audit entry in a short write of its
-    # own: the answer goes out only once the entry is committed
+    # read without the write lock (a snapshot); then the read's audit entry, committed together
+    # with those of other reads arriving meanwhile: the answer goes out only once it is committed
     with session_scope(state.engine, readonly=True) as session:
         stored = _load_own(session, shortlist_id, caller)
         record = _record(session, stored)
-    with session_scope(state.engine) as session:
-        record_audit(
-            session,
-            caller.name,
-            caller.role,
-            "read_shortlist",
-            "candidate",
-            stored.candidate_id,
-            {"shortlist_id": shortlist_id},
-        )
+    state.audits.record(
+        caller.name, caller.role, "read_shortlist", "candidate", stored.candidate_id, {"shortlist_id": shortlist_id}
+    )
     return record
 
 
