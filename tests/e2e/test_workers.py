@@ -38,6 +38,9 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 NAME = "jobmatch-ranker"
 TRIES = 300
+# uvicorn looks at its workers every 0.5 s (a ping of each, up to 5 s for a busy one): seconds, even
+# on a loaded machine
+REPLACED_WITHIN = 10
 
 
 def free_port() -> int:
@@ -246,9 +249,9 @@ def test_two_workers_serve_alike_and_a_killed_worker_is_replaced(
             new = children(service.process.pid) - processes
             if newcomer is None and new:
                 newcomer = new.pop()
-                assert time.monotonic() - killed < 5, "the dead worker was replaced only after 5 s"
+                assert time.monotonic() - killed < REPLACED_WITHIN, f"replaced only after {REPLACED_WITHIN} s"
             if newcomer is None:
-                assert time.monotonic() - killed < 5, "the dead worker was not replaced within 5 s"
+                assert time.monotonic() - killed < REPLACED_WITHIN, f"not replaced within {REPLACED_WITHIN} s"
             time.sleep(0.05)
         assert service.seen - first == {newcomer}
 
