@@ -70,15 +70,16 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from common import log, percentile, running_server  # noqa: E402
+from load_client import Client, Results, make_client  # noqa: E402
 
 CANDIDATES, WORKPLACES, SEED, ADVISERS, TOP_K = 2000, 3000, 7, 10, 10
 BASELINE = "dd15a43"
@@ -204,62 +205,7 @@ def baseline_tree(commit: str, home: Path) -> Iterator[Path]:
     yield folder
 
 
-# The client -------------------------------------------------------------------------------------
-
-
-@dataclass
-class Results:
-    latencies: dict[str, list[tuple[float, float]]] = field(default_factory=dict)  # kind -> (sent at, seconds)
-    errors: list[tuple[float, str]] = field(default_factory=list)  # (sent at, "kind: what")
-    first_errors: list[str] = field(default_factory=list)
-
-    def add(self, kind: str, sent: float, seconds: float) -> None:
-        self.latencies.setdefault(kind, []).append((sent, seconds))
-
-    def error(self, kind: str, sent: float, what: str, text: str = "") -> None:
-        self.errors.append((sent, f"{kind}: {what}"))
-        if len(self.first_errors) < 10:
-            self.first_errors.append(f"{kind}: {what} {text[:200]}")
-
-
-class Client(Protocol):
-    async def send(self, method: str, path: str, key: str, body: Any) -> tuple[int, Any, str]: ...
-    async def close(self) -> None: ...
-
-
-class AiohttpClient:
-    """One aiohttp session (one connection pool) for every adviser of the run."""
-
-    def __init__(self, url: str) -> None:
-        import aiohttp
-
-        # idle connections are dropped before the server's keep-alive (5 s) would drop them
-        connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=4)
-        self.session = aiohttp.ClientSession(url, connector=connector, timeout=aiohttp.ClientTimeout(60))
-
-    async def send(self, method: str, path: str, key: str, body: Any) -> tuple[int, Any, str]:
-        headers = {"Authorization": f"Bearer {key}"}
-        async with self.session.request(method, path, json=body, headers=headers) as response:
-            text = await response.text()
-            return response.status, (json.loads(text) if response.status == 200 else None), text
-
-    async def close(self) -> None:
-        await self.session.close()
-
-
-class HttpxClient:
-    def __init__(self, url: str) -> None:
-        import httpx
-
-        limits = httpx.Limits(max_connections=None, max_keepalive_connections=None, keepalive_expiry=4)
-        self.client = httpx.AsyncClient(base_url=url, timeout=httpx.Timeout(60.0, connect=10.0), limits=limits)
-
-    async def send(self, method: str, path: str, key: str, body: Any) -> tuple[int, Any, str]:
-        response = await self.client.request(method, path, json=body, headers={"Authorization": f"Bearer {key}"})
-        return response.status_code, (response.json() if response.status_code == 200 else None), response.text
-
-    async def close(self) -> None:
-        await self.client.aclose()
+# The sessions -----------------------------------------------------------------------------------
 
 
 async def session(
@@ -287,10 +233,6 @@ async def session(
                 del shortlists[:-5]
         if think:
             await asyncio.sleep(rng.uniform(*think))
-
-
-def make_client(kind: str, url: str) -> Client:
-    return AiohttpClient(url) if kind == "aiohttp" else HttpxClient(url)
 
 
 async def closed_loop(url: str, advisers: list[Adviser], clients: int, seconds: float, kind: str) -> Results:
