@@ -8,8 +8,10 @@ dataset folder into it only while the store holds no persons and no workplaces (
 later imports are `jobmatch load`'s), serves what the store holds (erased persons never) and
 starts the model. Every change to a person or a workplace (through the API, a `load`, a slot taken
 or given back, an erasure) is in the store's change log; `refresh`, called at the start of each
-request, brings this worker's tables up to it, so every worker serves the very next request with
-the change and no restart is needed. `forget` stops serving an erased person at once.
+request, brings this worker's tables up to it, and takes the scoring switch and a model reload
+another worker recorded (`matching.store.heads`: one read tells whether either changed), so every
+worker serves the very next request with the change and no restart is needed. `prepare` makes
+the store ready once, before `jobmatch serve` starts its workers. `forget` stops serving an erased person at once.
 The employer history served is each workplace's recorded counts plus the store's outcomes (the
 loaded `outcomes` table and the settled outcomes its decisions and placements imply;
 `features.history`), read at the start and again whenever a table is read whole (an erasure, a
