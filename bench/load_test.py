@@ -44,8 +44,8 @@ Latency is request sent to response read, at the client.
 
 The client is aiohttp on uvloop (when installed): all sessions in one event loop, one connection
 pool. `--client httpx` runs the same flow on httpx to compare; the summary gives the client's own
-CPU time per request (measured on the mix: aiohttp 2.3-2.6 ms, httpx 8-10 ms, a loaded machine). On a 2-core machine the
-clients share the CPU with the servers.
+CPU time per request (measured on the mix, on a loaded machine: aiohttp 2.3-2.6 ms, httpx 8-10 ms).
+On a 2-core machine the clients share the CPU with the servers.
 
 Run: `python bench/load_test.py [--seconds 60] [--clients 50] [--workers N] [--think 5-30]
 [--database postgresql://...] [--only current]`. Prints a table per server and the ratios, and
