@@ -1,5 +1,6 @@
 """What the benchmark scripts share: progress lines, a free loopback port, `jobmatch serve`
-started and stopped around a run, and percentiles."""
+started and stopped around a run (this code, or another copy of it such as a baseline commit's,
+with extra arguments such as `--workers`), and percentiles."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -34,14 +35,18 @@ def percentile(values: list[float], q: float) -> float:
 
 
 @contextmanager
-def running_server(data: Path, env: dict[str, str], log_file: Path) -> Iterator[str]:
-    """`jobmatch serve` on a free loopback port until /health answers 200; always stopped after."""
+def running_server(
+    data: Path, env: dict[str, str], log_file: Path, code: Path = ROOT, args: Sequence[str] = ()
+) -> Iterator[str]:
+    """`jobmatch serve` of the code in `code` (run from there, with `PYTHONPATH` pointing at it)
+    on a free loopback port until /health answers 200; always stopped after."""
     port = free_port()
+    env = {**env, "PYTHONPATH": str(code)}
     with open(log_file, "ab") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "jobmatch", "serve", "--data", str(data), "--port", str(port)],
+            [sys.executable, "-m", "jobmatch", "serve", "--data", str(data), "--port", str(port), *args],
             env=env,
-            cwd=ROOT,
+            cwd=code,
             stdout=out,
             stderr=subprocess.STDOUT,
         )

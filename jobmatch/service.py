@@ -20,27 +20,37 @@ SAMPLE_WORKPLACES = 1500
 SAMPLE_SEED = 7
 
 
-def serve(data: Path | None, host: str, port: int) -> int:
+def serve(data: Path | None, host: str, port: int, workers: int = 1) -> int:
+    """Serve the API with `workers` processes on one port (uvicorn supervises them and starts a new
+    one in place of one that dies). Each worker builds its own app from the environment
+    (`serving.workers.create_worker_app`), so the dataset folder is passed on as
+    `JOBMATCH_DATA_DIR`; what the workers must agree on lives in the store."""
     import uvicorn
 
+    from matching.errors import ModelLoadError
     from matching.settings import Settings
-    from serving.app import create_app
+    from serving.loading import alias_version
     from serving.state import ServiceState
+    from serving.workers import FACTORY, SUPERVISOR_ENV
 
-    settings = Settings(data_dir=data) if data else Settings()
+    if data:
+        os.environ["JOBMATCH_DATA_DIR"] = str(data)  # the workers read their settings from the environment
+    settings = Settings()
     say(f"loading {settings.data_dir} and {settings.model_uri}")
-    state = ServiceState.load(settings)  # bad data fails here, with the contract's message
-    if state.model is None:
-        say(f"warning: no model is serving ({state.models.error}); /health says so until one is trained")
-    else:
-        say(f"model {state.model.name} version {state.model.version} loaded")
-    say(f"serving on http://{host}:{port} (docs at /docs)")
-    uvicorn.run(create_app(settings, state=state), host=host, port=port, log_level="info")
+    ServiceState.prepare(settings)  # schema and first import, once before any worker; bad data fails here
+    try:
+        version = alias_version(settings.model_uri, settings.tracking_uri)
+        say(f"{settings.model_uri} is version {version}" if version else f"model {settings.model_uri}")
+    except ModelLoadError as error:
+        say(f"warning: no model is serving ({error}); /health says so until one is trained")
+    os.environ[SUPERVISOR_ENV] = str(os.getpid()) if workers > 1 else ""
+    say(f"serving on http://{host}:{port} with {workers} worker(s) (docs at /docs)")
+    uvicorn.run(FACTORY, factory=True, host=host, port=port, workers=workers, log_level="info")
     return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    return serve(args.data, args.host, args.port)
+    return serve(args.data, args.host, args.port, args.workers)
 
 
 def cmd_up(args: argparse.Namespace) -> int:
@@ -73,7 +83,7 @@ def cmd_up(args: argparse.Namespace) -> int:
 
     candidates = load_dataset(data).candidates
     local_keys(settings.api_keys_file, str(candidates["adviser_id"].iloc[0]))
-    return serve(data, args.host, args.port)
+    return serve(data, args.host, args.port, args.workers)
 
 
 def key_file(args: argparse.Namespace) -> Path:
@@ -227,6 +237,16 @@ def add_keys(sub: Subcommands) -> None:
     revoke.set_defaults(run=cmd_keys_revoke)
 
 
+def worker_count(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 1 <= count <= 64:
+        raise argparse.ArgumentTypeError(f"workers must be 1 to 64, not {count}")
+    return count
+
+
 def add_serve_and_up(sub: Subcommands) -> None:
     for name, helptext, run in (
         ("serve", "serve the API for a dataset with the champion model", cmd_serve),
@@ -242,5 +262,12 @@ def add_serve_and_up(sub: Subcommands) -> None:
             type=port_number,
             default=int(os.environ.get("JOBMATCH_PORT", "8000")),
             help="port (default 8000)",
+        )
+        p.add_argument(
+            "--workers",
+            type=worker_count,
+            default=int(os.environ.get("JOBMATCH_WORKERS", "0")) or os.cpu_count() or 1,
+            help="worker processes on the port (default JOBMATCH_WORKERS, else the number of cores); "
+            "a worker that dies is replaced",
         )
         p.set_defaults(run=run)

@@ -11,10 +11,18 @@ recorded, unless its current decision is a rejection. A workplace's free slots c
 where `live` counts the *other* persons the workplace is live for (the `+ 1` is the person asking
 now). `suggestions_per_slot = 0` turns the penalty off (factor 1 everywhere).
 
-`Congestion` keeps, per workplace, the persons it is live for: read from the store at most every
-`refresh_seconds` (what other processes recorded, rejections, the window moving on), and added to
-in memory as soon as a shortlist is recorded, so the next request sees what others were just sent.
-A person is counted once per workplace however often it was suggested to them.
+`Congestion` keeps, per workplace, the persons it is live for: read whole from the store at most
+every `refresh_seconds` (rejections, the window moving on), added to in memory as soon as this
+process records a shortlist, and brought up to the store at the start of every shortlist
+(`catch_up`: the suggestions recorded since the newest one seen, by any worker or process; one
+read of the primary key's index when there are none). So a suggestion another worker just sent
+counts in this worker's very next shortlist; a rejection counts from the next whole read (at most
+`refresh_seconds` later). A person is counted once per workplace however often it was suggested
+to them.
+
+Item ids only grow, but on PostgreSQL a transaction can commit its items after a later one's were
+read: ids skipped over are looked for again in each catch-up for `GAP_SECONDS` (on SQLite,
+whose writers are serial, a skipped id is one rolled back and never appears).
 """
 
 from __future__ import annotations
@@ -30,9 +38,10 @@ from sqlalchemy.engine import Engine
 from matching.clock import utc_now
 from matching.explanation import Reason
 from matching.store.db import session_scope
-from matching.store.shortlists import live_suggestions
+from matching.store.shortlists import latest_item, live_suggestions, suggestions_after
 
 REFRESH_SECONDS = 30.0
+GAP_SECONDS = 60.0
 CONGESTION_FEATURE = "congestion"
 
 
@@ -96,6 +105,10 @@ class Congestion:
         self._refreshing = threading.Lock()  # one refresh at a time
         self._recorded_during_refresh: list[tuple[str, str]] | None = None
         self._refreshed_at: float | None = None
+        self._catching_up = threading.Lock()  # one catch-up at a time; guards _seen_item, _gaps
+        self._caught_up_at = float("-inf")  # when the last catch-up began (clock)
+        self._seen_item = 0  # the newest shortlist item taken into account
+        self._gaps: dict[int, float] = {}  # item ids skipped over -> when first missed
 
     @property
     def enabled(self) -> bool:
@@ -114,7 +127,10 @@ class Congestion:
         try:
             since = (now or utc_now()) - self.window
             with session_scope(engine, readonly=True) as session:
+                newest = latest_item(session)  # first: what commits meanwhile is caught up later
                 stored = live_suggestions(session, since)
+            with self._catching_up:
+                self._seen_item = max(self._seen_item, newest)
             with self._lock:
                 for candidate_id, workplace_id in self._recorded_during_refresh or []:
                     stored.setdefault(workplace_id, set()).add(candidate_id)
@@ -145,11 +161,36 @@ class Congestion:
     def view(self, engine: Engine, candidate_id: str | None) -> CongestionView:
         """Congestion for a shortlist of `candidate_id`, refreshed from the store if due."""
         self.ensure_fresh(engine)  # also with the penalty off: the items still show the counts
+        self.catch_up(engine)
         return CongestionView(self, candidate_id)
+
+    def catch_up(self, engine: Engine) -> None:
+        """Count the suggestions recorded in the store since the newest one seen (by any worker).
+        A caller that arrives while another catch-up runs waits for it and then reads again only
+        when that one began before the caller arrived."""
+        arrived = self._clock()
+        with self._catching_up:
+            if self._caught_up_at > arrived:
+                return
+            began = self._clock()
+            since = utc_now() - self.window
+            with session_scope(engine, readonly=True) as session:
+                found = suggestions_after(session, self._seen_item, since, also=self._gaps)
+            self._add([(s.candidate_id, s.workplace_id) for s in found if s.live])
+            ids = {s.item_id for s in found}
+            newest = max(ids, default=self._seen_item)
+            for item_id in range(self._seen_item + 1, newest):
+                if item_id not in ids:
+                    self._gaps[item_id] = began
+            self._gaps = {i: t for i, t in self._gaps.items() if i not in ids and began - t < GAP_SECONDS}
+            self._seen_item = max(self._seen_item, newest)
+            self._caught_up_at = began
 
     def record(self, candidate_id: str, workplace_ids: Iterable[str]) -> None:
         """Count a just recorded shortlist's suggestions at once (the store has them too)."""
-        pairs = [(candidate_id, str(w)) for w in workplace_ids]
+        self._add([(candidate_id, str(w)) for w in workplace_ids])
+
+    def _add(self, pairs: list[tuple[str, str]]) -> None:
         with self._lock:
             for candidate, workplace in pairs:
                 self._live.setdefault(workplace, set()).add(candidate)

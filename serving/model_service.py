@@ -7,6 +7,11 @@
 - `switch` turns the model off (the transparent rule score ranks instead) or on again, audited in
   the store before the service changes (see `serving.switch`).
 - polling (`model_poll_seconds`) follows the registry's alias and the switch another process set.
+- `follow` takes what another worker of the same service recorded in the store since this one
+  last looked (a switch, a reload: the same version is loaded here, or a refusal), called at the
+  start of each request when the store's control entries changed (`matching.store.heads`), so
+  the request is served as the other worker would serve it. A worker that started after a
+  reload loads the configured URI like any start.
 - `scoring()` is what a request scores with: one model (or the rule) from start to finish. It is
   taken once per request and pinned to it, so a swap mid-request changes nothing for that
   request, and `model` read later in the same request names the same model.
@@ -29,9 +34,11 @@ from sqlalchemy.engine import Engine
 from matching.clock import utc_now
 from matching.settings import Settings
 from matching.shortlist import Matcher
-from matching.store.audit import record_audit
+from matching.store.audit import AuditRecord, latest_audit_entry, record_audit
 from matching.store.db import session_scope
+from matching.store.heads import RELOAD_ACTIONS, ControlHead
 from serving.loading import (
+    MODELS_URI,
     LoadedModel,
     ModelLoadError,
     ModelMismatchError,
@@ -98,6 +105,9 @@ class ModelService:
         self._switch_lock = threading.Lock()  # one switch at a time (audit order = state order)
         self._refused_version: str | None = None
         self._poller: tuple[threading.Thread, threading.Event] | None = None
+        self.followed: ControlHead = (0, 0)  # the store's control entries this worker has taken
+        self._baseline = 0  # the newest control entry at start: reloads up to it are not followed
+        self._follow_lock = threading.Lock()
         self._rule = rule_model(served.pool.catalogue, rule_note(None, None))
         self.metrics.set_model(*self._model_labels(self.loaded))
         self.metrics.set_scoring_mode(self.scoring_mode)
@@ -230,6 +240,7 @@ class ModelService:
                     "trigger": trigger,
                     "reason": reason,
                 },
+                at=record.at,
             )
             with self._lock:
                 self.loaded = candidate
@@ -283,6 +294,7 @@ class ModelService:
                     "trigger": trigger,
                     "reason": reason,
                 },
+                at=record.at,
             )
         except Exception as audit_error:  # noqa: BLE001  (the refusal stands; say the audit failed)
             log.error("the refused reload could not be audited: %s", type(audit_error).__name__)
@@ -373,6 +385,73 @@ class ModelService:
     ) -> None:
         with session_scope(self.engine) as session:
             record_audit(session, actor, role, action, subject[0], subject[1], detail, at=at)
+
+    # Following the other workers ------------------------------------------------------------------
+
+    def begin_following(self, head: ControlHead) -> None:
+        """At start (before `start`): control entries up to `head` are history, not to follow."""
+        self.followed = head
+        self._baseline = head[1]
+
+    def follow(self, head: ControlHead) -> None:
+        """Take what the store's control entries say now, which another worker set: the latest
+        switch, and the latest reload recorded since this worker started (the version it loaded
+        is loaded here too, with the same checks; a refusal is shown as the last reload).
+        Requests that meanwhile start wait for it, so none is scored by the model left behind."""
+        with self._follow_lock:
+            if head == self.followed:
+                return
+            self.sync_switch()
+            with session_scope(self.engine, readonly=True) as session:
+                entry = latest_audit_entry(session, RELOAD_ACTIONS, *RELOAD_SUBJECT)
+            if entry is not None and entry.id > self._baseline:
+                self._follow_reload(entry)
+            self.followed = head
+
+    def _follow_reload(self, entry: AuditRecord) -> None:
+        detail = entry.detail or {}
+        loaded = entry.action == "model_reload"
+        version = detail.get("to_version") if loaded else detail.get("version_in_service")
+        record = ReloadRecord(
+            at=entry.at,
+            trigger=str(detail.get("trigger", "api")),
+            by=entry.actor,
+            outcome="loaded" if loaded else "refused",
+            version=None if version is None else str(version),
+            previous_version=detail.get("from_version") if loaded else version,
+            attempted_version=detail.get("to_version") if loaded else detail.get("attempted_version"),
+            error=None if loaded else detail.get("error"),
+        )
+        with self._reload_lock:
+            if loaded and record.version is not None and (self.loaded is None or self.loaded.version != record.version):
+                if not self._load_version(str(detail.get("uri", self.settings.model_uri)), record.version):
+                    return
+            elif not loaded:
+                self._refused_version = record.attempted_version
+            with self._lock:
+                self.last_reload = record
+
+    def _load_version(self, uri: str, version: str) -> bool:
+        """Load `version` of the model `uri` names (checked and tried like any reload) and serve it;
+        False, logged, when it cannot (the model loaded keeps serving)."""
+        match = MODELS_URI.match(uri)
+        exact = f"models:/{match['name']}/{version}" if match else uri
+        try:
+            candidate = load_ranker(exact, self.settings.tracking_uri)
+            self._trial(candidate)
+        except ModelLoadError as error:
+            log.error("cannot load the version another worker serves (%s): %s", version, error)
+            return False
+        candidate = replace(candidate, uri=uri)
+        with self._lock:
+            before = self.loaded.version if self.loaded else None
+            self.loaded = candidate
+            self.error = None
+            if self.scoring_mode == "rule":
+                self._rule = replace(self._rule, note=rule_note(self.switch_record, candidate))
+        self.metrics.set_model(*self._model_labels(candidate))
+        log.info("model %s version %s now serves (was %s; reloaded by another worker)", candidate.name, version, before)
+        return True
 
     # Polling --------------------------------------------------------------------------------------
 

@@ -3,8 +3,9 @@ metrics at `GET /metrics`.
 
 Logs. Every line is one JSON object (python-json-logger) with `time`, `level`, `logger`,
 `message` and `request_id` (the request's `X-Request-ID`, or one made here and returned in the
-response's `X-Request-ID` header; null outside requests). The request line (logger
-`jobmatch.requests`) adds `method`, `route` (the route template, e.g.
+response's `X-Request-ID` header; null outside requests). Every response also names the worker
+process that answered in `X-Worker` (its process id: `jobmatch serve --workers N` runs several).
+The request line (logger `jobmatch.requests`) adds `method`, `route` (the route template, e.g.
 `/shortlists/{shortlist_id}/decisions`), `status`, `duration_ms`, and the `model_version` and
 `scored_by` ("model" or "rule") that served the request. Nothing else about a request is logged:
 no bodies, no query strings, no raw paths, no candidate fields. Uvicorn's access log (client
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sys
 import time
@@ -327,7 +329,11 @@ class RequestLogMiddleware:
             if message["type"] == "http.response.start":
                 status = int(message["status"])
                 response_started = True
-                headers = [*message.get("headers", []), (b"x-request-id", context.request_id.encode())]
+                headers = [
+                    *message.get("headers", []),
+                    (b"x-request-id", context.request_id.encode()),
+                    (b"x-worker", str(os.getpid()).encode()),
+                ]
                 message = {**message, "headers": headers}
             await send(message)
 

@@ -8,8 +8,10 @@ dataset folder into it only while the store holds no persons and no workplaces (
 later imports are `jobmatch load`'s), serves what the store holds (erased persons never) and
 starts the model. Every change to a person or a workplace (through the API, a `load`, a slot taken
 or given back, an erasure) is in the store's change log; `refresh`, called at the start of each
-request, brings this worker's tables up to it, so every worker serves the very next request with
-the change and no restart is needed. `forget` stops serving an erased person at once.
+request, brings this worker's tables up to it, and takes the scoring switch and a model reload
+another worker recorded (`matching.store.heads`: one read tells whether either changed), so every
+worker serves the very next request with the change and no restart is needed. `prepare` makes
+the store ready once, before `jobmatch serve` starts its workers. `forget` stops serving an erased person at once.
 The employer history served is each workplace's recorded counts plus the store's outcomes (the
 loaded `outcomes` table and the settled outcomes its decisions and placements imply;
 `features.history`), read at the start and again whenever a table is read whole (an erasure, a
@@ -36,9 +38,11 @@ from matching.congestion import Congestion
 from matching.datasets import load_dataset
 from matching.settings import Settings
 from matching.shortlist import Matcher
+from matching.store.audit import AuditBatcher
 from matching.store.changes import ChangeSet, changes_since, latest_change
 from matching.store.contract import load_dataset_into, outcomes_frame, served_records
 from matching.store.db import make_engine, session_scope
+from matching.store.heads import control_head, store_heads
 from matching.store.schema import upgrade
 from serving.loading import LoadedModel
 from serving.model_service import ModelService
@@ -59,28 +63,34 @@ class ServiceState:
     metrics: Metrics = field(default_factory=Metrics)
     seen_change: int = 0  # the newest change of the store's change log `served` holds
     congestion: Congestion = field(init=False)
+    audits: AuditBatcher = field(init=False)
     models: ModelService = field(init=False)
 
     def __post_init__(self) -> None:
         self.congestion = Congestion(self.settings.suggestions_per_slot, self.settings.congestion_window_days)
         self.models = ModelService(self.settings, self.engine, self.served, self.metrics)
         self._refresh_lock = threading.Lock()  # one refresh at a time; requests read `served` as swapped
+        self.audits = AuditBatcher(self.engine)  # reads' audit entries, committed together
+
+    @classmethod
+    def prepare(cls, settings: Settings) -> None:
+        """Make the store ready to serve, once before any worker starts: the newest schema, and
+        the dataset folder imported into a store holding no persons and no workplaces (bad data
+        fails here, with the contract's message)."""
+        engine = make_engine(settings.database_url)
+        try:
+            _prepared(engine, settings)
+        finally:
+            engine.dispose()
 
     @classmethod
     def load(cls, settings: Settings) -> ServiceState:
         engine = make_engine(settings.database_url)
-        # the store keeps the records behind every shortlist and decision: bring it to the newest schema
-        upgrade(str(engine.url.render_as_string(hide_password=False)))
-        seen, candidates, workplaces = _served_records(engine)
-        if candidates.empty and workplaces.empty:
-            # a new store: the dataset folder is its first content (later imports: `jobmatch load`)
-            report = load_dataset_into(engine, load_dataset(settings.data_dir), settings.pseudonym_secret())
-            log.info("store filled from the dataset folder: %s", "; ".join(report.lines()))
-            seen, candidates, workplaces = _served_records(engine)
-        else:
-            log.info("serving the store's %d persons and %d workplaces", len(candidates), len(workplaces))
+        seen, candidates, workplaces = _prepared(engine, settings)
         served = Served.of(CandidateTable.build(candidates), WorkplacePool(workplaces, outcomes=_outcomes(engine)))
         state = cls(settings, served, engine, seen_change=seen)
+        # what other workers set from now on is followed (`refresh`); the switch standing now, `start` reads
+        state.models.begin_following(control_head(engine))
         state.models.start()
         return state
 
@@ -109,13 +119,16 @@ class ServiceState:
     # Live records ----------------------------------------------------------------------------------
 
     def refresh(self) -> bool:
-        """Bring the served persons and workplaces up to the store's change log: the records that
-        changed since `seen_change` are read again (a table whole after an erasure or a replaced
-        store) and the indexes rebuilt. One cheap read when nothing changed. Returns whether
-        anything did."""
-        with session_scope(self.engine, readonly=True) as session:
-            if latest_change(session) == self.seen_change:
-                return False
+        """Bring this worker up to the store, at the start of each request: what another worker
+        set (the scoring switch, a reloaded model: `ModelService.follow`) and the served persons
+        and workplaces (the records that changed since `seen_change` are read again, a table
+        whole after an erasure or a replaced store, and the indexes rebuilt). One cheap read when
+        nothing changed. Returns whether any record did."""
+        change, control = store_heads(self.engine)
+        if control != self.models.followed:
+            self.models.follow(control)
+        if change == self.seen_change:
+            return False
         with self._refresh_lock:
             served = self.served
             with session_scope(self.engine, readonly=True) as session:
@@ -171,6 +184,22 @@ class ServiceState:
             self.served = replace(self.served, positions=positions)
             self.models.serve(self.served)
         return True
+
+
+def _prepared(engine: Engine, settings: Settings) -> tuple[int, pd.DataFrame, pd.DataFrame]:
+    """The store at the newest schema and filled on its first start; the newest change and the
+    persons and workplaces it holds."""
+    # the store keeps the records behind every shortlist and decision: bring it to the newest schema
+    upgrade(str(engine.url.render_as_string(hide_password=False)))
+    seen, candidates, workplaces = _served_records(engine)
+    if candidates.empty and workplaces.empty:
+        # a new store: the dataset folder is its first content (later imports: `jobmatch load`)
+        report = load_dataset_into(engine, load_dataset(settings.data_dir), settings.pseudonym_secret())
+        log.info("store filled from the dataset folder: %s", "; ".join(report.lines()))
+        seen, candidates, workplaces = _served_records(engine)
+    else:
+        log.info("serving the store's %d persons and %d workplaces", len(candidates), len(workplaces))
+    return seen, candidates, workplaces
 
 
 def _served_records(engine: Engine) -> tuple[int, pd.DataFrame, pd.DataFrame]:

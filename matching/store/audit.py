@@ -1,5 +1,6 @@
 """The audit trail: who did what to which record, and when. Record an entry (its detail holds
-identifiers and counts, never personal fields), query the trail, read the latest entry of given
+identifiers and counts, never personal fields; `AuditBatcher` commits the entries of many reads
+together), query the trail, read the latest entry of given
 actions, and purge old entries under the retention period (keeping the standing state of the
 scoring switch)."""
 
@@ -7,14 +8,16 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Engine, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from matching.settings import MIN_AUDIT_RETENTION_DAYS
+from matching.store.db import session_scope
 from matching.store.errors import StoreError
 from matching.store.models import AuditEvent
 from matching.store.values import aware, plain_json, required_text
@@ -92,6 +95,22 @@ def record_audit(
         StoreError: naming the field, for an empty actor, role, action or subject, or a personal
             key in `detail` (the message names the key, never its value).
     """
+    row = AuditEvent(**audit_row(actor, role, action, subject_type, subject_id, detail, at))
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def audit_row(
+    actor: str,
+    role: str,
+    action: str,
+    subject_type: str,
+    subject_id: str | int,
+    detail: Mapping[str, Any] | None = None,
+    at: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """An audit entry's column values, checked as `record_audit` checks them (raises the same)."""
     actor = required_text(actor, "actor")
     role = required_text(role, "role")
     action = required_text(action, "action")
@@ -105,18 +124,80 @@ def record_audit(
         if found:
             raise StoreError(f"{found} is a personal field; the audit trail must not hold it", field="detail")
         data = plain_json(dict(detail), "detail")
-    row = AuditEvent(
-        at=aware(at, "at"),
-        actor=actor,
-        role=role,
-        action=action,
-        subject_type=subject_type,
-        subject_id=subject,
-        detail=data,
-    )
-    session.add(row)
-    session.flush()
-    return row.id
+    return {
+        "at": aware(at, "at"),
+        "actor": actor,
+        "role": role,
+        "action": action,
+        "subject_type": subject_type,
+        "subject_id": subject,
+        "detail": data,
+    }
+
+
+@dataclass
+class _Pending:
+    row: dict[str, Any]
+    wake: threading.Event = field(default_factory=threading.Event)  # committed, or appointed to commit
+    committed: bool = False
+    error: BaseException | None = None
+
+
+class AuditBatcher:
+    """Group commit of audit entries that need nothing else written with them (a read's entry):
+    the entries of requests arriving together are inserted in one transaction, and each caller
+    returns only once the transaction holding its entry is committed (durably: `session_scope`),
+    or raises its error. Without a batcher each read would take a write transaction of its own,
+    and on SQLite all writers take turns.
+
+    No thread of its own: the first caller to find no batch under way commits the entries queued
+    by then (its own among them), then hands the next batch to the first caller still waiting."""
+
+    def __init__(self, engine: Engine, max_batch: int = 500) -> None:
+        self.engine = engine
+        self.max_batch = max_batch
+        self._lock = threading.Lock()
+        self._queue: list[_Pending] = []
+        self._busy = False
+
+    def record(
+        self,
+        actor: str,
+        role: str,
+        action: str,
+        subject_type: str,
+        subject_id: str | int,
+        detail: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Add an entry (checked now, like `record_audit`); returns once it is committed."""
+        pending = _Pending(audit_row(actor, role, action, subject_type, subject_id, detail))
+        with self._lock:
+            self._queue.append(pending)
+            lead, self._busy = not self._busy, True
+        if not lead:
+            pending.wake.wait()
+        if not pending.committed:  # the first in, or appointed: it is first in the queue
+            self._commit_next()
+        if pending.error is not None:
+            raise pending.error
+
+    def _commit_next(self) -> None:
+        with self._lock:
+            batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
+        error: BaseException | None = None
+        try:
+            with session_scope(self.engine) as session:
+                session.execute(insert(AuditEvent), [p.row for p in batch])
+        except BaseException as failure:  # every caller of the batch gets it
+            error = failure
+        with self._lock:
+            following = self._queue[0] if self._queue else None
+            self._busy = following is not None
+        for p in batch:
+            p.error, p.committed = error, True
+            p.wake.set()
+        if following is not None:
+            following.wake.set()
 
 
 def query_audit(

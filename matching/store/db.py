@@ -10,6 +10,7 @@ stuck server with an error in seconds, never a hang; `unavailable` tells such er
 
 from __future__ import annotations
 
+import fcntl
 import os
 import threading
 import time
@@ -132,6 +133,9 @@ def _configure_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        # no fsync inside each commit; `session_scope` makes a commit durable before it returns
+        # (`_durable`: one fsync of the WAL for every commit waiting at the time)
+        cursor.execute("PRAGMA synchronous=NORMAL")
     finally:
         cursor.close()
 
@@ -160,26 +164,113 @@ def session_scope(engine: Engine, readonly: bool = False) -> Iterator[Session]:
     bind = read_only(engine) if readonly else engine
     with _writer_turn(engine, readonly), Session(bind, expire_on_commit=False) as session, session.begin():
         yield session
-
-
-_WRITER_LOCKS: dict[str, threading.RLock] = {}
-_WRITER_LOCKS_GUARD = threading.Lock()
+    if not readonly:
+        _durable(engine)
 
 
 @contextmanager
 def _writer_turn(engine: Engine, readonly: bool) -> Iterator[None]:
     """SQLite takes one writer at a time; other writers poll with growing sleeps (busy timeout),
     which under load leaves some waiting seconds. Writers of this process queue on a lock first,
-    so they take turns at once; other processes still meet the busy timeout. The lock is
-    reentrant: a writer may open a nested write session in the same thread, as before."""
+    then writers of all processes on the file lock beside the database (`_FileTurn`), so they take
+    turns at once, woken by the kernel. The lock is reentrant: a writer may open a nested write
+    session in the same thread, as before."""
     if readonly or engine.dialect.name != "sqlite":
         yield
         return
+    turn = _sqlite_turn(engine)
+    with turn.lock:
+        turn.enter()
+        try:
+            yield
+        finally:
+            turn.leave()
+
+
+# SQLite writers of several processes (`jobmatch serve --workers N`) ----------------------------------
+
+
+class _FileTurn:
+    """One SQLite database's writers: a reentrant lock for this process's threads, an exclusive
+    `flock` on `<database>-writer.lock` for the processes (held by the outermost writer of this
+    process), and group durability: commits run with `synchronous=NORMAL` (the WAL is written, not
+    synced) and each writer then waits for an fsync of the WAL that began after its commit, so a
+    commit is on disk before it is acknowledged, as with `synchronous=FULL`, but one fsync serves
+    every commit waiting at the time."""
+
+    def __init__(self, database: str | None) -> None:
+        self.lock = threading.RLock()
+        self.database = database if database and database != ":memory:" else None
+        self._depth = 0
+        self._handle: Any = None
+        self._sync = threading.Condition()
+        self._requested = 0
+        self._synced = 0
+        self._syncing = False
+
+    def enter(self) -> None:
+        self._depth += 1
+        if self._depth == 1 and self.database:
+            self._handle = open(f"{self.database}-writer.lock", "a")  # noqa: SIM115  (held across calls)
+            fcntl.flock(self._handle, fcntl.LOCK_EX)
+
+    def leave(self) -> None:
+        self._depth -= 1
+        if self._depth == 0 and self._handle is not None:
+            fcntl.flock(self._handle, fcntl.LOCK_UN)
+            self._handle.close()
+            self._handle = None
+
+    def durable(self) -> None:
+        """Return once an fsync of the WAL that began after this call has finished."""
+        if not self.database:
+            return
+        with self._sync:
+            self._requested += 1
+            ticket = self._requested
+            while self._synced < ticket:
+                if self._syncing:
+                    self._sync.wait()
+                    continue
+                self._syncing, target = True, self._requested
+                self._sync.release()
+                try:
+                    _fsync(f"{self.database}-wal")
+                finally:
+                    self._sync.acquire()
+                    self._syncing = False
+                    self._synced = max(self._synced, target)
+                    self._sync.notify_all()
+
+
+def _fsync(path: str) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:  # no WAL: checkpointed and removed, its content synced into the database
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+_TURNS: dict[str, _FileTurn] = {}
+_TURNS_GUARD = threading.Lock()
+
+
+def _sqlite_turn(engine: Engine) -> _FileTurn:
     key = str(engine.url)
-    with _WRITER_LOCKS_GUARD:
-        lock = _WRITER_LOCKS.setdefault(key, threading.RLock())
-    with lock:
-        yield
+    with _TURNS_GUARD:
+        turn = _TURNS.get(key)
+        if turn is None:
+            database = engine.url.database
+            turn = _TURNS[key] = _FileTurn(os.path.abspath(database) if database and database != ":memory:" else None)
+        return turn
+
+
+def _durable(engine: Engine) -> None:
+    if engine.dialect.name == "sqlite":
+        _sqlite_turn(engine).durable()
 
 
 @contextmanager

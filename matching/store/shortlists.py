@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, exists, insert, or_, select
+from sqlalchemy import and_, exists, func, insert, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from matching.store.errors import NotFoundError, StoreError
@@ -194,17 +194,7 @@ def live_suggestions(session: Session, since: dt.datetime) -> dict[str, set[str]
         workplace_id -> the candidate ids it is live for.
     """
     since = aware(since, "since")
-    later = aliased(Decision)
-    superseded = exists().where(
-        later.shortlist_item_id == Decision.shortlist_item_id,
-        or_(
-            later.decided_at > Decision.decided_at,
-            and_(later.decided_at == Decision.decided_at, later.id > Decision.id),
-        ),
-    )
-    rejected = exists().where(
-        Decision.shortlist_item_id == ShortlistItem.id, Decision.decision == "reject", ~superseded
-    )
+    rejected = _rejected()
     rows = session.execute(
         select(ShortlistItem.workplace_id, Shortlist.candidate_id)
         .join(Shortlist, Shortlist.id == ShortlistItem.shortlist_id)
@@ -215,6 +205,69 @@ def live_suggestions(session: Session, since: dt.datetime) -> dict[str, set[str]
     for workplace_id, candidate_id in rows:
         live.setdefault(workplace_id, set()).add(candidate_id)
     return live
+
+
+def _rejected() -> Any:
+    """Whether a shortlist item's current decision (its latest) is a rejection."""
+    later = aliased(Decision)
+    superseded = exists().where(
+        later.shortlist_item_id == Decision.shortlist_item_id,
+        or_(
+            later.decided_at > Decision.decided_at,
+            and_(later.decided_at == Decision.decided_at, later.id > Decision.id),
+        ),
+    )
+    return exists().where(Decision.shortlist_item_id == ShortlistItem.id, Decision.decision == "reject", ~superseded)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """One suggestion as congestion counts it: the item's row id, for whom, where, and whether it
+    is live (its shortlist recorded within the window and its current decision not a rejection)."""
+
+    item_id: int
+    workplace_id: str
+    candidate_id: str
+    live: bool
+
+
+def latest_item(session: Session) -> int:
+    """The newest shortlist item's row id (0 when none was recorded)."""
+    return int(session.scalar(select(func.max(ShortlistItem.id))) or 0)
+
+
+def suggestions_after(session: Session, after: int, since: dt.datetime, also: Collection[int] = ()) -> list[Suggestion]:
+    """The suggestions recorded after item `after` (row ids only grow), and those of the item ids
+    `also`, each saying whether it is live (see `live_suggestions`). One read of the primary
+    key's index when nothing was recorded since.
+
+    Args:
+        session: the transaction to read in.
+        after: the newest item id already taken into account.
+        since: a suggestion recorded before this is not live.
+        also: older item ids to look for again (on PostgreSQL a transaction can commit its items
+            after a later one's were read).
+    """
+    since = aware(since, "since")
+    wanted = ShortlistItem.id > after
+    if also:
+        wanted = or_(wanted, ShortlistItem.id.in_(sorted(also)))
+    rows = session.execute(
+        select(
+            ShortlistItem.id,
+            ShortlistItem.workplace_id,
+            Shortlist.candidate_id,
+            (Shortlist.created_at >= since).label("recent"),
+            _rejected().label("rejected"),
+        )
+        .join(Shortlist, Shortlist.id == ShortlistItem.shortlist_id)
+        .where(wanted)
+        .order_by(ShortlistItem.id)
+    )
+    return [
+        Suggestion(int(item_id), str(workplace), str(candidate), bool(recent) and not rejected)
+        for item_id, workplace, candidate, recent, rejected in rows
+    ]
 
 
 def latest_shortlist(session: Session, candidate_id: str) -> StoredShortlist | None:

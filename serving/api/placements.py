@@ -217,6 +217,6 @@ def due_follow_ups(
         raise HTTPException(
             status_code=422, detail=[{"loc": ["query", "today"], "msg": problem, "type": "value_error"}]
         )
-    with session_scope(state.engine) as session:
+    with session_scope(state.engine, readonly=True) as session:  # a read: no write lock
         lists = followups_for_adviser(session, adviser_id, today or dt.date.today())
         return {name: [vars(r) for r in rows] for name, rows in lists.items()}

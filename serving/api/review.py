@@ -33,6 +33,7 @@ from serving.schemas.review import (
     ReviewItem,
     ShortlistRecord,
 )
+from serving.state import ServiceState
 
 router = APIRouter(tags=["review"])
 RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -42,16 +43,35 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _load_own(session: Session, shortlist_id: int, caller: Identity, for_update: bool = False) -> StoredShortlist:
-    if for_update:
-        # writers to one shortlist take its row lock first, so they queue instead of deadlocking on its items
-        lock_shortlist(session, shortlist_id)
+def _load_own(session: Session, shortlist_id: int, caller: Identity) -> StoredShortlist:
     try:
         stored = get_shortlist(session, shortlist_id)
     except NotFoundError as error:
         raise HTTPException(status_code=404, detail=str(error)) from error
     check_caseload(caller, adviser_of(session, stored.candidate_id))
     return stored
+
+
+def _read_own(state: ServiceState, shortlist_id: int, caller: Identity) -> StoredShortlist:
+    """The caller's shortlist, read without the write lock (404 and 403 before any write; a
+    shortlist's items never change once recorded)."""
+    with session_scope(state.engine, readonly=True) as session:
+        return _load_own(session, shortlist_id, caller)
+
+
+def _own_under_lock(session: Session, stored: StoredShortlist, caller: Identity) -> None:
+    """In the writing transaction: take the shortlist's row lock first (writers to one shortlist
+    queue instead of deadlocking on its items) and check the person is still on the caller's
+    caseload."""
+    lock_shortlist(session, stored.id)
+    check_caseload(caller, adviser_of(session, stored.candidate_id))
+
+
+def _record_now(state: ServiceState, stored: StoredShortlist) -> ShortlistRecord:
+    """The shortlist with its decisions and answers as committed, read after the write (which
+    so holds the write lock only for its own rows)."""
+    with session_scope(state.engine, readonly=True) as session:
+        return _record(session, stored)
 
 
 def _record(session: Session, stored: StoredShortlist) -> ShortlistRecord:
@@ -100,26 +120,24 @@ def _unprocessable(error: StoreError, index: int, collection: str) -> HTTPExcept
 def read_shortlist(shortlist_id: ShortlistId, state: State, caller: Adviser) -> ShortlistRecord:
     """A recorded shortlist as it was served, with each suggestion's decision and the person's
     answer, and their histories."""
-    with session_scope(state.engine) as session:
+    # read without the write lock (a snapshot); then the read's audit entry, committed together
+    # with those of other reads arriving meanwhile: the answer goes out only once it is committed
+    with session_scope(state.engine, readonly=True) as session:
         stored = _load_own(session, shortlist_id, caller)
-        record_audit(
-            session,
-            caller.name,
-            caller.role,
-            "read_shortlist",
-            "candidate",
-            stored.candidate_id,
-            {"shortlist_id": shortlist_id},
-        )
-        return _record(session, stored)
+        record = _record(session, stored)
+    state.audits.record(
+        caller.name, caller.role, "read_shortlist", "candidate", stored.candidate_id, {"shortlist_id": shortlist_id}
+    )
+    return record
 
 
 @router.post("/shortlists/{shortlist_id}/answers", response_model=ShortlistRecord, responses={**RESPONSES, 422: {}})
 def record_answers(shortlist_id: ShortlistId, body: AnswersIn, state: State, caller: Adviser) -> ShortlistRecord:
     """Record the person's own answer to suggestions (interested, not interested, unsure): nothing
     goes to an employer without the person's interest."""
+    stored = _read_own(state, shortlist_id, caller)
     with session_scope(state.engine) as session:
-        stored = _load_own(session, shortlist_id, caller, for_update=True)
+        _own_under_lock(session, stored, caller)
         for i, answer in enumerate(body.answers):
             try:
                 record_person_answer(
@@ -136,7 +154,7 @@ def record_answers(shortlist_id: ShortlistId, body: AnswersIn, state: State, cal
             stored.candidate_id,
             {"shortlist_id": shortlist_id, "ranks": [a.rank for a in body.answers]},
         )
-        return _record(session, stored)
+    return _record_now(state, stored)
 
 
 @router.post("/shortlists/{shortlist_id}/decisions", response_model=ShortlistRecord, responses={**RESPONSES, 422: {}})
@@ -144,8 +162,9 @@ def record_decisions(shortlist_id: ShortlistId, body: DecisionsIn, state: State,
     """Accept or reject suggestions, with a reason code on rejection ('other' needs text). A
     decision given again for the same rank is a correction: the earlier one stays in the history.
     All decisions of one request are recorded together or not at all."""
+    stored = _read_own(state, shortlist_id, caller)
     with session_scope(state.engine) as session:
-        stored = _load_own(session, shortlist_id, caller, for_update=True)
+        _own_under_lock(session, stored, caller)
         for i, decision in enumerate(body.decisions):
             try:
                 record_decision(
@@ -182,7 +201,7 @@ def record_decisions(shortlist_id: ShortlistId, body: DecisionsIn, state: State,
             stored.candidate_id,
             {"shortlist_id": shortlist_id, "decisions": [[d.rank, d.decision, d.reason_code] for d in body.decisions]},
         )
-        return _record(session, stored)
+    return _record_now(state, stored)
 
 
 @router.get("/audit", response_model=list[AuditEntry], responses=RESPONSES)

@@ -234,3 +234,29 @@ def test_suggestions_older_than_the_window_do_not_count(client, crowd, crowded, 
         save_shortlist(session, someone, "test", model.name, model.version, 1, [item], now - dt.timedelta(days=13))
         assert someone in live_suggestions(session, now - dt.timedelta(days=14))[crowd.workplace]
     assert live() == base + 1
+
+
+def test_a_suggestion_another_worker_records_counts_in_the_next_shortlist_here(client, crowd, trained):
+    """Two workers on one store: what one records counts in the other's very next view, long
+    before its next whole read; a suggestion recorded already rejected, or outside the window,
+    does not."""
+    state = client.app.state.service
+    other = Congestion(3.0, 14.0, refresh_seconds=3600)  # another worker, reading the store whole only hourly
+    other.view(state.engine, crowd.target)
+    base = int(other.live([crowd.workplace], excluding=crowd.target)[0])
+    now = dt.datetime.now(dt.UTC)
+    with session_scope(state.engine, readonly=True) as session:
+        live_there = live_suggestions(session, now - dt.timedelta(days=14)).get(crowd.workplace, set())
+    taken = {crowd.target, *crowd.others, *live_there}
+    newcomers = [c for c in trained.dataset.candidates["candidate_id"] if c not in taken][:3]
+    item = {"rank": 1, "workplace_id": crowd.workplace, "score": 0.5, "explanation": {}, "features": {}}
+    model = trained.model
+    with session_scope(state.engine) as session:
+        save_shortlist(session, newcomers[0], "test", model.name, model.version, 1, [item])
+    assert int(other.view(state.engine, crowd.target).live([crowd.workplace])[0]) == base + 1
+    with session_scope(state.engine) as session:
+        save_shortlist(session, newcomers[1], "test", model.name, model.version, 1, [item], now - dt.timedelta(days=20))
+        rejected = save_shortlist(session, newcomers[2], "test", model.name, model.version, 1, [item])
+        item_id = get_shortlist(session, rejected).item_id(1)
+        record_decision(session, item_id, "reject", "test-adviser", reason_code="workplace_not_ready")
+    assert int(other.view(state.engine, crowd.target).live([crowd.workplace])[0]) == base + 1

@@ -330,6 +330,38 @@ def test_with_polling_a_process_takes_the_switch_another_set_on_the_same_store(o
         assert second.get("/model/scoring", headers=ops.key("batch")).json()["reason"] == "resolved"
 
 
+def test_without_polling_another_worker_follows_a_switch_and_a_reload_at_its_next_request(ops, tmp_path):
+    """Two workers on one store (`jobmatch serve --workers N`): what one is told, the other serves
+    from its very next request, without polling: the switch, and a reload (the same version, the
+    same last reload), and a refused reload shows on both."""
+    ops.champion(ops.versions.plain)
+    try:
+        with (
+            TestClient(create_app(ops.settings(tmp_path))) as first,
+            TestClient(create_app(ops.settings(tmp_path))) as second,
+        ):
+            assert first.post("/model/off", json={"reason": "incident"}, headers=ops.key("admin")).status_code == 200
+            assert second.get("/health").json()["scoring"] == "rule"
+            assert shortlist(second, ops)["model"]["scored_by"] == "rule"
+            assert second.post("/model/on", json={"reason": "resolved"}, headers=ops.key("admin")).status_code == 200
+            assert shortlist(first, ops)["model"]["scored_by"] == "model"
+
+            ops.champion(ops.versions.with_card)
+            assert first.post("/model/reload", headers=ops.key("scientist")).status_code == 200
+            served = shortlist(second, ops)["model"]
+            assert served["version"] == ops.versions.with_card and served["uri"] == ops.settings(tmp_path).model_uri
+            assert second.get("/health").json() == first.get("/health").json()
+            assert second.get("/model/card", headers=ops.key("batch")).text.endswith(CARD)
+
+            ops.champion(ops.versions.missing)
+            assert second.post("/model/reload", headers=ops.key("scientist")).status_code == 409
+            health = first.get("/health").json()
+            assert health["model_version"] == ops.versions.with_card and "MLmodel" in health["last_reload_error"]
+            assert health == second.get("/health").json()
+    finally:
+        ops.champion(ops.versions.plain)
+
+
 # The model card ----------------------------------------------------------------------------------
 
 

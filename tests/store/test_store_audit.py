@@ -106,3 +106,31 @@ def test_bad_entries_and_queries_name_the_field(engine):
         query_audit(session, limit=0)
     with pytest.raises(StoreError, match="^since: "), session_scope(engine) as session:
         query_audit(session, since=dt.datetime(2025, 1, 1))
+
+
+def test_reads_audited_together_are_each_committed_before_their_caller_goes_on(engine):
+    """Many readers at once: every entry is in the trail, each one already committed (visible to
+    another transaction) when its caller returns; an entry with a personal field is refused at
+    once and nothing of it is written."""
+    import threading
+
+    from matching.store.audit import AuditBatcher
+
+    batcher = AuditBatcher(engine)
+    seen_at_return: dict[int, bool] = {}
+
+    def read(i: int) -> None:
+        batcher.record("reader", "adviser", "read_shortlist", "candidate", f"C{i}", {"shortlist_id": i})
+        with session_scope(engine, readonly=True) as session:
+            seen_at_return[i] = bool(query_audit(session, subject_type="candidate", subject_id=f"C{i}"))
+
+    threads = [threading.Thread(target=read, args=(i,)) for i in range(40)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert seen_at_return == {i: True for i in range(40)}
+    with pytest.raises(StoreError, match="personal field"):
+        batcher.record("reader", "adviser", "read", "candidate", "C1", {"needs_mobility": 1})
+    with session_scope(engine, readonly=True) as session:
+        assert session.scalar(select(func.count()).select_from(AuditEvent)) == 40
