@@ -18,6 +18,10 @@ if TYPE_CHECKING:
 SAMPLE_CANDIDATES = 1000
 SAMPLE_WORKPLACES = 1500
 SAMPLE_SEED = 7
+# How long an idle client connection stays open. Uvicorn's default (5 s) is shorter than the time an
+# adviser reads a shortlist, so most requests paid for a new connection; a proxy in front keeps its
+# own connections to the service open and needs the service to wait longer than it does (nginx: 60 s).
+KEEP_ALIVE_SECONDS = 75
 
 
 def serve(data: Path | None, host: str, port: int, workers: int = 1) -> int:
@@ -45,7 +49,15 @@ def serve(data: Path | None, host: str, port: int, workers: int = 1) -> int:
         say(f"warning: no model is serving ({error}); /health says so until one is trained")
     os.environ[SUPERVISOR_ENV] = str(os.getpid()) if workers > 1 else ""
     say(f"serving on http://{host}:{port} with {workers} worker(s) (docs at /docs)")
-    uvicorn.run(FACTORY, factory=True, host=host, port=port, workers=workers, log_level="info")
+    uvicorn.run(
+        FACTORY,
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+    )
     return 0
 
 
