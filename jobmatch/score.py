@@ -15,14 +15,16 @@ if TYPE_CHECKING:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    from matching.allocation import allocation_report
-    from matching.datasets import load_dataset
-    from matching.settings import get_settings
     from matching.timing import Stages
-    from serving.batch import WRITING, BatchOptions, CaseloadScorer, score_to_file, write_shortlists
-    from serving.loading import load_ranker
 
     stages = Stages()
+    with stages.time("importing"):
+        from matching.allocation import allocation_report
+        from matching.datasets import load_dataset
+        from matching.settings import get_settings
+        from serving.batch import WRITING, BatchOptions, CaseloadScorer, score_to_file, write_shortlists
+        from serving.loading import load_ranker
+
     settings = get_settings()
     per_slot = args.per_slot if args.per_slot is not None else settings.suggestions_per_slot
     options = BatchOptions(

@@ -49,7 +49,7 @@ from matching.records import Vocabulary
 from matching.shortlist import Matcher, top_k_per_candidate
 from matching.timing import Stages
 from serving.loading import LoadedModel
-from serving.pipeline import EXPLAINING, TOP_K, ChunkPipeline, slices
+from serving.pipeline import EXPLAINING, SLICE_PAIRS, TOP_K, ChunkPipeline, slices
 
 DEFAULT_CHUNK_PAIRS = 500_000
 DEFAULT_POOL = 50
@@ -111,6 +111,7 @@ class CaseloadScorer:
         self.options = options
         self.stages = stages if stages is not None else Stages()
         self.pairs_per_candidate = 1.0
+        self.slice_pairs = SLICE_PAIRS  # pairs per pipeline slice (`serving.pipeline`)
         with self.stages.time(PREPARING):
             self.candidates = CandidateTable.build(dataset.candidates)
             self.pool = WorkplacePool(dataset.workplaces, outcomes=dataset.outcomes)  # employer history up to now
@@ -158,7 +159,7 @@ class CaseloadScorer:
         pipeline = ChunkPipeline(
             ranker, self.candidates, self.pool, options.exclude_unmet_required, options.keep, self.stages, explain
         )
-        return pipeline.run(slices(self.rows[start:stop], self.pairs_per_candidate))
+        return pipeline.run(slices(self.rows[start:stop], self.pairs_per_candidate, self.slice_pairs))
 
     def finish(self, kept: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
         """The shortlists from every chunk's kept pairs, explained; with figures on capacity."""
@@ -301,9 +302,10 @@ def _finish(
 
 def stage_figures(stages: Stages) -> dict[str, Any]:
     """The run's wall seconds so far (`stages_seconds`, from preparing the tables on, or from
-    where the caller's `Stages` started) and their split by stage (`stages`, with "other")."""
+    where the caller's `Stages` started), their split by stage (`stages`, with "other") and the
+    seconds of work hidden on the second thread (`hidden`, not in the total)."""
     total = stages.elapsed()
-    return {"stages_seconds": total, "stages": stages.split(total)}
+    return {"stages_seconds": total, "stages": stages.split(total), "hidden": dict(stages.hidden)}
 
 
 def peak_memory_mb() -> float:
