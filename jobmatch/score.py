@@ -39,7 +39,8 @@ def cmd_score(args: argparse.Namespace) -> int:
     if args.engine == "spark" and args.allocate:
         raise ValueError("--allocate runs on the local engine only (the allocation is one solve over the caseload)")
     if not args.ignore_off_switch:
-        refuse_if_switched_off(settings.database_url)
+        with stages.time("checking the off-switch"):
+            refuse_if_switched_off(settings.database_url)
     with stages.time("reading data"):
         dataset = load_dataset(args.data, with_truth=False)
     model_uri = args.model or settings.model_uri

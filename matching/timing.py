@@ -60,6 +60,7 @@ class Stages:
         for name, seconds in split.items():
             share = seconds / total if total > 0 else 0.0
             lines.append(f"  {name:<{width}}  {seconds:8.2f}s  {share:6.1%}")
-        for name, seconds in self.hidden.items():
-            lines.append(f"  (alongside: {name} {seconds:.2f}s on a second thread, not in the total)")
+        if self.hidden:
+            hidden = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in self.hidden.items())
+            lines.append(f"  (besides, on a second thread and not in the total: {hidden})")
         return lines
