@@ -1,5 +1,6 @@
 """The model subcommands: `train` a ranker (from a dataset, the store's decisions, or both) and
-register it; compare new data with the champion's training data (`drift`)."""
+register it, ending with where the time went and what each part buys (`training.costs`); compare
+new data with the champion's training data (`drift`)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,15 @@ if TYPE_CHECKING:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from matching.settings import get_settings
-    from training.from_store import training_data_from_store
-    from training.lifecycle import log_and_register
-    from training.train import Progress, train_ranker
+    from matching.timing import Stages
+
+    stages = Stages()
+    with stages.time("importing"):
+        from matching.settings import get_settings
+        from training.costs import MLFLOW, cost_lines
+        from training.from_store import training_data_from_store
+        from training.lifecycle import log_and_register
+        from training.train import Progress, train_ranker
 
     settings = get_settings()
     if args.force is not None and not args.force.strip():
@@ -25,7 +31,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     progress = Progress(not args.quiet)
     data, stored = args.data, None
     if getattr(args, "from_db", False):
-        data, stored = training_data_from_store(args.data, getattr(args, "database_url", None), progress, report=print)
+        with stages.time("reading the store"):
+            data, stored = training_data_from_store(
+                args.data, getattr(args, "database_url", None), progress, report=print
+            )
     if data is None:
         raise ValueError("give --data DIR, --from-db, or both")
     result = train_ranker(
@@ -34,16 +43,20 @@ def cmd_train(args: argparse.Namespace) -> int:
         exclude_unmet_required=settings.exclude_unmet_required,
         progress=progress,
         stored=stored,
+        stages=stages,
     )
     print("\n".join(result.report_lines()))
     if args.no_register:
         if args.force:
             raise ValueError("--force promotes a registered model: it cannot go with --no-register")
+        print("\n".join(cost_lines(result, stages.elapsed())))
         return 0
     force = args.force.strip() if args.force else None
-    registration = log_and_register(result, settings.tracking_uri, settings.model_name, progress, force=force)
+    with stages.time(MLFLOW):
+        registration = log_and_register(result, settings.tracking_uri, settings.model_name, progress, force=force)
     print(f"run {registration.run_id}: registered {settings.model_name} version {registration.version}")
     print("\n".join(registration.lines()))
+    print("\n".join(cost_lines(result, stages.elapsed())))
     return 0
 
 

@@ -1,6 +1,6 @@
 """Batch scoring (`jobmatch score`): shortlists for every active, consenting candidate, on the
 local engine (optionally allocated under the workplaces' capacity) or on Spark; refused while
-the model is switched off in the store."""
+the model is switched off in the store. Ends with where the time went (`matching.timing`)."""
 
 from __future__ import annotations
 
@@ -15,11 +15,15 @@ if TYPE_CHECKING:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    from matching.allocation import allocation_report
-    from matching.datasets import load_dataset
-    from matching.settings import get_settings
-    from serving.batch import BatchOptions, CaseloadScorer, score_to_file, write_shortlists
-    from serving.loading import load_ranker
+    from matching.timing import Stages
+
+    stages = Stages()
+    with stages.time("importing"):
+        from matching.allocation import allocation_report
+        from matching.datasets import load_dataset
+        from matching.settings import get_settings
+        from serving.batch import WRITING, BatchOptions, CaseloadScorer, score_to_file, write_shortlists
+        from serving.loading import load_ranker
 
     settings = get_settings()
     per_slot = args.per_slot if args.per_slot is not None else settings.suggestions_per_slot
@@ -35,29 +39,34 @@ def cmd_score(args: argparse.Namespace) -> int:
     if args.engine == "spark" and args.allocate:
         raise ValueError("--allocate runs on the local engine only (the allocation is one solve over the caseload)")
     if not args.ignore_off_switch:
-        refuse_if_switched_off(settings.database_url)
-    dataset = load_dataset(args.data, with_truth=False)
+        with stages.time("checking the off-switch"):
+            refuse_if_switched_off(settings.database_url)
+    with stages.time("reading data"):
+        dataset = load_dataset(args.data, with_truth=False)
     model_uri = args.model or settings.model_uri
     figures: dict[str, Any]
     if args.engine == "spark":
         from serving.spark.engine import score_caseload_spark
 
         say(f"scoring on Spark ({args.spark_master}) with {model_uri}")
-        frame, on_spark = score_caseload_spark(
-            dataset,
-            model_uri,
-            settings.tracking_uri,
-            top_k=args.top_k,
-            exclude_unmet_required=settings.exclude_unmet_required,
-            master=args.spark_master,
-            progress=say,
-        )
+        with stages.time("scoring on Spark"):
+            frame, on_spark = score_caseload_spark(
+                dataset,
+                model_uri,
+                settings.tracking_uri,
+                top_k=args.top_k,
+                exclude_unmet_required=settings.exclude_unmet_required,
+                master=args.spark_master,
+                progress=say,
+            )
         figures = dict(on_spark)
-        out = write_shortlists(frame, Path(args.out))
+        with stages.time(WRITING):
+            out = write_shortlists(frame, Path(args.out))
     else:
-        model = load_ranker(model_uri, settings.tracking_uri)
+        with stages.time("loading model"):
+            model = load_ranker(model_uri, settings.tracking_uri)
         say(f"scoring with {model.name} version {model.version}")
-        scorer = CaseloadScorer(dataset, model, options)
+        scorer = CaseloadScorer(dataset, model, options, stages)
         say(
             f"{len(scorer.rows)} active, consenting candidates against {len(scorer.pool.open_rows)} open workplaces, "
             f"in {len(scorer.bounds)} chunks of about {args.chunk_pairs:,} pairs"
@@ -72,6 +81,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         f"({int(figures['pairs']):,} pairs scored in {figures['seconds']:.1f}s, "
         f"{figures['pairs_per_second']:,.0f} pairs/s{peak})"
     )
+    print("\n".join(stages.lines("where the time went", stages.elapsed())))
     return 0
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from features.registry import FEATURES
+from features.registry import FEATURES, Feature
 from features.support import HELPFUL_NEED, OFFERED, REQUIRED_NEED
 from features.task import REQUIRED_TASK_LEVEL
 from matching.explanation import Reason, SupportNeed, TaskGap
@@ -69,10 +69,20 @@ def top_reasons(values: np.ndarray, contributions: np.ndarray, limit: int = 3) -
             for positive, mark in ((True, "+ "), (False, "- ")):
                 rows = np.flatnonzero((chosen == j) & ((weight > 0) == positive) & (np.abs(weight) >= MIN_CONTRIBUTION))
                 if len(rows):
-                    column[rows] = [mark + feature.describe(float(v), positive) for v in values[rows, j]]
+                    column[rows] = _sentences(feature, values[rows, j], positive, mark)
         out.append(column.tolist())
     out.extend([[""] * n for _ in range(limit - len(out))])
     return out
+
+
+def _sentences(feature: Feature, values: np.ndarray, positive: bool, mark: str) -> np.ndarray:
+    """`mark + feature.describe(value, positive)` for each of `values`, each distinct value
+    (bit for bit, so -0.0 and 0.0 stay apart) described once: batch runs explain many pairs
+    that share a value."""
+    values = np.ascontiguousarray(values)
+    _, first, inverse = np.unique(values.view(f"u{values.itemsize}"), return_index=True, return_inverse=True)
+    sentences = np.array([mark + feature.describe(float(values[i]), positive) for i in first], dtype=object)
+    return sentences[inverse.reshape(-1)]
 
 
 def support_status(

@@ -97,9 +97,16 @@ class Ranker:
         """Ranking scores (higher is better; comparable within one candidate's list)."""
         if len(matrix) == 0:
             return np.zeros(0)
-        # the raw score (before a Poisson model's exp): what the contributions add up to
-        trees = np.asarray(self.booster.predict(matrix, raw_score=True, validate_features=False), dtype=np.float64)
-        return self.base.score(matrix) + trees
+        return self.base.score(matrix) + self.tree_scores(matrix)
+
+    def tree_scores(self, matrix: np.ndarray) -> np.ndarray:
+        """The trees' part of `score`, row by row: the raw score (before a Poisson model's exp),
+        what the contributions add up to less the linear base. Unlike the base's (one matrix
+        product, whose rounding can depend on the rows it is given with), each row's tree score
+        is the same whatever rows come with it, so batch jobs can predict in slices."""
+        if len(matrix) == 0:
+            return np.zeros(0)
+        return np.asarray(self.booster.predict(matrix, raw_score=True, validate_features=False), dtype=np.float64)
 
     def expected_success(self, scores: np.ndarray) -> np.ndarray:
         """P(hired | score): the Platt calibration fitted at training, `1/(1+exp(-(slope*score+intercept)))`.

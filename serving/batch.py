@@ -17,6 +17,10 @@ an adviser opening a suggestion in the API sees the TreeSHAP explanation.
 With `allocate`, each candidate's `pool` best pairs are kept instead of `top_k`, and the final
 shortlists are chosen for the whole caseload at once so that no workplace is suggested to more
 than `per_slot x slots` candidates (`matching.allocation`).
+
+Every run records where its time went (`matching.timing.Stages`, in `scorer.stages` and the
+figures' `stages`): preparing the tables, candidate generation, features, predict, top-k, writing
+and reading the finished chunks, allocation, reasons and writing the output.
 """
 
 from __future__ import annotations
@@ -43,7 +47,9 @@ from matching.explain import top_reasons
 from matching.model import Ranker
 from matching.records import Vocabulary
 from matching.shortlist import Matcher, top_k_per_candidate
+from matching.timing import Stages
 from serving.loading import LoadedModel
+from serving.pipeline import EXPLAINING, SLICE_PAIRS, TOP_K, ChunkPipeline, slices
 
 DEFAULT_CHUNK_PAIRS = 500_000
 DEFAULT_POOL = 50
@@ -52,7 +58,13 @@ REASONS = 3
 REASON_COLUMNS = [f"reason_{j + 1}" for j in range(REASONS)]
 COLUMNS = ["candidate_id", "rank", "workplace_id", "score", *REASON_COLUMNS, "model_version"]
 EXPLAIN_SLICE = 200_000  # pairs per slice when explaining the chosen suggestions
-PARTS_VERSION = 1
+PARTS_VERSION = 2  # 2: without allocation, the parts carry their pairs' reasons
+# the stages of a run, as printed
+PREPARING = "preparing tables"
+WRITING_PARTS = "writing chunks"
+READING_PARTS = "reading chunks"
+ALLOCATION = "allocation"
+WRITING = "writing output"
 
 
 @dataclass(frozen=True)
@@ -91,15 +103,21 @@ class BatchOptions:
 class CaseloadScorer:
     """One caseload, one model, one set of options: the chunks to score and how to finish."""
 
-    def __init__(self, dataset: Dataset, model: LoadedModel, options: BatchOptions) -> None:
+    def __init__(
+        self, dataset: Dataset, model: LoadedModel, options: BatchOptions, stages: Stages | None = None
+    ) -> None:
         self.dataset = dataset
         self.model = model
         self.options = options
-        self.candidates = CandidateTable.build(dataset.candidates)
-        self.pool = WorkplacePool(dataset.workplaces, outcomes=dataset.outcomes)  # employer history up to now
-        self.matcher = Matcher(model.ranker, self.candidates, self.pool, options.exclude_unmet_required)
-        self.rows = eligible_candidates(self.candidates.frame)
-        self.bounds = self._plan()
+        self.stages = stages if stages is not None else Stages()
+        self.pairs_per_candidate = 1.0
+        self.slice_pairs = SLICE_PAIRS  # pairs per pipeline slice (`serving.pipeline`)
+        with self.stages.time(PREPARING):
+            self.candidates = CandidateTable.build(dataset.candidates)
+            self.pool = WorkplacePool(dataset.workplaces, outcomes=dataset.outcomes)  # employer history up to now
+            self.matcher = Matcher(model.ranker, self.candidates, self.pool, options.exclude_unmet_required)
+            self.rows = eligible_candidates(self.candidates.frame)
+            self.bounds = self._plan()
 
     def _plan(self) -> list[tuple[int, int]]:
         """Chunk boundaries over `rows`, sized from the pairs of an even sample of candidates."""
@@ -108,7 +126,7 @@ class CaseloadScorer:
             return []
         sample = rows[:: max(1, len(rows) // 50)][:50]
         pairs = self.pool.generate_pairs(self.candidates.arrays, sample, self.options.exclude_unmet_required)[0]
-        per_candidate = max(len(pairs) / len(sample), 1.0)
+        self.pairs_per_candidate = per_candidate = max(len(pairs) / len(sample), 1.0)
         size = max(1, int(self.options.chunk_pairs // per_candidate))
         return [(start, min(start + size, len(rows))) for start in range(0, len(rows), size)]
 
@@ -128,59 +146,75 @@ class CaseloadScorer:
         return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
     def score_chunk(self, i: int) -> tuple[pd.DataFrame, int]:
-        """Each candidate's best pairs in chunk `i` (positions and scores), and the pairs scored."""
+        """Each candidate's best pairs in chunk `i` (positions and scores), and the pairs scored.
+
+        The steps of `Matcher.score_rows` (candidate generation, features, scores) and the cut to
+        each candidate's best, run as a pipeline over slices of the chunk (`serving.pipeline`)
+        so the work beside predict is hidden behind it; each step is timed as a stage."""
         start, stop = self.bounds[i]
-        scored = self.matcher.score_rows(self.rows[start:stop])
-        chosen, _ = top_k_per_candidate(scored.c_idx, scored.scores, self.options.keep)
-        part = pd.DataFrame(
-            {
-                "c_pos": scored.c_idx[chosen].astype(np.int64),
-                "w_pos": scored.w_idx[chosen].astype(np.int64),
-                "score": scored.scores[chosen].astype(np.float64),
-            }
+        options = self.options
+        ranker = self.model.ranker
+        # without allocation each chunk's kept pairs are final: explained as they are cut
+        explain = None if options.allocate else (lambda matrix: explain_matrix(ranker, matrix))
+        pipeline = ChunkPipeline(
+            ranker, self.candidates, self.pool, options.exclude_unmet_required, options.keep, self.stages, explain
         )
-        return part, len(scored.c_idx)
+        return pipeline.run(slices(self.rows[start:stop], self.pairs_per_candidate, self.slice_pairs))
 
     def finish(self, kept: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
         """The shortlists from every chunk's kept pairs, explained; with figures on capacity."""
         c_pos, w_pos = kept["c_pos"].to_numpy(np.int64), kept["w_pos"].to_numpy(np.int64)
         score = kept["score"].to_numpy(np.float64)
         top_k = self.options.top_k
-        independent, _ = top_k_per_candidate(c_pos, score, top_k)
+        with self.stages.time(TOP_K):
+            independent, _ = top_k_per_candidate(c_pos, score, top_k)
         figures: dict[str, Any] = {}
         if self.options.allocate:
-            value = self.model.ranker.expected_success(score)
-            slots = self.pool.arrays["slots"]
-            solved = allocate(c_pos, w_pos, value, top_k, capacities(slots, self.options.per_slot), self.options.floor)
-            picked = np.zeros(len(score), dtype=bool)
-            picked[independent] = True
-            context = (top_k, slots, len(self.rows), len(self.pool.open_rows))
-            figures["allocation"] = {
-                "solve_seconds": solved.seconds,
-                "arcs": solved.arcs,
-                "per_slot": self.options.per_slot,
-                "floor": self.options.floor,
-                "independent": summarise(c_pos, w_pos, value, picked, *context),
-                "allocated": summarise(c_pos, w_pos, value, solved.chosen, *context),
-            }
-            final = np.flatnonzero(solved.chosen)
+            with self.stages.time(ALLOCATION):
+                final, figures["allocation"] = self._allocate(c_pos, w_pos, score, independent)
         else:
             final = independent
-        order, ranks = top_k_per_candidate(c_pos[final], score[final], top_k)
-        final = final[order]
-        frame = pd.DataFrame(
-            {
-                "candidate_id": self.candidates.frame["candidate_id"].to_numpy()[c_pos[final]],
-                "rank": ranks.astype(np.int32),
-                "workplace_id": self.pool.frame["workplace_id"].to_numpy()[w_pos[final]],
-                "score": score[final],
-            }
-        )
-        reasons = self._reasons(c_pos[final], w_pos[final])
-        for j, column in enumerate(REASON_COLUMNS):
-            frame[column] = reasons[j]
+        with self.stages.time(TOP_K):
+            order, ranks = top_k_per_candidate(c_pos[final], score[final], top_k)
+            final = final[order]
+            frame = pd.DataFrame(
+                {
+                    "candidate_id": self.candidates.frame["candidate_id"].to_numpy()[c_pos[final]],
+                    "rank": ranks.astype(np.int32),
+                    "workplace_id": self.pool.frame["workplace_id"].to_numpy()[w_pos[final]],
+                    "score": score[final],
+                }
+            )
+        with self.stages.time(EXPLAINING):
+            if all(column in kept.columns for column in REASON_COLUMNS):
+                reasons = [kept[column].to_numpy(dtype=object)[final] for column in REASON_COLUMNS]
+            else:
+                reasons = self._reasons(c_pos[final], w_pos[final])
+            for j, column in enumerate(REASON_COLUMNS):
+                frame[column] = reasons[j]
         frame["model_version"] = self.model.version
         return frame, figures
+
+    def _allocate(
+        self, c_pos: np.ndarray, w_pos: np.ndarray, score: np.ndarray, independent: np.ndarray
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        """The kept pairs chosen for the whole caseload under capacity, and the allocation's figures."""
+        top_k = self.options.top_k
+        value = self.model.ranker.expected_success(score)
+        slots = self.pool.arrays["slots"]
+        solved = allocate(c_pos, w_pos, value, top_k, capacities(slots, self.options.per_slot), self.options.floor)
+        picked = np.zeros(len(score), dtype=bool)
+        picked[independent] = True
+        context = (top_k, slots, len(self.rows), len(self.pool.open_rows))
+        figures = {
+            "solve_seconds": solved.seconds,
+            "arcs": solved.arcs,
+            "per_slot": self.options.per_slot,
+            "floor": self.options.floor,
+            "independent": summarise(c_pos, w_pos, value, picked, *context),
+            "allocated": summarise(c_pos, w_pos, value, solved.chosen, *context),
+        }
+        return np.flatnonzero(solved.chosen), figures
 
     def _reasons(self, c_idx: np.ndarray, w_idx: np.ndarray) -> list[np.ndarray]:
         ranker, vocabulary = self.model.ranker, self.pool.catalogue.vocabulary
@@ -203,9 +237,16 @@ def batch_reasons(
         matrix = ranker.features_of(
             PairFrame(candidate_arrays, workplace_arrays, c_idx[window], w_idx[window], vocabulary)
         )
-        for j, values in enumerate(top_reasons(matrix, ranker.path_contributions(matrix), REASONS)):
-            out[j].append(np.asarray(values, dtype=object))
+        for j, values in enumerate(explain_matrix(ranker, matrix)):
+            out[j].append(values)
     return [np.concatenate(parts) if parts else np.zeros(0, dtype=object) for parts in out]
+
+
+def explain_matrix(ranker: Ranker, matrix: np.ndarray) -> list[np.ndarray]:
+    """The three strongest reasons of each row of a feature matrix, by decision-path contributions."""
+    return [
+        np.asarray(values, dtype=object) for values in top_reasons(matrix, ranker.path_contributions(matrix), REASONS)
+    ]
 
 
 def score_caseload(
@@ -254,8 +295,17 @@ def _finish(
         "pairs_per_second": pairs / max(seconds, 1e-9),
         "peak_memory_mb": peak_memory_mb(),
         **extra,
+        **stage_figures(scorer.stages),
     }
     return frame[COLUMNS], figures
+
+
+def stage_figures(stages: Stages) -> dict[str, Any]:
+    """The run's wall seconds so far (`stages_seconds`, from preparing the tables on, or from
+    where the caller's `Stages` started), their split by stage (`stages`, with "other") and the
+    seconds of work hidden on the second thread (`hidden`, not in the total)."""
+    total = stages.elapsed()
+    return {"stages_seconds": total, "stages": stages.split(total), "hidden": dict(stages.hidden)}
 
 
 def peak_memory_mb() -> float:
@@ -321,22 +371,26 @@ def score_to_file(
         progress.update(sum(stop - start for i, (start, stop) in enumerate(scorer.bounds) if str(i) in done))
         for i in todo:
             part, n = scorer.score_chunk(i)
-            tmp = parts / f".{chunk_name(i)}.tmp"
-            part.to_parquet(tmp, index=False)
-            tmp.replace(parts / chunk_name(i))
-            done[str(i)] = n
-            save_manifest()
+            with scorer.stages.time(WRITING_PARTS):
+                tmp = parts / f".{chunk_name(i)}.tmp"
+                part.to_parquet(tmp, index=False)
+                tmp.replace(parts / chunk_name(i))
+                done[str(i)] = n
+                save_manifest()
             new_pairs += n
             start, stop = scorer.bounds[i]
             progress.update(stop - start)
             rate = new_pairs / max(time.perf_counter() - started, 1e-9)
             progress.set_postfix_str(f"{sum(done.values()):,} pairs, {rate:,.0f} pairs/s", refresh=False)
-    kept = [pd.read_parquet(parts / chunk_name(i)) for i in range(len(scorer.bounds))]
+    with scorer.stages.time(READING_PARTS):
+        kept = [pd.read_parquet(parts / chunk_name(i)) for i in range(len(scorer.bounds))]
     frame, figures = _finish(scorer, kept, sum(done.values()), started)
     figures["pairs_this_run"] = float(new_pairs)
     figures["pairs_per_second"] = new_pairs / max(figures["seconds"], 1e-9)
-    write_shortlists(frame, out)
-    shutil.rmtree(parts, ignore_errors=True)
+    with scorer.stages.time(WRITING):
+        write_shortlists(frame, out)
+        shutil.rmtree(parts, ignore_errors=True)
+    figures.update(stage_figures(scorer.stages))
     return frame, figures
 
 

@@ -23,7 +23,7 @@ from matching.candidates import CandidateTable, WorkplacePool, eligible_candidat
 from matching.datasets import Dataset
 from matching.model import Ranker
 from training.baselines import RandomRanker, Scorer
-from training.evaluate import ndcg_at_k
+from training.evaluate import ndcg_at_ks
 from training.promotion import PersonMeasures, person_measures
 from training.trainset import HIRED_GRADE, GroupBy, PairSet, attach_truth, held_out_mask, pair_set
 
@@ -76,7 +76,7 @@ class Evaluation:
     logged_scores: dict[str, np.ndarray] = field(default_factory=dict)
 
     def add(self, protocol: str, method: str, gains: np.ndarray, scores: np.ndarray, groups: np.ndarray) -> None:
-        self.rows.append(EvaluationRow(protocol, method, {k: ndcg_at_k(gains, scores, groups, k) for k in K_VALUES}))
+        self.rows.append(EvaluationRow(protocol, method, ndcg_at_ks(gains, scores, groups, K_VALUES)))
 
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame([row.as_dict() for row in self.rows])
@@ -184,7 +184,8 @@ def evaluate_all(ranker: Ranker, baselines: dict[str, Scorer], held_out: HeldOut
 
 def ndcg_vector(gains: np.ndarray, scores: np.ndarray, groups: np.ndarray) -> list[float]:
     """NDCG at each of `K_VALUES`."""
-    return [ndcg_at_k(gains, scores, groups, k) for k in K_VALUES]
+    values = ndcg_at_ks(gains, scores, groups, K_VALUES)
+    return [values[k] for k in K_VALUES]
 
 
 def logged_person_measures(held_out: HeldOut, scores: dict[str, np.ndarray]) -> dict[str, PersonMeasures]:

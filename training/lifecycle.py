@@ -368,6 +368,8 @@ def log_and_register(
         )
         mlflow.log_metrics({k: v for k, v in result.evaluation.metrics().items() if v == v})
         mlflow.log_metric("train_seconds", result.seconds)
+        # where the training time went, per stage (`TrainResult.stages`)
+        mlflow.log_metrics({f"seconds.{name.replace(' ', '_')}": v for name, v in result.stages.seconds.items()})
         calibration = result.ranker.meta.get("calibration")
         if calibration:
             mlflow.log_params({f"calibration.{k}": v for k, v in calibration.items()})

@@ -31,6 +31,7 @@ from matching.datasets import Dataset, load_dataset
 from matching.drift import EligiblePairs, feature_reference
 from matching.model import Ranker
 from matching.rules import RuleRanker
+from matching.timing import Stages
 from training.baselines import LogisticRanker, PlainLambdaRank, Scorer
 from training.fairness import FairnessReport, fairness_report
 from training.fit import (
@@ -49,6 +50,7 @@ from training.position import PositionEffect, position_effect, rank_offsets, sho
 from training.trainset import (
     GROUP_BY,
     GroupBy,
+    PairSet,
     attach_truth,
     held_out_mask,
     logged_pairs,
@@ -61,6 +63,18 @@ from training.trainset import (
 # the drift reference describes the eligible pairs of (a seeded sample of) the training candidates
 REFERENCE_MAX_PAIRS = 500_000
 REFERENCE_SOURCE = "eligible pairs of the training candidates"
+# the stages of a training run, as printed (`TrainResult.stages`)
+READING = "reading data"
+FEATURES = "features"
+POSITION = "position effect"
+CV_GRID = "CV grid"
+LINEAR_BASE = "linear base"
+FIT = "fit"
+CALIBRATION = "calibration"
+BASELINES = "baselines"
+EVALUATION = "evaluation"
+FAIRNESS = "fairness"
+DRIFT_REFERENCE = "drift reference"
 
 
 class Progress:
@@ -90,6 +104,7 @@ class TrainResult:
     fairness: FairnessReport | None = None
     tuning: CvResult | None = None
     position: PositionEffect | None = None
+    stages: Stages = field(default_factory=Stages)
 
     def report_lines(self) -> list[str]:
         """What training prints: what cross-validation chose, the position effect (with shown
@@ -146,6 +161,7 @@ def train_ranker(
     monotone: bool = True,
     position_correction: bool = True,
     plain_baseline: bool = True,
+    stages: Stages | None = None,
 ) -> TrainResult:
     """Load a dataset, fit the ranker on training candidates and evaluate it on held-out ones.
 
@@ -168,6 +184,8 @@ def train_ranker(
     baseline). The defaults are what ranked all eligible workplaces best on the synthetic truths
     (`bench/bench_quality.py`).
 
+    Each part's wall seconds go to `stages` (a new `Stages` when None), kept as `TrainResult.stages`.
+
     `group_by="workplace"` fits the lambdarank groups and the linear base's centring per workplace
     instead of per candidate (an employer-direction ranker, for comparison); the split into
     training, early-stopping and held-out candidates stays by candidate.
@@ -178,25 +196,20 @@ def train_ranker(
     """
     say = progress or (lambda message: None)
     started = time.perf_counter()
+    stages = stages if stages is not None else Stages()
     if group_by not in GROUP_BY:
         raise ValueError(f"group_by must be one of {GROUP_BY}, not {group_by!r}")
     if isinstance(data, Dataset):
         dataset = data
     else:
         say(f"loading and validating {data}")
-        dataset = load_dataset(data)
-    candidates = CandidateTable.build(dataset.candidates)
-    pool = WorkplacePool(dataset.workplaces)
+        with stages.time(READING):
+            dataset = load_dataset(data)
     say("computing features of the logged pairs")
-    has_outcomes = dataset.outcomes is not None and len(dataset.outcomes) > 0
-    if stored is not None and len(stored):
-        from_store = stored_pairs(stored, candidates, pool)
-        say(f"{len(from_store)} labelled pairs from the store's decisions and outcomes")
-        pairs = merge_pairs(logged_pairs(dataset, candidates, pool), from_store) if has_outcomes else from_store
-    else:
-        pairs = logged_pairs(dataset, candidates, pool)
-    if dataset.truth is not None:
-        attach_truth(pairs, dataset.truth)
+    with stages.time(FEATURES):
+        candidates = CandidateTable.build(dataset.candidates)
+        pool = WorkplacePool(dataset.workplaces)
+        pairs = labelled_pairs(dataset, candidates, pool, stored, say)
     test = held_out_mask(pairs.candidate_ids)
     train_pairs, test_pairs = pairs.subset(~test), pairs.subset(test)
     if len(train_pairs) == 0 or len(test_pairs) == 0:
@@ -224,7 +237,8 @@ def train_ranker(
     ranks = shown_ranks(dataset.outcomes, pairs)
     if ranks is not None:
         train_ranks = ranks[~test]
-        position = position_effect(train_pairs.matrix, train_pairs.grade, train_ranks)
+        with stages.time(POSITION):
+            position = position_effect(train_pairs.matrix, train_pairs.grade, train_ranks)
         if position is not None:
             say(f"estimated the shown rank's own effect on {sum(position.pairs)} logged training pairs")
             if position_correction and group_by == "candidate" and objective == "poisson":
@@ -236,48 +250,51 @@ def train_ranker(
         say(f"choosing leaves and rounds by grouped cross-validation on the {n_train} training candidates")
         cv_pairs = train_pairs if group_by == "candidate" else train_pairs.grouped("workplace")
         assert cv_pairs.grade is not None
-        tuning = grouped_cv(
-            cv_pairs.matrix,
-            cv_pairs.grade,
-            cv_pairs.group_keys(group_by),
-            {**base_params, "seed": seed},
-            rounds=[r for r in (100, 200, 400, 600) if r <= num_rounds] or [num_rounds],
-            constraints=constraints,
-            seed=seed,
-            linear_options=(False, True) if linear_base is None else (linear_base,),
-        )
+        with stages.time(CV_GRID):
+            tuning = grouped_cv(
+                cv_pairs.matrix,
+                cv_pairs.grade,
+                cv_pairs.group_keys(group_by),
+                {**base_params, "seed": seed},
+                rounds=[r for r in (100, 200, 400, 600) if r <= num_rounds] or [num_rounds],
+                constraints=constraints,
+                seed=seed,
+                linear_options=(False, True) if linear_base is None else (linear_base,),
+            )
         base_params = {**base_params, **tuning.params, **(params or {})}
         rounds = tuning.rounds
         linear_base = tuning.linear_base
         say(f"chosen: {tuning.describe()}")
     linear_base = bool(linear_base)
     linear = None
-    if linear_base:
-        say(f"fitting the linear base within {group_by}s")
-        fitted = fit_linear_base(
-            fit_pairs.matrix, fit_pairs.grade, fit_pairs.group_keys(group_by), monotone_constraints()
-        )
-        linear = boost_start(fitted, fit_pairs.grade, objective)[0]
     init: tuple[np.ndarray, np.ndarray] | None = None
-    if linear is not None or offsets[0].any():
-        start = boost_start(None, fit_pairs.grade, objective)[1]
-        init = (start + offsets[0], start + offsets[1])
-        if linear is not None:
-            init = (init[0] + linear.score(fit_pairs.matrix), init[1] + linear.score(stop_pairs.matrix))
+    with stages.time(LINEAR_BASE):
+        if linear_base:
+            say(f"fitting the linear base within {group_by}s")
+            fitted = fit_linear_base(
+                fit_pairs.matrix, fit_pairs.grade, fit_pairs.group_keys(group_by), monotone_constraints()
+            )
+            linear = boost_start(fitted, fit_pairs.grade, objective)[0]
+        if linear is not None or offsets[0].any():
+            start = boost_start(None, fit_pairs.grade, objective)[1]
+            init = (start + offsets[0], start + offsets[1])
+            if linear is not None:
+                init = (init[0] + linear.score(fit_pairs.matrix), init[1] + linear.score(stop_pairs.matrix))
     say(f"fitting LightGBM ({objective}) grouped by {group_by}")
     # with tuning, the early-stopping candidates are left out for calibrating P(hired) only
-    booster = fit_ranker(
-        (fit_pairs.matrix, fit_pairs.grade, fit_pairs.group_sizes(group_by)),
-        None
-        if tuning is not None or not len(stop_pairs)
-        else (stop_pairs.matrix, stop_pairs.grade, stop_pairs.group_sizes(group_by)),
-        params=base_params,
-        seed=seed,
-        progress=say,
-        num_rounds=rounds,
-        constraints=constraints,
-        init=init if init is None or len(stop_pairs) else (init[0], None),
-    )
+    with stages.time(FIT):
+        booster = fit_ranker(
+            (fit_pairs.matrix, fit_pairs.grade, fit_pairs.group_sizes(group_by)),
+            None
+            if tuning is not None or not len(stop_pairs)
+            else (stop_pairs.matrix, stop_pairs.grade, stop_pairs.group_sizes(group_by)),
+            params=base_params,
+            seed=seed,
+            progress=say,
+            num_rounds=rounds,
+            constraints=constraints,
+            init=init if init is None or len(stop_pairs) else (init[0], None),
+        )
     ranker = Ranker.from_booster(
         booster,
         meta={
@@ -292,26 +309,24 @@ def train_ranker(
         linear=linear,
     )
     say(f"fitted {booster.num_trees()} trees")
-    ranker.meta["calibration"] = calibrate(ranker, fit_pairs, stop_pairs, say)
+    with stages.time(CALIBRATION):
+        ranker.meta["calibration"] = calibrate(ranker, fit_pairs, stop_pairs, say)
     say("fitting baselines and evaluating on held-out candidates")
-    baselines: dict[str, Scorer] = {
-        "rule": RuleRanker(ranker.catalogue).score,
-        "logistic": LogisticRanker(random_state=seed).fit(train_pairs.matrix, train_pairs.grade).score_pairs,
-    }
-    if plain_baseline:
-        plain = PlainLambdaRank(random_state=seed).fit(train_pairs.matrix, train_pairs.grade, train_pairs.c_idx)
-        say(f"plain LightGBM lambdarank baseline chosen by grouped cross-validation: {plain.cv_.describe()}")
-        baselines["plain_lgbm"] = plain.score_pairs
-    held_out = build_held_out(dataset, candidates, pool, test_pairs, exclude_unmet_required)
-    evaluation = evaluate_all(ranker, baselines, held_out, seed)
+    with stages.time(BASELINES):
+        baselines = fit_baselines(ranker, train_pairs, seed, plain_baseline, say)
+    with stages.time(EVALUATION):
+        held_out = build_held_out(dataset, candidates, pool, test_pairs, exclude_unmet_required)
+        evaluation = evaluate_all(ranker, baselines, held_out, seed)
     fairness = None
     if dataset.audit is not None and len(dataset.audit):
-        eligible = held_out.eligible
-        if eligible is None:
-            eligible = held_out_eligible(candidates, pool, exclude_unmet_required)
-        fairness = fairness_report(ranker, dataset.audit, candidates, test_pairs, eligible, progress=say)
+        with stages.time(FAIRNESS):
+            eligible = held_out.eligible
+            if eligible is None:
+                eligible = held_out_eligible(candidates, pool, exclude_unmet_required)
+            fairness = fairness_report(ranker, dataset.audit, candidates, test_pairs, eligible, progress=say)
     say("describing the eligible pairs of the training candidates (drift reference)")
-    ranker.meta["feature_reference"] = training_reference(candidates, pool, exclude_unmet_required, seed)
+    with stages.time(DRIFT_REFERENCE):
+        ranker.meta["feature_reference"] = training_reference(candidates, pool, exclude_unmet_required, seed)
     counts = {
         "candidates": len(dataset.candidates),
         "workplaces": len(dataset.workplaces),
@@ -331,6 +346,8 @@ def train_ranker(
         "linear_base": linear_base,
         "position_correction": bool(ranker.meta["position_correction"]),
     }
+    with stages.time(EVALUATION):
+        check = calibration_check(ranker, held_out, dataset.truth)
     return TrainResult(
         ranker,
         evaluation,
@@ -339,8 +356,47 @@ def train_ranker(
         merged,
         counts,
         time.perf_counter() - started,
-        calibration_check(ranker, held_out, dataset.truth),
+        check,
         fairness,
         tuning,
         position,
+        stages,
     )
+
+
+def labelled_pairs(
+    dataset: Dataset,
+    candidates: CandidateTable,
+    pool: WorkplacePool,
+    stored: pd.DataFrame | None,
+    say: Callable[[str], None],
+) -> PairSet:
+    """The logged pairs of the dataset and (where given) the store's decided suggestions, with
+    their features and grades (and the truth's expected grades, where the dataset has them)."""
+    has_outcomes = dataset.outcomes is not None and len(dataset.outcomes) > 0
+    if stored is not None and len(stored):
+        from_store = stored_pairs(stored, candidates, pool)
+        say(f"{len(from_store)} labelled pairs from the store's decisions and outcomes")
+        pairs = merge_pairs(logged_pairs(dataset, candidates, pool), from_store) if has_outcomes else from_store
+    else:
+        pairs = logged_pairs(dataset, candidates, pool)
+    if dataset.truth is not None:
+        attach_truth(pairs, dataset.truth)
+    return pairs
+
+
+def fit_baselines(
+    ranker: Ranker, train_pairs: PairSet, seed: int, plain_baseline: bool, say: Callable[[str], None]
+) -> dict[str, Scorer]:
+    """The baselines the ranker is evaluated against: the rule, logistic regression and (with
+    `plain_baseline`) a plain LightGBM lambdarank tuned by its own grouped cross-validation."""
+    assert train_pairs.grade is not None
+    baselines: dict[str, Scorer] = {
+        "rule": RuleRanker(ranker.catalogue).score,
+        "logistic": LogisticRanker(random_state=seed).fit(train_pairs.matrix, train_pairs.grade).score_pairs,
+    }
+    if plain_baseline:
+        plain = PlainLambdaRank(random_state=seed).fit(train_pairs.matrix, train_pairs.grade, train_pairs.c_idx)
+        say(f"plain LightGBM lambdarank baseline chosen by grouped cross-validation: {plain.cv_.describe()}")
+        baselines["plain_lgbm"] = plain.score_pairs
+    return baselines
