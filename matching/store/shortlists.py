@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, exists, insert, or_, select
+from sqlalchemy import and_, bindparam, exists, insert, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from matching.store.errors import NotFoundError, StoreError
@@ -21,6 +21,12 @@ from matching.store.values import aware, plain_json, required_text
 
 # Keys of a served item with a column of their own; any other key is kept in `details`.
 ITEM_COLUMNS = ("rank", "workplace_id", "score", "explanation", "features")
+# the statements of recording a shortlist, built once (their parameters are given per call)
+_CANDIDATE_KEY = select(Candidate.candidate_id).where(Candidate.candidate_id == bindparam("candidate_id"))
+_KNOWN_WORKPLACES = select(Workplace.workplace_id).where(
+    Workplace.workplace_id.in_(bindparam("wanted", expanding=True))
+)
+_INSERT_SHORTLIST = insert(Shortlist).returning(Shortlist.id)
 
 
 @dataclass(frozen=True)
@@ -87,28 +93,27 @@ def save_shortlist(
     if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
         raise StoreError(f"must be a whole number >= 1, not {top_k!r}", field="top_k")
     # existence checks read the keys alone (no row objects); the inserts are one statement each
-    if session.scalar(select(Candidate.candidate_id).where(Candidate.candidate_id == candidate_id)) is None:
+    if session.scalar(_CANDIDATE_KEY, {"candidate_id": candidate_id}) is None:
         raise NotFoundError(f"unknown candidate {candidate_id!r}", field="candidate_id")
     rows = _item_rows(items)
     ranks = [row["rank"] for row in rows]
     if len(set(ranks)) != len(ranks):
         raise StoreError(f"ranks must be distinct, got {ranks}", field="items")
     wanted = {row["workplace_id"] for row in rows}
-    known = set(session.scalars(select(Workplace.workplace_id).where(Workplace.workplace_id.in_(wanted))))
+    known = set(session.scalars(_KNOWN_WORKPLACES, {"wanted": sorted(wanted)})) if wanted else set()
     if wanted - known:
         raise NotFoundError(f"unknown workplace(s) {sorted(wanted - known)}", field="items.workplace_id")
     shortlist_id = session.scalar(
-        insert(Shortlist)
-        .values(
-            candidate_id=candidate_id,
-            requested_by=requested_by,
-            created_at=aware(created_at, "created_at"),
-            model_name=required_text(model_name, "model_name"),
-            model_version=required_text(str(model_version), "model_version"),
-            top_k=top_k,
-            filtered=dict(filtered) if filtered is not None else None,
-        )
-        .returning(Shortlist.id)
+        _INSERT_SHORTLIST,
+        {
+            "candidate_id": candidate_id,
+            "requested_by": requested_by,
+            "created_at": aware(created_at, "created_at"),
+            "model_name": required_text(model_name, "model_name"),
+            "model_version": required_text(str(model_version), "model_version"),
+            "top_k": top_k,
+            "filtered": dict(filtered) if filtered is not None else None,
+        },
     )
     assert shortlist_id is not None  # RETURNING gives the new row's id
     if rows:
