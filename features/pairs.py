@@ -157,7 +157,8 @@ class PairFrame:
             one, _ = self._layout()
             values = self.candidates[key]
             if one is not None:
-                return np.broadcast_to(transform(values[one : one + 1])[0], (len(self), *values.shape[1:]))
+                row = transform(values[one : one + 1])[0]
+                return np.broadcast_to(row, (len(self), *np.shape(row)))
             return transform(values)[self.c_idx]
         values = self.workplaces[key]
         cache = self.workplace_cache
