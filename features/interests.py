@@ -17,8 +17,8 @@ def _unit_profiles(profiles: np.ndarray) -> np.ndarray:
 def interest_similarity(p: PairFrame) -> np.ndarray:
     """Correlation of the person's RIASEC profile with the occupation's (-1 to 1)."""
     # normalise once per person and per workplace, not once per pair
-    a = _unit_profiles(p.candidates["interest"])[p.c_idx]
-    b = _unit_profiles(p.workplaces["interest"])[p.w_idx]
+    a = p.per_row("c", "interest", _unit_profiles)
+    b = p.per_row("w", "interest", _unit_profiles)
     return np.asarray((a * b).sum(axis=1))
 
 
@@ -26,6 +26,10 @@ def interest_preferred_occupation(p: PairFrame) -> np.ndarray:
     """1 for a preferred occupation, 0.5 for one in the same minor group (3 digits), else 0."""
     rows, codes = p.candidates["preferred_rows"], p.candidates["preferred_codes"]
     occupation = p.w("occupation")
+    if len(p) and len(rows):  # the keys of persons further than `reach` rows away never match: skip them
+        reach = 2 + (int(np.abs(codes).max()) + int(np.abs(occupation).max())) // 1_000
+        near = (rows >= p.c_idx.min() - reach) & (rows <= p.c_idx.max() + reach)
+        rows, codes = rows[near], codes[near]
     exact_keys = rows * 10_000 + codes
     minor_keys = rows * 1_000 + codes // 10
     exact = np.isin(p.c_idx * 10_000 + occupation, exact_keys)

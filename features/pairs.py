@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -83,6 +83,13 @@ class PairFrame:
     employer's history (`past_placements`, `past_hires`) as of each pair's date
     (`features.history`); without them, `w()` reads the workplace's own array (in serving, its
     history up to now).
+
+    Gathers cost what the arithmetic does, so two common shapes skip them with the same values:
+    one person against many workplaces (an adviser's shortlist) reads the person's row broadcast
+    (read-only) instead of copied per pair, and pairs covering every workplace in order read the
+    workplace arrays themselves. `workplace_cache`, when given (a dict kept as long as the
+    workplace arrays, e.g. per served pool), holds per-workplace values derived once
+    (`per_row`) across frames over the same arrays.
     """
 
     candidates: dict[str, np.ndarray]
@@ -91,26 +98,79 @@ class PairFrame:
     w_idx: np.ndarray
     vocabulary: VocabularyLike
     pair_values: dict[str, np.ndarray] = field(default_factory=dict)
+    workplace_cache: dict[str, Any] | None = None
     _cache: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    _shape: tuple[int | None, bool] | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return len(self.c_idx)
 
+    def _layout(self) -> tuple[int | None, bool]:
+        """(the one candidate position every pair has, or None; whether `w_idx` is 0..n-1 over
+        every workplace), found once."""
+        if self._shape is None:
+            c, w = np.asarray(self.c_idx), np.asarray(self.w_idx)
+            one = int(c[0]) if len(c) and bool((c == c[0]).all()) else None
+            n = len(next(iter(self.workplaces.values()))) if self.workplaces else -1
+            every = len(w) == n and bool(np.array_equal(w, np.arange(n)))
+            self._shape = (one, every)
+        return self._shape
+
+    def gather_c(self, values: np.ndarray) -> np.ndarray:
+        """Per-candidate `values`, one row per pair (a read-only broadcast for one candidate)."""
+        one, _ = self._layout()
+        if one is not None:
+            return np.broadcast_to(values[one], (len(self), *values.shape[1:]))
+        return values[self.c_idx]
+
+    def gather_w(self, values: np.ndarray) -> np.ndarray:
+        """Per-workplace `values`, one row per pair (the array itself when the pairs cover every
+        workplace in order; do not write to it)."""
+        _, every = self._layout()
+        return values if every else values[self.w_idx]
+
     def c(self, key: str) -> np.ndarray:
-        """Candidate array `key`, one row per pair."""
+        """Candidate array `key`, one row per pair (read-only)."""
         name = f"c:{key}"
         if name not in self._cache:
-            self._cache[name] = self.candidates[key][self.c_idx]
+            self._cache[name] = self.gather_c(self.candidates[key])
         return self._cache[name]
 
     def w(self, key: str) -> np.ndarray:
-        """Workplace array `key`, one row per pair (the pair's own value where `pair_values` has one)."""
+        """Workplace array `key`, one row per pair (the pair's own value where `pair_values` has
+        one; read-only)."""
         if key in self.pair_values:
             return self.pair_values[key]
         name = f"w:{key}"
         if name not in self._cache:
-            self._cache[name] = self.workplaces[key][self.w_idx]
+            self._cache[name] = self.gather_w(self.workplaces[key])
         return self._cache[name]
+
+    def per_row(self, side: str, key: str, transform: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+        """`transform` of the side's array `key` (side "c" or "w"), one row per pair.
+
+        `transform` must be row-wise (each output row depends on its own input row alone): for
+        one candidate only that row is transformed; the workplace side's result is kept in
+        `workplace_cache` (when given) as long as the array is the same object.
+        """
+        if side == "c":
+            one, _ = self._layout()
+            values = self.candidates[key]
+            if one is not None:
+                row = transform(values[one : one + 1])[0]
+                return np.broadcast_to(row, (len(self), *np.shape(row)))
+            return transform(values)[self.c_idx]
+        values = self.workplaces[key]
+        cache = self.workplace_cache
+        name = f"{key}:{transform.__module__}.{transform.__qualname__}"
+        held = cache.get(name) if cache is not None else None
+        if held is not None and held[0] is values:
+            derived = held[1]
+        else:
+            derived = transform(values)
+            if cache is not None:
+                cache[name] = (values, derived)
+        return self.gather_w(derived)
 
     def distance_km(self) -> np.ndarray:
         """Distance between the person's home and the workplace, in km."""

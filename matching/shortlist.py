@@ -1,11 +1,20 @@
 """Rank, cut top-k and attach reasons: the one shortlist path behind the API and batch, for a
 person's workplaces (optionally aware of congestion) and for a workplace's persons, with one
-explanation builder for both."""
+explanation builder for both.
+
+An adviser's shortlist scores every eligible workplace (up to the whole pool) but explains only
+the few it returns, so the per-request work outside the model's own predict is kept small: what
+depends on the served workplaces alone is prepared once per pool (`PoolView`: ids and codes as
+plain lists, per-workplace feature inputs), the best `top_k` are found without sorting every
+pair (`best_first`), and congestion is looked up only for the workplaces that could reach the
+list (`Matcher.shortlist`). The results are those of ranking every pair.
+"""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import weakref
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -50,6 +59,56 @@ def top_k_per_candidate(c_idx: np.ndarray, scores: np.ndarray, top_k: int) -> tu
     rank = np.arange(len(sorted_c)) - group_start + 1
     keep = rank <= top_k
     return order[keep], rank[keep]
+
+
+def best_first(primary: np.ndarray, secondary: np.ndarray, top_k: int) -> np.ndarray:
+    """Positions of the `top_k` best rows by `primary`, ties by `secondary`, then by position
+    (higher is better): the first `top_k` of `np.lexsort((-secondary, -primary))`, without
+    sorting every row.
+
+    Only rows whose `primary` reaches the `top_k`-th best value can be among them, so only those
+    are sorted (in position order, so ties keep the full sort's order)."""
+    n = len(primary)
+    if top_k >= n:
+        return np.lexsort((-secondary, -primary))[:top_k]
+    cut = np.partition(-primary, top_k - 1)[top_k - 1]  # minus the top_k-th best primary
+    near = np.flatnonzero(-primary <= cut)  # ascending positions
+    if len(near) < top_k:  # values that do not compare (NaN): sort them all
+        return np.lexsort((-secondary, -primary))[:top_k]
+    return near[np.lexsort((-secondary[near], -primary[near]))][:top_k]
+
+
+@dataclass
+class PoolView:
+    """What a shortlist reads of one served workplace pool, prepared once per pool: ids, employers
+    and occupation codes as plain lists (no per-item pandas look-ups), and the feature inputs
+    derived per workplace (`PairFrame.workplace_cache`)."""
+
+    workplace_ids: np.ndarray  # object array of the pool's `workplace_id` values
+    employer_ids: list[Any]
+    occupation_codes: list[str]
+    feature_cache: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, pool: WorkplacePool) -> PoolView:
+        frame = pool.frame
+        return cls(
+            frame["workplace_id"].to_numpy(),
+            frame["employer_id"].tolist(),
+            [str(code) for code in frame["occupation_code"].tolist()],
+        )
+
+
+_views: weakref.WeakKeyDictionary[WorkplacePool, PoolView] = weakref.WeakKeyDictionary()
+
+
+def pool_view(pool: WorkplacePool) -> PoolView:
+    """The pool's `PoolView`, made at its first shortlist and dropped with the pool (a served pool
+    is replaced whole, never changed in place, when the store's records change)."""
+    view = _views.get(pool)
+    if view is None:
+        view = _views[pool] = PoolView.of(pool)
+    return view
 
 
 @dataclass
@@ -102,7 +161,10 @@ class Matcher:
         """Features and scores of the given pairs (candidate positions in the table, workplace
         positions in the pool): the same numbers whichever side generated the pairs."""
         table = candidates or self.candidates
-        pairs = PairFrame(table.arrays, self.pool.arrays, c_idx, w_idx, self.pool.catalogue.vocabulary)
+        cache = pool_view(self.pool).feature_cache
+        pairs = PairFrame(
+            table.arrays, self.pool.arrays, c_idx, w_idx, self.pool.catalogue.vocabulary, workplace_cache=cache
+        )
         matrix = self.ranker.features_of(pairs)
         return ScoredPairs(c_idx, w_idx, matrix, self.ranker.score(matrix), pairs.distance_km())
 
@@ -116,6 +178,8 @@ class Matcher:
         table = candidates or self.candidates
         contributions = self.ranker.contributions(scored.matrix[chosen])
         vocabulary = self.pool.catalogue.vocabulary
+        codes = pool_view(self.pool).occupation_codes
+        wishes = table.frame["preferred_occupations"]
         out = []
         for i, pos in enumerate(chosen):
             c, w = int(scored.c_idx[pos]), int(scored.w_idx[pos])
@@ -128,11 +192,7 @@ class Matcher:
                 support_needs_met=met,
                 support_needs_unmet=unmet,
                 tasks_needing_training=training,
-                similar_to_wish=SimilarToWish.of(
-                    str(self.pool.frame["occupation_code"].iat[w]),
-                    table.frame["preferred_occupations"].iat[c],
-                    self.pool.catalogue,
-                ),
+                similar_to_wish=SimilarToWish.of(codes[w], wishes.iat[c], self.pool.catalogue),
             )
             out.append(
                 Explained(
@@ -164,30 +224,23 @@ class Matcher:
         """
         table = candidates or self.candidates
         scored = self.score_rows(np.array([row]), table)
-        pressure = None
         expected = self._expected_success(scored.scores) if congestion is not None else None
+        pressure: dict[int, tuple[float, int, int, float]] = {}  # position -> expected, live, slots, factor
         if congestion is None or expected is None:
-            chosen, ranks = top_k_per_candidate(scored.c_idx, scored.scores, top_k)
+            chosen = best_first(scored.scores, np.zeros(len(scored.scores)), top_k)
         else:
-            workplace_ids = self.pool.frame["workplace_id"].to_numpy()[scored.w_idx]
-            live = congestion.live(workplace_ids)
-            slots = self.pool.arrays["slots"][scored.w_idx]
-            factor = congestion.factor(live, slots)
-            order = np.lexsort((-scored.scores, -(expected * factor)))  # the single candidate's pairs
-            chosen = order[:top_k]
-            ranks = np.arange(1, len(chosen) + 1)
-            pressure = (expected, live, slots, factor)
-        frame = self.pool.frame
+            chosen, pressure = self._congested_best(scored, expected, congestion, top_k)
+        view = pool_view(self.pool)
         names = feature_names()
         items = []
-        for explained, rank in zip(self.explain(scored, chosen, table), ranks, strict=True):
+        for rank, explained in enumerate(self.explain(scored, chosen, table), start=1):
             w, pos = explained.workplace, explained.position
-            code = str(frame["occupation_code"].iat[w])
+            code = view.occupation_codes[w]
             explanation = explained.explanation
             item: dict[str, Any] = {
-                "rank": int(rank),
-                "workplace_id": str(frame["workplace_id"].iat[w]),
-                "employer_id": str(frame["employer_id"].iat[w]),
+                "rank": rank,
+                "workplace_id": str(view.workplace_ids[w]),
+                "employer_id": str(view.employer_ids[w]),
                 "occupation_code": code,
                 "occupation_title": self.pool.catalogue.title(code),
                 "distance_km": explained.distance_km,
@@ -196,18 +249,12 @@ class Matcher:
                 "features": {n: round(float(v), 6) for n, v in zip(names, scored.matrix[pos], strict=True)},
                 "support_options": support_options(self.ranker, table, self.pool, explained.candidate, w),
             }
-            if pressure is not None:
-                expected, live, slots, factor = pressure
-                item["expected_success"] = float(expected[pos])
-                item["congestion"] = {
-                    "live_suggestions": int(live[pos]),
-                    "free_slots": int(slots[pos]),
-                    "factor": float(factor[pos]),
-                }
-                if factor[pos] < 1.0:
-                    against = congestion_reason(
-                        int(live[pos]), int(slots[pos]), float(expected[pos]), float(factor[pos])
-                    )
+            if pos in pressure:
+                success, live, slots, factor = pressure[pos]
+                item["expected_success"] = success
+                item["congestion"] = {"live_suggestions": live, "free_slots": slots, "factor": factor}
+                if factor < 1.0:
+                    against = congestion_reason(live, slots, success, factor)
                     explanation = explanation.model_copy(
                         update={"speaks_against": [*explanation.speaks_against, against]}
                     )
@@ -216,6 +263,40 @@ class Matcher:
         exclude = self.exclude_unmet_required
         filtered = filtered_counts(self.pool, table.arrays, row, exclude)
         return Shortlist(items, len(scored.c_idx), filtered, wider_reach(self.pool, table.arrays, row, exclude))
+
+    def _congested_best(
+        self, scored: ScoredPairs, expected: np.ndarray, congestion: CongestionView, top_k: int
+    ) -> tuple[np.ndarray, dict[int, tuple[float, int, int, float]]]:
+        """The `top_k` best pairs of one person by expected success times congestion factor (ties
+        by score, then position), and each chosen pair's (expected, live, slots, factor).
+
+        The factor is at most 1, so a pair whose expected success is below the `top_k`-th best
+        adjusted value among the pairs looked at cannot make the list: congestion is read for the
+        pairs with the best expected success only, widening until the rest cannot reach the list.
+        The result is that of ranking every pair."""
+        n = len(expected)
+        ids = pool_view(self.pool).workplace_ids
+        wanted = min(n, 4 * top_k)
+        while True:
+            if wanted >= n:
+                near, rest_best = np.arange(n), -np.inf
+            else:
+                split = np.argpartition(-expected, wanted)
+                near, rest_best = np.sort(split[:wanted]), float(expected[split[wanted]])
+            w = scored.w_idx[near]
+            live = congestion.live(ids[w])
+            slots = self.pool.arrays["slots"][w]
+            factor = congestion.factor(live, slots)
+            adjusted = expected[near] * factor
+            best = best_first(adjusted, scored.scores[near], top_k)
+            if wanted >= n or (len(best) == top_k and rest_best < adjusted[best[-1]]):
+                break
+            wanted *= 4
+        chosen = near[best]
+        pressure = {
+            int(near[b]): (float(expected[near[b]]), int(live[b]), int(slots[b]), float(factor[b])) for b in best
+        }
+        return chosen, pressure
 
     def _expected_success(self, scores: np.ndarray) -> np.ndarray | None:
         """The calibrated P(hired) of each score; None (with a warning) for a model trained before

@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, exists, func, insert, or_, select
+from sqlalchemy import and_, bindparam, exists, func, insert, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from matching.store.errors import NotFoundError, StoreError
@@ -21,6 +21,12 @@ from matching.store.values import aware, plain_json, required_text
 
 # Keys of a served item with a column of their own; any other key is kept in `details`.
 ITEM_COLUMNS = ("rank", "workplace_id", "score", "explanation", "features")
+# the statements of recording a shortlist, built once (their parameters are given per call)
+_CANDIDATE_KEY = select(Candidate.candidate_id).where(Candidate.candidate_id == bindparam("candidate_id"))
+_KNOWN_WORKPLACES = select(Workplace.workplace_id).where(
+    Workplace.workplace_id.in_(bindparam("wanted", expanding=True))
+)
+_INSERT_SHORTLIST = insert(Shortlist).returning(Shortlist.id)
 
 
 @dataclass(frozen=True)
@@ -86,33 +92,50 @@ def save_shortlist(
     requested_by = required_text(requested_by, "requested_by")
     if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
         raise StoreError(f"must be a whole number >= 1, not {top_k!r}", field="top_k")
-    if session.get(Candidate, candidate_id) is None:
+    # existence checks read the keys alone (no row objects); the inserts are one statement each
+    if session.scalar(_CANDIDATE_KEY, {"candidate_id": candidate_id}) is None:
         raise NotFoundError(f"unknown candidate {candidate_id!r}", field="candidate_id")
-    rows = [_item_row(i, item) for i, item in enumerate(items)]
+    rows = _item_rows(items)
     ranks = [row["rank"] for row in rows]
     if len(set(ranks)) != len(ranks):
         raise StoreError(f"ranks must be distinct, got {ranks}", field="items")
     wanted = {row["workplace_id"] for row in rows}
-    known = set(session.scalars(select(Workplace.workplace_id).where(Workplace.workplace_id.in_(wanted))))
+    known = set(session.scalars(_KNOWN_WORKPLACES, {"wanted": sorted(wanted)})) if wanted else set()
     if wanted - known:
         raise NotFoundError(f"unknown workplace(s) {sorted(wanted - known)}", field="items.workplace_id")
-    shortlist = Shortlist(
-        candidate_id=candidate_id,
-        requested_by=requested_by,
-        created_at=aware(created_at, "created_at"),
-        model_name=required_text(model_name, "model_name"),
-        model_version=required_text(str(model_version), "model_version"),
-        top_k=top_k,
-        filtered=dict(filtered) if filtered is not None else None,
+    shortlist_id = session.scalar(
+        _INSERT_SHORTLIST,
+        {
+            "candidate_id": candidate_id,
+            "requested_by": requested_by,
+            "created_at": aware(created_at, "created_at"),
+            "model_name": required_text(model_name, "model_name"),
+            "model_version": required_text(str(model_version), "model_version"),
+            "top_k": top_k,
+            "filtered": dict(filtered) if filtered is not None else None,
+        },
     )
-    session.add(shortlist)
-    session.flush()
+    assert shortlist_id is not None  # RETURNING gives the new row's id
     if rows:
-        session.execute(insert(ShortlistItem), [{**row, "shortlist_id": shortlist.id} for row in rows])
-    return shortlist.id
+        session.execute(insert(ShortlistItem), [{**row, "shortlist_id": shortlist_id} for row in rows])
+    return int(shortlist_id)
 
 
-def _item_row(index: int, item: Mapping[str, Any]) -> dict[str, Any]:
+def _item_rows(items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The rows of the served items, their JSON converted in one pass (`plain_json`); a malformed
+    item is named by a second, item by item pass (the error it would raise alone)."""
+    try:
+        rows = [_item_row(i, item, convert=False) for i, item in enumerate(items)]
+        plain = plain_json([[row["features"], row["explanation"], row["details"]] for row in rows], "items")
+    except StoreError:  # raise what the item by item pass finds first
+        return [_item_row(i, item) for i, item in enumerate(items)]
+    for row, (features, explanation, details) in zip(rows, plain, strict=True):
+        row["features"], row["explanation"], row["details"] = features, explanation, details
+    return rows
+
+
+def _item_row(index: int, item: Mapping[str, Any], convert: bool = True) -> dict[str, Any]:
+    """One item's row; its JSON columns as plain JSON (`plain_json`) unless `convert` is off."""
     where = f"items[{index}]"
     missing = [key for key in ITEM_COLUMNS if key not in item]
     if missing:
@@ -129,13 +152,14 @@ def _item_row(index: int, item: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(item["features"], Mapping) or not isinstance(item["explanation"], Mapping):
         raise StoreError("features and explanation must be mappings", field=where)
     details = {key: value for key, value in item.items() if key not in ITEM_COLUMNS}
+    features, explanation = dict(item["features"]), dict(item["explanation"])
     return {
         "rank": int(rank),
         "workplace_id": required_text(item["workplace_id"], f"{where}.workplace_id"),
         "score": score,
-        "features": plain_json(dict(item["features"]), f"{where}.features"),
-        "explanation": plain_json(dict(item["explanation"]), f"{where}.explanation"),
-        "details": plain_json(details, where),
+        "features": plain_json(features, f"{where}.features") if convert else features,
+        "explanation": plain_json(explanation, f"{where}.explanation") if convert else explanation,
+        "details": plain_json(details, where) if convert else details,
     }
 
 

@@ -39,7 +39,7 @@ AUTH_RESPONSES: dict[int | str, dict[str, object]] = {
     },
     summary="A ranked, explained shortlist of workplaces for one candidate, recorded",
 )
-def create_shortlist(body: ShortlistRequest, state: State, caller: AdviserOrBatch) -> ShortlistResponse:
+def create_shortlist(body: ShortlistRequest, state: State, caller: AdviserOrBatch) -> Response:
     """Rank the eligible workplaces for a candidate of the loaded dataset, or for a full
     candidate record, explain each suggestion in an adviser's words, and record the shortlist
     (who asked, when, which model, the feature values behind each suggestion).
@@ -114,7 +114,7 @@ def create_shortlist(body: ShortlistRequest, state: State, caller: AdviserOrBatc
         )
     # recorded: the next request counts these suggestions at once, before the store is read again
     state.congestion.record(candidate_id, [item["workplace_id"] for item in shortlist.items])
-    return ShortlistResponse.model_validate(
+    answer = ShortlistResponse.model_validate(
         {
             "shortlist_id": shortlist_id,
             "model": ModelInfo(**model.info()),
@@ -127,6 +127,8 @@ def create_shortlist(body: ShortlistRequest, state: State, caller: AdviserOrBatc
             "items": shortlist.items,
         }
     )
+    # validated once and serialised once, here (not validated again on the way out)
+    return Response(content=answer.model_dump_json(), media_type="application/json")
 
 
 @router.get("/health", response_model=Health, responses={503: {"model": Health}})

@@ -148,3 +148,26 @@ def test_every_feature_declares_reason_and_direction():
         assert feature.name.startswith(feature.group)
         feature.describe(0.5, True)
         feature.describe(0.5, False)
+
+
+def _row_sums(values: np.ndarray) -> np.ndarray:
+    return values.sum(axis=1)
+
+
+def test_per_row_values_are_the_transform_of_each_pairs_rows():
+    """`PairFrame.per_row` for one person (their row broadcast), several persons, and the
+    workplaces (kept in the cache while the array is the same object), whatever the transform's
+    output shape."""
+    c_arrays = candidate_arrays(candidates(), VOC)
+    w_arrays = workplace_arrays(workplaces(), VOC)
+    n_w = len(w_arrays["lat"])
+    cache: dict[str, object] = {}
+    for c_idx, w_idx in [(np.zeros(n_w, np.int64), np.arange(n_w)), (np.array([1, 0, 1]), np.array([0, 1, 1]))]:
+        frame = PairFrame(c_arrays, w_arrays, c_idx, w_idx, VOC, workplace_cache=cache)
+        np.testing.assert_array_equal(frame.per_row("c", "skill", _row_sums), c_arrays["skill"].sum(axis=1)[c_idx])
+        np.testing.assert_array_equal(frame.per_row("c", "skill", np.sqrt), np.sqrt(c_arrays["skill"])[c_idx])
+        np.testing.assert_array_equal(frame.per_row("w", "task", _row_sums), w_arrays["task"].sum(axis=1)[w_idx])
+    assert [value[0] is w_arrays["task"] for value in cache.values()] == [True]
+    moved = {**w_arrays, "task": w_arrays["task"] * 2}  # a new array: computed again, not read from the cache
+    frame = PairFrame(c_arrays, moved, np.zeros(n_w, np.int64), np.arange(n_w), VOC, workplace_cache=cache)
+    np.testing.assert_array_equal(frame.per_row("w", "task", _row_sums), moved["task"].sum(axis=1))
