@@ -9,6 +9,8 @@ never commits."""
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -129,6 +131,20 @@ def decision_history(session: Session, item_id: int) -> list[DecisionRecord]:
     return [_decision_record(row) for row in rows]
 
 
+def decision_histories(session: Session, item_ids: Collection[int]) -> dict[int, list[DecisionRecord]]:
+    """`decision_history` of many stored items in one query (a shortlist's read is one query, not
+    one per item); an item without decisions maps to an empty list."""
+    out: dict[int, list[DecisionRecord]] = {item_id: [] for item_id in item_ids}
+    rows = session.scalars(
+        select(Decision)
+        .where(Decision.shortlist_item_id.in_(list(out)))
+        .order_by(Decision.shortlist_item_id, Decision.decided_at, Decision.id)
+    )
+    for row in rows:
+        out[row.shortlist_item_id].append(_decision_record(row))
+    return out
+
+
 def current_decision(session: Session, item_id: int) -> DecisionRecord | None:
     """The item's current decision (the latest recorded), or None when none was made.
 
@@ -197,6 +213,20 @@ def person_answer_history(session: Session, item_id: int) -> list[PersonAnswerRe
         .order_by(PersonAnswer.recorded_at, PersonAnswer.id)
     )
     return [_answer_record(row) for row in rows]
+
+
+def person_answer_histories(session: Session, item_ids: Collection[int]) -> dict[int, list[PersonAnswerRecord]]:
+    """`person_answer_history` of many stored items in one query; an item without answers maps to
+    an empty list."""
+    out: dict[int, list[PersonAnswerRecord]] = defaultdict(list)
+    rows = session.scalars(
+        select(PersonAnswer)
+        .where(PersonAnswer.shortlist_item_id.in_(list(item_ids)))
+        .order_by(PersonAnswer.shortlist_item_id, PersonAnswer.recorded_at, PersonAnswer.id)
+    )
+    for row in rows:
+        out[row.shortlist_item_id].append(_answer_record(row))
+    return {item_id: out.get(item_id, []) for item_id in item_ids}
 
 
 def interested_in(session: Session, candidate_id: str, workplace_id: str) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from sqlalchemy import func, select
@@ -43,6 +43,16 @@ def _latest_revision(session: Session, plan_id: int) -> int:
 def plan_for_item(session: Session, shortlist_item_id: int) -> int | None:
     """The id of the plan opened for a suggestion, or None when it has none."""
     return session.scalar(select(InclusionPlan.id).where(InclusionPlan.shortlist_item_id == shortlist_item_id))
+
+
+def plans_for_items(session: Session, shortlist_item_ids: Collection[int]) -> dict[int, int]:
+    """`plan_for_item` of many suggestions in one query: item id -> plan id, for those with a plan."""
+    rows = session.execute(
+        select(InclusionPlan.shortlist_item_id, InclusionPlan.id).where(
+            InclusionPlan.shortlist_item_id.in_(list(shortlist_item_ids))
+        )
+    )
+    return {int(item_id): int(plan_id) for item_id, plan_id in rows}
 
 
 def create_plan(

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 from matching.inclusion import PlanError
 from matching.store.audit import query_audit, record_audit
 from matching.store.db import session_scope
-from matching.store.decisions import decision_history, person_answer_history, record_decision, record_person_answer
+from matching.store.decisions import decision_histories, person_answer_histories, record_decision, record_person_answer
 from matching.store.errors import NotFoundError, StoreError
-from matching.store.plans import plan_for_item
+from matching.store.plans import plans_for_items
 from matching.store.records import adviser_of
 from matching.store.shortlists import StoredShortlist, get_shortlist, lock_shortlist
 from serving.api.plans import open_plan_for
@@ -75,10 +75,14 @@ def _record_now(state: ServiceState, stored: StoredShortlist) -> ShortlistRecord
 
 
 def _record(session: Session, stored: StoredShortlist) -> ShortlistRecord:
+    # three queries for the whole list, whatever its length
+    decisions = decision_histories(session, stored.item_ids)
+    answered = person_answer_histories(session, stored.item_ids)
+    plans = plans_for_items(session, stored.item_ids)
     items = []
     for item, item_id in zip(stored.items, stored.item_ids, strict=True):
-        history = decision_history(session, item_id)
-        answers = person_answer_history(session, item_id)
+        history = decisions[item_id]
+        answers = answered[item_id]
         items.append(
             ReviewItem(
                 rank=item["rank"],
@@ -89,7 +93,7 @@ def _record(session: Session, stored: StoredShortlist) -> ShortlistRecord:
                 decision_history=[DecisionOut.model_validate(d, from_attributes=True) for d in history],
                 person_answer=AnswerOut.model_validate(answers[-1], from_attributes=True) if answers else None,
                 answer_history=[AnswerOut.model_validate(a, from_attributes=True) for a in answers],
-                plan_id=plan_for_item(session, item_id),
+                plan_id=plans.get(item_id),
             )
         )
     return ShortlistRecord(
