@@ -14,11 +14,12 @@ from matching.store.contract import upsert_table
 from matching.store.db import session_scope
 from matching.store.shortlists import save_shortlist
 from matching.why_short import empty_reason
-from serving.auth import check_caseload
+from serving.auth import Identity, check_caseload
 from serving.deps import Checked, State
 from serving.roles import AdviserOrBatch, AnyRole
 from serving.schemas.common import ErrorMessage, Health, ModelInfo
 from serving.schemas.shortlists import ShortlistRequest, ShortlistResponse
+from serving.state import ServiceState
 
 router = APIRouter()
 AUTH_RESPONSES: dict[int | str, dict[str, object]] = {
@@ -40,6 +41,13 @@ AUTH_RESPONSES: dict[int | str, dict[str, object]] = {
     summary="A ranked, explained shortlist of workplaces for one candidate, recorded",
 )
 def create_shortlist(body: ShortlistRequest, state: State, caller: AdviserOrBatch) -> Response:
+    """The route: `make_shortlist`'s answer, validated once and serialised once, here (not
+    validated again on the way out)."""
+    answer = make_shortlist(body, state, caller)
+    return Response(content=answer.model_dump_json(), media_type="application/json")
+
+
+def make_shortlist(body: ShortlistRequest, state: ServiceState, caller: Identity) -> ShortlistResponse:
     """Rank the eligible workplaces for a candidate of the loaded dataset, or for a full
     candidate record, explain each suggestion in an adviser's words, and record the shortlist
     (who asked, when, which model, the feature values behind each suggestion).
@@ -127,8 +135,7 @@ def create_shortlist(body: ShortlistRequest, state: State, caller: AdviserOrBatc
             "items": shortlist.items,
         }
     )
-    # validated once and serialised once, here (not validated again on the way out)
-    return Response(content=answer.model_dump_json(), media_type="application/json")
+    return answer
 
 
 @router.get("/health", response_model=Health, responses={503: {"model": Health}})

@@ -136,7 +136,7 @@ def make_shortlist(request: Request, form: Form) -> Response:
         except ValueError:
             top_k = DEFAULT_TOP_K
         body = api(page, lambda: ShortlistRequest(candidate_id=form.get("candidate_id") or None, top_k=top_k))
-        served = shortlists.create_shortlist(body, page.state, page.identity)
+        served = shortlists.make_shortlist(body, page.state, page.identity)
         return redirect(f"/app/shortlists/{served.shortlist_id}")
 
     return run(request, act, ("adviser",), form)
