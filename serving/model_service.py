@@ -24,8 +24,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from dataclasses import dataclass, replace
-from typing import Any, Literal
+from dataclasses import replace
+from typing import Any
 
 import numpy as np
 from fastapi import HTTPException
@@ -48,37 +48,13 @@ from serving.loading import (
     rule_model,
 )
 from serving.observability import Metrics, current_request
+from serving.reloads import RELOAD_SUBJECT, ReloadRecord, ReloadRefused, model_labels
 from serving.scoring import ObservedMatcher, Scoring, Served
 from serving.switch import SWITCH_ACTIONS, SWITCH_SUBJECT, Mode, SwitchRecord, read_switch, rule_note, same_switch
 
 log = logging.getLogger("jobmatch.serving")
 
-RELOAD_SUBJECT = ("service", "model")
 TRIAL_CANDIDATES = 3
-
-
-@dataclass(frozen=True)
-class ReloadRecord:
-    """The last reload: when, what started it, and whether the model was loaded or refused."""
-
-    at: dt.datetime
-    trigger: str
-    by: str
-    outcome: Literal["loaded", "refused"]
-    version: str | None  # in service after the attempt
-    previous_version: str | None
-    attempted_version: str | None
-    error: str | None = None
-
-
-class ReloadRefused(Exception):
-    """A reload was refused: `status` 422 for a model of other features, 409 for one that
-    cannot load or score; the model in service is unchanged."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 class ModelService:
@@ -109,7 +85,7 @@ class ModelService:
         self._baseline = 0  # the newest control entry at start: reloads up to it are not followed
         self._follow_lock = threading.Lock()
         self._rule = rule_model(served.pool.catalogue, rule_note(None, None))
-        self.metrics.set_model(*self._model_labels(self.loaded))
+        self.metrics.set_model(*model_labels(self.loaded))
         self.metrics.set_scoring_mode(self.scoring_mode)
 
     def serve(self, served: Served) -> None:
@@ -171,7 +147,7 @@ class ModelService:
     def model(self, value: LoadedModel | None) -> None:
         with self._lock:
             self.loaded = value
-        self.metrics.set_model(*self._model_labels(value))
+        self.metrics.set_model(*model_labels(value))
 
     def scoring(self) -> Scoring:
         """The model (or, switched off, the rule) this request scores with: taken at the first
@@ -249,7 +225,7 @@ class ModelService:
                 if self.scoring_mode == "rule":
                     self._rule = replace(self._rule, note=rule_note(self.switch_record, candidate))
             self._refused_version = None
-            self.metrics.set_model(*self._model_labels(candidate))
+            self.metrics.set_model(*model_labels(candidate))
             self.metrics.reloads.labels("loaded", trigger).inc()
             log.info(
                 "model %s version %s now serves (was %s; %s by %s)",
@@ -449,7 +425,7 @@ class ModelService:
             self.error = None
             if self.scoring_mode == "rule":
                 self._rule = replace(self._rule, note=rule_note(self.switch_record, candidate))
-        self.metrics.set_model(*self._model_labels(candidate))
+        self.metrics.set_model(*model_labels(candidate))
         log.info("model %s version %s now serves (was %s; reloaded by another worker)", candidate.name, version, before)
         return True
 
@@ -510,7 +486,3 @@ class ModelService:
         stop.set()
         thread.join(timeout=30)
         self._poller = None
-
-    @staticmethod
-    def _model_labels(model: LoadedModel | None) -> tuple[str | None, str | None, str | None]:
-        return (model.name, model.version, model.run_id) if model is not None else (None, None, None)

@@ -24,7 +24,7 @@ from fastapi.responses import PlainTextResponse
 
 from matching.rules import RULE_VERSION
 from serving.deps import State
-from serving.model_service import ReloadRefused
+from serving.reloads import ReloadRefused
 from serving.roles import AnyRole, DataScientist, DataScientistOrAdmin
 from serving.schemas.common import ErrorMessage, ValidationErrors
 from serving.schemas.model_ops import ReloadIn, ReloadOut, ScoringState, SwitchIn
