@@ -37,37 +37,47 @@ def arrangeable_gaps(needs: np.ndarray, offers: np.ndarray, pool: WorkplacePool)
     ]
 
 
-def support_options(
-    model: Estimator, table: CandidateTable, pool: WorkplacePool, candidate: int, workplace: int
-) -> list[dict[str, Any]]:
-    """The options of one pair, best estimate first: `support`, `need` (required or helps),
-    `arranged_by` ("support_system"), `scheme` (English), `expected_success` (as it stands) and
-    `expected_success_if_arranged`. Empty when nothing is arrangeable or the model has no
-    calibration."""
-    needs = table.arrays["needs"][candidate]
-    gaps = arrangeable_gaps(needs, pool.arrays["offers"][workplace], pool)
-    if not gaps:
-        return []
-    rows = len(gaps) + 1  # row 0: the pair as it stands; row i: with support gaps[i - 1] arranged
-    arrays = {key: np.repeat(values[workplace : workplace + 1], rows, axis=0) for key, values in pool.arrays.items()}
+def support_options_of(
+    model: Estimator, table: CandidateTable, pool: WorkplacePool, pairs: list[tuple[int, int]]
+) -> list[list[dict[str, Any]]]:
+    """The support options of each (candidate, workplace) pair, best estimate first: `support`,
+    `need` (required or helps), `arranged_by` ("support_system"), `scheme` (English),
+    `expected_success` (as it stands) and `expected_success_if_arranged`; empty for a pair with
+    nothing arrangeable, and for all when the model has no calibration. All pairs' re-scored rows
+    go through one predict (a shortlist's items together); every row is scored on its own, so the
+    numbers are those of one pair at a time."""
+    needs_of = table.arrays["needs"]
+    gaps_of = [arrangeable_gaps(needs_of[c], pool.arrays["offers"][w], pool) for c, w in pairs]
+    # per pair with gaps: row 0 the pair as it stands, row i with support gaps[i - 1] arranged
+    sizes = [len(gaps) + 1 if gaps else 0 for gaps in gaps_of]
+    if not any(sizes):
+        return [[] for _ in pairs]
+    workplaces = np.repeat([w for _, w in pairs], sizes)
+    candidates = np.repeat([c for c, _ in pairs], sizes)
+    arrays = {key: values[workplaces] for key, values in pool.arrays.items()}
     offers = arrays["offers"] = arrays["offers"].astype(np.float64, copy=True)
-    for i, j in enumerate(gaps, start=1):
-        offers[i, j] = 1.0
+    starts = np.cumsum([0, *sizes[:-1]])
+    for start, gaps in zip(starts, gaps_of, strict=True):
+        for i, j in enumerate(gaps, start=1):
+            offers[start + i, j] = 1.0
     vocabulary = pool.catalogue.vocabulary
-    pairs = PairFrame(table.arrays, arrays, np.full(rows, candidate), np.arange(rows), vocabulary)
+    frame = PairFrame(table.arrays, arrays, candidates, np.arange(len(workplaces)), vocabulary)
     try:
-        expected = np.asarray(model.expected_success(model.score(model.features_of(pairs))), dtype=np.float64)
+        expected = np.asarray(model.expected_success(model.score(model.features_of(frame))), dtype=np.float64)
     except ModelMismatchError:
-        return []
-    options = [
-        {
-            "support": vocabulary.supports[j],
-            "need": "required" if needs[j] >= REQUIRED_NEED else "helps",
-            "arranged_by": "support_system",
-            "scheme": vocabulary.scheme(vocabulary.supports[j]) or "",
-            "expected_success": round(float(expected[0]), 6),
-            "expected_success_if_arranged": round(float(expected[i]), 6),
-        }
-        for i, j in enumerate(gaps, start=1)
-    ]
-    return sorted(options, key=lambda o: -o["expected_success_if_arranged"])
+        return [[] for _ in pairs]
+    out = []
+    for (c, _), start, gaps in zip(pairs, starts, gaps_of, strict=True):
+        options: list[dict[str, Any]] = [
+            {
+                "support": vocabulary.supports[j],
+                "need": "required" if needs_of[c][j] >= REQUIRED_NEED else "helps",
+                "arranged_by": "support_system",
+                "scheme": vocabulary.scheme(vocabulary.supports[j]) or "",
+                "expected_success": round(float(expected[start]), 6),
+                "expected_success_if_arranged": round(float(expected[start + i]), 6),
+            }
+            for i, j in enumerate(gaps, start=1)
+        ]
+        out.append(sorted(options, key=lambda o: -o["expected_success_if_arranged"]))
+    return out

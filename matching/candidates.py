@@ -223,7 +223,9 @@ class WorkplacePool:
         counts = np.fromiter((len(h) for h in hits), dtype=np.int64, count=len(hits))
         c_idx = np.repeat(rows, counts)
         w_idx = self.open_rows[np.concatenate(hits).astype(np.int64)] if counts.sum() else np.zeros(0, np.int64)
-        if len(w_idx):
+        if len(rows) == 1:  # one person (an adviser's shortlist): only the workplaces to order
+            w_idx = np.sort(w_idx)
+        elif len(w_idx):
             order = np.lexsort((w_idx, np.repeat(np.arange(len(rows)), counts)))
             c_idx, w_idx = c_idx[order], w_idx[order]
         if exclude_unmet_required and len(c_idx):

@@ -21,14 +21,14 @@ import numpy as np
 
 from features.pairs import PairFrame
 from features.registry import feature_names
-from matching.arranging import support_options
+from matching.arranging import support_options_of
 from matching.candidates import CandidatePool, CandidateTable, WorkplacePool
 from matching.congestion import CongestionView, congestion_reason
 from matching.errors import ModelMismatchError
 from matching.explain import reasons, support_status, tasks_needing_training
 from matching.explanation import Explanation, SimilarToWish
 from matching.model import Ranker
-from matching.why_short import filtered_counts, wider_reach
+from matching.why_short import why_short
 
 log = logging.getLogger("jobmatch.matching")
 _warned_uncalibrated = False
@@ -233,7 +233,11 @@ class Matcher:
         view = pool_view(self.pool)
         names = feature_names()
         items = []
-        for rank, explained in enumerate(self.explain(scored, chosen, table), start=1):
+        explained_items = self.explain(scored, chosen, table)
+        options = support_options_of(
+            self.ranker, table, self.pool, [(e.candidate, e.workplace) for e in explained_items]
+        )
+        for rank, (explained, item_options) in enumerate(zip(explained_items, options, strict=True), start=1):
             w, pos = explained.workplace, explained.position
             code = view.occupation_codes[w]
             explanation = explained.explanation
@@ -247,7 +251,7 @@ class Matcher:
                 "score": explained.score,
                 "explanation": None,
                 "features": {n: round(float(v), 6) for n, v in zip(names, scored.matrix[pos], strict=True)},
-                "support_options": support_options(self.ranker, table, self.pool, explained.candidate, w),
+                "support_options": item_options,
             }
             if pos in pressure:
                 success, live, slots, factor = pressure[pos]
@@ -261,8 +265,8 @@ class Matcher:
             item["explanation"] = explanation.model_dump()
             items.append(item)
         exclude = self.exclude_unmet_required
-        filtered = filtered_counts(self.pool, table.arrays, row, exclude)
-        return Shortlist(items, len(scored.c_idx), filtered, wider_reach(self.pool, table.arrays, row, exclude))
+        filtered, wider = why_short(self.pool, table.arrays, row, exclude)
+        return Shortlist(items, len(scored.c_idx), filtered, wider)
 
     def _congested_best(
         self, scored: ScoredPairs, expected: np.ndarray, congestion: CongestionView, top_k: int

@@ -45,18 +45,31 @@ def _supported(pool: WorkplacePool, arrays: dict[str, np.ndarray], row: int, exc
     )
 
 
-def filtered_counts(pool: WorkplacePool, arrays: dict[str, np.ndarray], row: int, exclude: bool) -> dict[str, int]:
-    """How many workplaces each rule removed for the person at position `row` of `arrays`."""
+def why_short(
+    pool: WorkplacePool, arrays: dict[str, np.ndarray], row: int, exclude: bool, extra_km: float = WIDER_KM
+) -> tuple[dict[str, int], dict[str, Any]]:
+    """Both answers for the person at position `row` of `arrays`, from one pass over the pool:
+    how many workplaces each rule removed (`filtered_counts`), and how many more would be
+    eligible within `extra_km` more of commute (`wider_reach`)."""
     active = pool.frame["active"].to_numpy(dtype=bool)
     is_open = pool.is_open
-    within = _reach(pool, arrays, row) <= float(arrays["max_commute_km"][row])
+    commute = float(arrays["max_commute_km"][row])
+    distance = _reach(pool, arrays, row)
+    within = distance <= commute
     supported = _supported(pool, arrays, row, exclude)
-    return {
+    filtered = {
         "not_active": int((~active).sum()),
         "no_free_slot": int((active & ~is_open).sum()),
         "beyond_commute": int((is_open & ~within).sum()),
         "required_support": int((is_open & within & ~supported).sum()),
     }
+    more = int((is_open & supported & (distance > commute) & (distance <= commute + extra_km)).sum())
+    return filtered, {"within_km": round(commute + extra_km, 1), "more_workplaces": more}
+
+
+def filtered_counts(pool: WorkplacePool, arrays: dict[str, np.ndarray], row: int, exclude: bool) -> dict[str, int]:
+    """How many workplaces each rule removed for the person at position `row` of `arrays`."""
+    return why_short(pool, arrays, row, exclude)[0]
 
 
 def wider_reach(
@@ -64,11 +77,7 @@ def wider_reach(
 ) -> dict[str, Any]:
     """How many more workplaces would be eligible within `extra_km` more of commute:
     `{"within_km": ..., "more_workplaces": ...}`."""
-    commute = float(arrays["max_commute_km"][row])
-    distance = _reach(pool, arrays, row)
-    usable = pool.is_open & _supported(pool, arrays, row, exclude)
-    more = int((usable & (distance > commute) & (distance <= commute + extra_km)).sum())
-    return {"within_km": round(commute + extra_km, 1), "more_workplaces": more}
+    return why_short(pool, arrays, row, exclude, extra_km)[1]
 
 
 def empty_reason(filtered: dict[str, int]) -> str:
