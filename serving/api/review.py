@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Response
 from sqlalchemy.orm import Session
 
 from matching.inclusion import PlanError
@@ -23,7 +23,7 @@ from serving.auth import Identity, check_caseload
 from serving.deps import State
 from serving.paths import ShortlistId
 from serving.roles import Adviser, DataProtectionOfficer
-from serving.schemas.common import ErrorMessage, unprocessable
+from serving.schemas.common import ErrorMessage, serialised, unprocessable
 from serving.schemas.review import (
     AnswerOut,
     AnswersIn,
@@ -121,9 +121,14 @@ def _unprocessable(error: StoreError, index: int, collection: str) -> HTTPExcept
 
 
 @router.get("/shortlists/{shortlist_id}", response_model=ShortlistRecord, responses=RESPONSES)
-def read_shortlist(shortlist_id: ShortlistId, state: State, caller: Adviser) -> ShortlistRecord:
+def get_shortlist_record(shortlist_id: ShortlistId, state: State, caller: Adviser) -> Response:
     """A recorded shortlist as it was served, with each suggestion's decision and the person's
     answer, and their histories."""
+    return serialised(read_shortlist(shortlist_id, state, caller))
+
+
+def read_shortlist(shortlist_id: int, state: ServiceState, caller: Identity) -> ShortlistRecord:
+    """The route's answer (the adviser's page shows it too), its read audited."""
     # read without the write lock (a snapshot); then the read's audit entry, committed together
     # with those of other reads arriving meanwhile: the answer goes out only once it is committed
     with session_scope(state.engine, readonly=True) as session:
@@ -136,9 +141,14 @@ def read_shortlist(shortlist_id: ShortlistId, state: State, caller: Adviser) -> 
 
 
 @router.post("/shortlists/{shortlist_id}/answers", response_model=ShortlistRecord, responses={**RESPONSES, 422: {}})
-def record_answers(shortlist_id: ShortlistId, body: AnswersIn, state: State, caller: Adviser) -> ShortlistRecord:
+def post_answers(shortlist_id: ShortlistId, body: AnswersIn, state: State, caller: Adviser) -> Response:
     """Record the person's own answer to suggestions (interested, not interested, unsure): nothing
     goes to an employer without the person's interest."""
+    return serialised(record_answers(shortlist_id, body, state, caller))
+
+
+def record_answers(shortlist_id: int, body: AnswersIn, state: ServiceState, caller: Identity) -> ShortlistRecord:
+    """The route's work (the adviser's page records answers through it too): the record after."""
     stored = _read_own(state, shortlist_id, caller)
     with session_scope(state.engine) as session:
         _own_under_lock(session, stored, caller)
@@ -162,10 +172,15 @@ def record_answers(shortlist_id: ShortlistId, body: AnswersIn, state: State, cal
 
 
 @router.post("/shortlists/{shortlist_id}/decisions", response_model=ShortlistRecord, responses={**RESPONSES, 422: {}})
-def record_decisions(shortlist_id: ShortlistId, body: DecisionsIn, state: State, caller: Adviser) -> ShortlistRecord:
+def post_decisions(shortlist_id: ShortlistId, body: DecisionsIn, state: State, caller: Adviser) -> Response:
     """Accept or reject suggestions, with a reason code on rejection ('other' needs text). A
     decision given again for the same rank is a correction: the earlier one stays in the history.
     All decisions of one request are recorded together or not at all."""
+    return serialised(record_decisions(shortlist_id, body, state, caller))
+
+
+def record_decisions(shortlist_id: int, body: DecisionsIn, state: ServiceState, caller: Identity) -> ShortlistRecord:
+    """The route's work (the adviser's page decides through it too): the record after."""
     stored = _read_own(state, shortlist_id, caller)
     with session_scope(state.engine) as session:
         _own_under_lock(session, stored, caller)

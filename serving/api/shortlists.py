@@ -17,7 +17,7 @@ from matching.why_short import empty_reason
 from serving.auth import Identity, check_caseload
 from serving.deps import Checked, State
 from serving.roles import AdviserOrBatch, AnyRole
-from serving.schemas.common import ErrorMessage, Health, ModelInfo
+from serving.schemas.common import ErrorMessage, Health, ModelInfo, serialised
 from serving.schemas.shortlists import ShortlistRequest, ShortlistResponse
 from serving.state import ServiceState
 
@@ -43,8 +43,7 @@ AUTH_RESPONSES: dict[int | str, dict[str, object]] = {
 def create_shortlist(body: ShortlistRequest, state: State, caller: AdviserOrBatch) -> Response:
     """The route: `make_shortlist`'s answer, validated once and serialised once, here (not
     validated again on the way out)."""
-    answer = make_shortlist(body, state, caller)
-    return Response(content=answer.model_dump_json(), media_type="application/json")
+    return serialised(make_shortlist(body, state, caller))
 
 
 def make_shortlist(body: ShortlistRequest, state: ServiceState, caller: Identity) -> ShortlistResponse:
