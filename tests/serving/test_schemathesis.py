@@ -1,5 +1,5 @@
 """Bad input, from a tool we did not write: schemathesis generates requests for every operation of
-the app's OpenAPI schema (valid and invalid ones: its examples, coverage and fuzzing phases, 50
+the app's OpenAPI schema (valid and invalid ones: its examples, coverage and fuzzing phases, 25
 fuzzed cases per operation, derandomised) and checks each response: no 5xx, a documented status
 code, the documented content type, and a body that matches the documented schema.
 
@@ -57,7 +57,7 @@ from serving.auth import Identity, add_key, load_keys
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "bench" / "results" / "schemathesis.json"
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
-MAX_EXAMPLES = 50  # fuzzing-phase cases per operation (the examples and coverage phases add their own)
+MAX_EXAMPLES = 25  # fuzzing-phase cases per operation (the examples and coverage phases add their own)
 
 # the role whose key each operation's requests carry (operations not listed: the adviser's)
 ROLE: dict[tuple[str, str], str] = {
