@@ -93,10 +93,11 @@ def test_health_model_and_docs(client, trained):
     assert "/shortlists" in client.get("/openapi.json").json()["paths"]
 
 
-def test_api_and_batch_give_the_same_scores(trained):
+def test_api_and_batch_give_the_same_scores(trained, tmp_path):
     frame, _ = score_caseload(trained.dataset, trained.model, top_k=10)
-    # batch ranks by score alone; so does the API with the congestion penalty off
-    settings = trained.settings(suggestions_per_slot=0.0)
+    # batch ranks by score alone; so does the API with the congestion penalty off; its own store
+    # serves the dataset as generated (other modules' live edits change the shared store's records)
+    settings = trained.settings(suggestions_per_slot=0.0, database_url=f"sqlite:///{tmp_path / 'store.db'}")
     with TestClient(create_app(settings), headers=trained.key("batch")) as client:
         for candidate_id in frame["candidate_id"].drop_duplicates().iloc[:15]:
             response = client.post("/shortlists", json={"candidate_id": candidate_id, "top_k": 10})

@@ -19,12 +19,19 @@ from tests.serving.test_review import own_candidate
 
 
 @pytest.fixture(scope="module")
-def app_client(trained):
-    with TestClient(create_app(trained.settings())) as client:
+def settings(trained, tmp_path_factory):
+    """A store of this module's own: a person's earlier answers (other modules record some for
+    the same person and workplace) would let the presentation through before the interest."""
+    return trained.settings(database_url=f"sqlite:///{tmp_path_factory.mktemp('plans') / 'store.db'}")
+
+
+@pytest.fixture(scope="module")
+def app_client(settings):
+    with TestClient(create_app(settings)) as client:
         yield client
 
 
-def test_from_acceptance_to_hire_with_follow_up(app_client, trained):
+def test_from_acceptance_to_hire_with_follow_up(app_client, trained, settings):
     adviser = trained.key("adviser")
     served = app_client.post("/shortlists", json={"candidate_id": own_candidate(trained), "top_k": 2}, headers=adviser)
     shortlist = served.json()
@@ -127,7 +134,7 @@ def test_from_acceptance_to_hire_with_follow_up(app_client, trained):
     assert len([f for f in again.json()["overdue"] if f["placement_id"] == agreed["placement_id"]]) == len(overdue) - 1
     assert app_client.get(f"/advisers/{adviser_id}x/follow-ups", headers=adviser).status_code == 403
 
-    engine = make_engine(trained.settings().database_url)
+    engine = make_engine(settings.database_url)
     with session_scope(engine, readonly=True) as session:
         outcomes = stored_outcomes(session, with_features=True)
     engine.dispose()
