@@ -169,11 +169,33 @@ def get_shortlist(session: Session, shortlist_id: int) -> StoredShortlist:
     Raises:
         NotFoundError: for an unknown id.
     """
-    shortlist = session.get(Shortlist, shortlist_id)
+    # plain rows, not ORM objects: a shortlist is read on every review request
+    shortlist = session.execute(
+        select(
+            Shortlist.id,
+            Shortlist.candidate_id,
+            Shortlist.requested_by,
+            Shortlist.created_at,
+            Shortlist.model_name,
+            Shortlist.model_version,
+            Shortlist.top_k,
+            Shortlist.filtered,
+        ).where(Shortlist.id == shortlist_id)
+    ).first()
     if shortlist is None:
         raise NotFoundError(f"unknown shortlist {shortlist_id!r}", field="shortlist_id")
-    rows = session.scalars(
-        select(ShortlistItem).where(ShortlistItem.shortlist_id == shortlist_id).order_by(ShortlistItem.rank)
+    rows = session.execute(
+        select(
+            ShortlistItem.id,
+            ShortlistItem.rank,
+            ShortlistItem.workplace_id,
+            ShortlistItem.details,
+            ShortlistItem.score,
+            ShortlistItem.explanation,
+            ShortlistItem.features,
+        )
+        .where(ShortlistItem.shortlist_id == shortlist_id)
+        .order_by(ShortlistItem.rank)
     ).all()
     items = [
         {
