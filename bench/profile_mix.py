@@ -38,6 +38,7 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=40, help="functions to list (default 40)")
     parser.add_argument("--only", help="list only functions whose file path contains this (e.g. /work)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--kinds", help="only these request kinds, comma-separated (e.g. 'POST /shortlists')")
     parser.add_argument("--raw", type=Path, help="keep py-spy's collapsed stacks here")
     args = parser.parse_args()
 
@@ -55,7 +56,11 @@ def main() -> None:
 
         get_settings.cache_clear()
         rng = random.Random(args.seed)
-        kinds, weights = list(MIX), list(MIX.values())
+        wanted = [k.strip() for k in args.kinds.split(",")] if args.kinds else list(MIX)
+        unknown = sorted(set(wanted) - set(MIX))
+        if unknown:
+            parser.error(f"unknown request kind(s) {unknown}; choose from {list(MIX)}")
+        kinds, weights = wanted, [MIX[k] for k in wanted]
         shortlists: dict[str, tuple[int, list[int]]] = {}
         times: dict[str, list[float]] = defaultdict(list)
         with TestClient(create_app()) as client:

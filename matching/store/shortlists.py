@@ -295,25 +295,36 @@ def suggestions_after(session: Session, after: int, since: dt.datetime, also: Co
             after a later one's were read).
     """
     since = aware(since, "since")
-    wanted = ShortlistItem.id > after
     if also:
-        wanted = or_(wanted, ShortlistItem.id.in_(sorted(also)))
-    rows = session.execute(
+        rows = session.execute(_SUGGESTIONS_AFTER_OR, {"after": after, "since": since, "also": sorted(also)})
+    else:
+        rows = session.execute(_SUGGESTIONS_AFTER, {"after": after, "since": since})
+    return [
+        Suggestion(int(item_id), str(workplace), str(candidate), bool(recent) and not rejected)
+        for item_id, workplace, candidate, recent, rejected in rows
+    ]
+
+
+def _suggestions(wanted: Any) -> Any:
+    """The query behind `suggestions_after`, built once (read at every shortlist)."""
+    return (
         select(
             ShortlistItem.id,
             ShortlistItem.workplace_id,
             Shortlist.candidate_id,
-            (Shortlist.created_at >= since).label("recent"),
+            (Shortlist.created_at >= bindparam("since")).label("recent"),
             _rejected().label("rejected"),
         )
         .join(Shortlist, Shortlist.id == ShortlistItem.shortlist_id)
         .where(wanted)
         .order_by(ShortlistItem.id)
     )
-    return [
-        Suggestion(int(item_id), str(workplace), str(candidate), bool(recent) and not rejected)
-        for item_id, workplace, candidate, recent, rejected in rows
-    ]
+
+
+_SUGGESTIONS_AFTER = _suggestions(ShortlistItem.id > bindparam("after"))
+_SUGGESTIONS_AFTER_OR = _suggestions(
+    or_(ShortlistItem.id > bindparam("after"), ShortlistItem.id.in_(bindparam("also", expanding=True)))
+)
 
 
 def latest_shortlist(session: Session, candidate_id: str) -> StoredShortlist | None:
