@@ -186,7 +186,7 @@ class AuditBatcher:
             batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
         error: BaseException | None = None
         try:
-            with session_scope(self.engine) as session:
+            with session_scope(self.engine, first=True) as session:  # reads wait on it: before other writers
                 session.execute(insert(AuditEvent), [p.row for p in batch])
         except BaseException as failure:  # every caller of the batch gets it
             error = failure

@@ -164,7 +164,7 @@ def read_only(engine: Engine) -> Engine:
 
 
 @contextmanager
-def session_scope(engine: Engine, readonly: bool = False) -> Iterator[Session]:
+def session_scope(engine: Engine, readonly: bool = False, first: bool = False) -> Iterator[Session]:
     """One session in one transaction: committed whole when the block ends, rolled back whole on error.
 
     Objects stay readable after the commit (no expiry), so results can be returned from the block.
@@ -172,34 +172,83 @@ def session_scope(engine: Engine, readonly: bool = False) -> Iterator[Session]:
     Args:
         engine: the store.
         readonly: the block only reads (see `read_only`); on PostgreSQL this changes nothing.
+        first: on SQLite, this writer goes before this process's writers already waiting (the
+            audit entries that reads wait on: a read should not queue behind every write).
     """
     bind = read_only(engine) if readonly else engine
-    with _writer_turn(engine, readonly), Session(bind, expire_on_commit=False) as session, session.begin():
+    with (
+        _writer_turn(engine, readonly, first),
+        Session(bind, expire_on_commit=False) as session,
+        session.begin(),
+    ):
         yield session
     if not readonly:
         _durable(engine)
 
 
 @contextmanager
-def _writer_turn(engine: Engine, readonly: bool) -> Iterator[None]:
+def _writer_turn(engine: Engine, readonly: bool, first: bool = False) -> Iterator[None]:
     """SQLite takes one writer at a time; other writers poll with growing sleeps (busy timeout),
-    which under load leaves some waiting seconds. Writers of this process queue on a lock first,
-    then writers of all processes on the file lock beside the database (`_FileTurn`), so they take
-    turns at once, woken by the kernel. The lock is reentrant: a writer may open a nested write
-    session in the same thread, as before."""
+    which under load leaves some waiting seconds. Writers of this process queue on a lock first
+    (`first` ones ahead of the rest), then writers of all processes on the file lock beside the
+    database (`_FileTurn`), so they take turns at once, woken by the kernel. The lock is
+    reentrant: a writer may open a nested write session in the same thread, as before."""
     if readonly or engine.dialect.name != "sqlite":
         yield
         return
     turn = _sqlite_turn(engine)
-    with turn.lock:
+    turn.lock.acquire(first)
+    try:
         turn.enter()
         try:
             yield
         finally:
             turn.leave()
+    finally:
+        turn.lock.release()
 
 
 # SQLite writers of several processes (`jobmatch serve --workers N`) ----------------------------------
+
+
+class _TurnLock:
+    """A reentrant lock whose waiters marked `first` are served before the others, though never
+    twice in a row while others wait (a stream of them cannot starve the rest)."""
+
+    def __init__(self) -> None:
+        self._free = threading.Condition(threading.Lock())
+        self._owner: int | None = None
+        self._depth = 0
+        self._waiting = {True: 0, False: 0}  # first, others
+        self._last_first = False
+
+    def _my_turn(self, first: bool) -> bool:
+        if self._owner is not None:
+            return False
+        if first:
+            return not (self._last_first and self._waiting[False])
+        return not (self._waiting[True] and not self._last_first)
+
+    def acquire(self, first: bool = False) -> None:
+        me = threading.get_ident()
+        with self._free:
+            if self._owner == me:
+                self._depth += 1
+                return
+            self._waiting[first] += 1
+            try:
+                while not self._my_turn(first):
+                    self._free.wait()
+            finally:
+                self._waiting[first] -= 1
+            self._owner, self._depth, self._last_first = me, 1, first
+
+    def release(self) -> None:
+        with self._free:
+            self._depth -= 1
+            if self._depth == 0:
+                self._owner = None
+                self._free.notify_all()
 
 
 class _FileTurn:
@@ -211,7 +260,7 @@ class _FileTurn:
     every commit waiting at the time."""
 
     def __init__(self, database: str | None) -> None:
-        self.lock = threading.RLock()
+        self.lock = _TurnLock()
         self.database = database if database and database != ":memory:" else None
         self._depth = 0
         self._handle: Any = None
