@@ -10,7 +10,9 @@ stuck server with an error in seconds, never a hang; `unavailable` tells such er
 
 from __future__ import annotations
 
+import collections
 import fcntl
+import itertools
 import json
 import os
 import threading
@@ -212,22 +214,25 @@ def _writer_turn(engine: Engine, readonly: bool, first: bool = False) -> Iterato
 
 
 class _TurnLock:
-    """A reentrant lock whose waiters marked `first` are served before the others, though never
-    twice in a row while others wait (a stream of them cannot starve the rest)."""
+    """A reentrant lock taken in order of arrival, except that waiters marked `first` are served
+    before the others, though never twice in a row while others wait (a stream of them cannot
+    starve the rest). In order of arrival: a writer's wait is bounded by those ahead of it, where
+    a plain lock lets any waiter win each release, and some lose for seconds."""
 
     def __init__(self) -> None:
         self._free = threading.Condition(threading.Lock())
         self._owner: int | None = None
         self._depth = 0
-        self._waiting = {True: 0, False: 0}  # first, others
+        self._queues: dict[bool, collections.deque[int]] = {True: collections.deque(), False: collections.deque()}
+        self._tickets = itertools.count()
         self._last_first = False
 
-    def _my_turn(self, first: bool) -> bool:
-        if self._owner is not None:
+    def _my_turn(self, first: bool, ticket: int) -> bool:
+        if self._owner is not None or self._queues[first][0] != ticket:
             return False
         if first:
-            return not (self._last_first and self._waiting[False])
-        return not (self._waiting[True] and not self._last_first)
+            return not (self._last_first and self._queues[False])
+        return not (self._queues[True] and not self._last_first)
 
     def acquire(self, first: bool = False) -> None:
         me = threading.get_ident()
@@ -235,12 +240,15 @@ class _TurnLock:
             if self._owner == me:
                 self._depth += 1
                 return
-            self._waiting[first] += 1
+            ticket = next(self._tickets)
+            queue = self._queues[first]
+            queue.append(ticket)
             try:
-                while not self._my_turn(first):
+                while not self._my_turn(first, ticket):
                     self._free.wait()
             finally:
-                self._waiting[first] -= 1
+                queue.remove(ticket)
+                self._free.notify_all()  # the next in this queue may now be at its head
             self._owner, self._depth, self._last_first = me, 1, first
 
     def release(self) -> None:

@@ -11,8 +11,8 @@ from matching.store.db import _TurnLock
 
 def _waiting(lock: _TurnLock, first: int, others: int) -> None:
     deadline = time.monotonic() + 10
-    while lock._waiting != {True: first, False: others}:
-        assert time.monotonic() < deadline, f"waiters did not queue: {lock._waiting}"
+    while (len(lock._queues[True]), len(lock._queues[False])) != (first, others):
+        assert time.monotonic() < deadline, f"waiters did not queue: {lock._queues}"
         time.sleep(0.005)
 
 
@@ -27,17 +27,19 @@ def _writer(lock: _TurnLock, name: str, first: bool, order: list[str]) -> thread
     return thread
 
 
-def test_a_first_writer_goes_before_writers_already_waiting() -> None:
+def test_a_first_writer_goes_before_writers_already_waiting_who_go_in_order() -> None:
     lock, order = _TurnLock(), []
     lock.acquire()
-    others = [_writer(lock, f"write{i}", False, order) for i in range(3)]
-    _waiting(lock, 0, 3)
+    others = []
+    for i in range(5):
+        others.append(_writer(lock, f"write{i}", False, order))
+        _waiting(lock, 0, i + 1)
     audit = _writer(lock, "audit", True, order)
-    _waiting(lock, 1, 3)
+    _waiting(lock, 1, 5)
     lock.release()
     for thread in [*others, audit]:
         thread.join(10)
-    assert order[0] == "audit" and sorted(order[1:]) == ["write0", "write1", "write2"]
+    assert order == ["audit", "write0", "write1", "write2", "write3", "write4"]
 
 
 def test_first_writers_never_go_twice_in_a_row_while_others_wait() -> None:
