@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import collections
 import fcntl
-import itertools
 import json
 import os
 import threading
@@ -217,46 +216,51 @@ class _TurnLock:
     """A reentrant lock taken in order of arrival, except that waiters marked `first` are served
     before the others, though never twice in a row while others wait (a stream of them cannot
     starve the rest). In order of arrival: a writer's wait is bounded by those ahead of it, where
-    a plain lock lets any waiter win each release, and some lose for seconds."""
+    a plain lock lets any waiter win each release, and some lose for seconds. A release hands the
+    lock to the next waiter and wakes that one alone."""
+
+    _HANDED_OVER = -1  # the owner between a release and the woken waiter's return
 
     def __init__(self) -> None:
-        self._free = threading.Condition(threading.Lock())
+        self._guard = threading.Lock()
         self._owner: int | None = None
         self._depth = 0
-        self._queues: dict[bool, collections.deque[int]] = {True: collections.deque(), False: collections.deque()}
-        self._tickets = itertools.count()
+        self._queues: dict[bool, collections.deque[threading.Event]] = {
+            True: collections.deque(),
+            False: collections.deque(),
+        }
         self._last_first = False
-
-    def _my_turn(self, first: bool, ticket: int) -> bool:
-        if self._owner is not None or self._queues[first][0] != ticket:
-            return False
-        if first:
-            return not (self._last_first and self._queues[False])
-        return not (self._queues[True] and not self._last_first)
 
     def acquire(self, first: bool = False) -> None:
         me = threading.get_ident()
-        with self._free:
+        with self._guard:
             if self._owner == me:
                 self._depth += 1
                 return
-            ticket = next(self._tickets)
-            queue = self._queues[first]
-            queue.append(ticket)
-            try:
-                while not self._my_turn(first, ticket):
-                    self._free.wait()
-            finally:
-                queue.remove(ticket)
-                self._free.notify_all()  # the next in this queue may now be at its head
-            self._owner, self._depth, self._last_first = me, 1, first
+            if self._owner is None:
+                self._owner, self._depth, self._last_first = me, 1, first
+                return
+            woken = threading.Event()
+            self._queues[first].append(woken)
+        woken.wait()
+        with self._guard:
+            self._owner, self._depth = me, 1
 
     def release(self) -> None:
-        with self._free:
+        with self._guard:
             self._depth -= 1
-            if self._depth == 0:
+            if self._depth:
+                return
+            firsts, others = self._queues[True], self._queues[False]
+            if firsts and not (self._last_first and others):
+                woken, self._last_first = firsts.popleft(), True
+            elif others:
+                woken, self._last_first = others.popleft(), False
+            else:
                 self._owner = None
-                self._free.notify_all()
+                return
+            self._owner = self._HANDED_OVER
+            woken.set()
 
 
 class _FileTurn:
