@@ -36,11 +36,16 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000, help="requests of the mix to time (default 2000)")
     parser.add_argument("--warm", type=int, default=200, help="requests sent first, not timed (default 200)")
     parser.add_argument("--top", type=int, default=40, help="functions to list (default 40)")
-    parser.add_argument("--only", help="list only functions whose file path contains this (e.g. /work)")
+    parser.add_argument("--only", help="list only functions whose file path contains this (e.g. matching/)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--kinds", help="only these request kinds, comma-separated (e.g. 'POST /shortlists')")
     parser.add_argument("--raw", type=Path, help="keep py-spy's collapsed stacks here")
     args = parser.parse_args()
+    kinds = [k.strip() for k in args.kinds.split(",")] if args.kinds else list(MIX)
+    unknown = sorted(set(kinds) - set(MIX))
+    if unknown:  # before the minute of set-up
+        parser.error(f"unknown request kind(s) {unknown}; choose from {list(MIX)}")
+    weights = [MIX[k] for k in kinds]
 
     from fastapi.testclient import TestClient
 
@@ -56,11 +61,6 @@ def main() -> None:
 
         get_settings.cache_clear()
         rng = random.Random(args.seed)
-        wanted = [k.strip() for k in args.kinds.split(",")] if args.kinds else list(MIX)
-        unknown = sorted(set(wanted) - set(MIX))
-        if unknown:
-            parser.error(f"unknown request kind(s) {unknown}; choose from {list(MIX)}")
-        kinds, weights = wanted, [MIX[k] for k in wanted]
         shortlists: dict[str, tuple[int, list[int]]] = {}
         times: dict[str, list[float]] = defaultdict(list)
         with TestClient(create_app()) as client:

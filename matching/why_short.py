@@ -4,7 +4,7 @@ person, in the order the rules apply (`matching.candidates`), and what the advis
 The rules: a workplace that is not active; an active one with no free slot; an open one beyond the
 person's commute; and (with the setting on) one within reach that lacks a support the person
 requires and only a workplace can give. The counts add up, with the eligible workplaces, to every
-workplace served. `wider_reach` counts how many more would be eligible were the commute longer,
+workplace served. The wider reach counts how many more would be eligible were the commute longer,
 the one change an adviser can discuss with the person.
 """
 
@@ -18,7 +18,7 @@ from features.pairs import haversine_km
 from matching.candidates import WorkplacePool, meets_required_supports
 
 RULES = ("not_active", "no_free_slot", "beyond_commute", "required_support")
-WIDER_KM = 10.0  # how much further `wider_reach` looks
+WIDER_KM = 10.0  # how much further the wider reach looks
 REASONS = {
     "not_active": "not active",
     "no_free_slot": "no free trainee slot",
@@ -50,7 +50,8 @@ def why_short(
 ) -> tuple[dict[str, int], dict[str, Any]]:
     """Both answers for the person at position `row` of `arrays`, from one pass over the pool:
     how many workplaces each rule removed (`filtered_counts`), and how many more would be
-    eligible within `extra_km` more of commute (`wider_reach`)."""
+    eligible within `extra_km` more of commute (`{"within_km": ..., "more_workplaces": ...}`, the
+    API's `wider_reach`)."""
     active = pool.frame["active"].to_numpy(dtype=bool)
     is_open = pool.is_open
     commute = float(arrays["max_commute_km"][row])
@@ -70,14 +71,6 @@ def why_short(
 def filtered_counts(pool: WorkplacePool, arrays: dict[str, np.ndarray], row: int, exclude: bool) -> dict[str, int]:
     """How many workplaces each rule removed for the person at position `row` of `arrays`."""
     return why_short(pool, arrays, row, exclude)[0]
-
-
-def wider_reach(
-    pool: WorkplacePool, arrays: dict[str, np.ndarray], row: int, exclude: bool, extra_km: float = WIDER_KM
-) -> dict[str, Any]:
-    """How many more workplaces would be eligible within `extra_km` more of commute:
-    `{"within_km": ..., "more_workplaces": ...}`."""
-    return why_short(pool, arrays, row, exclude, extra_km)[1]
 
 
 def empty_reason(filtered: dict[str, int]) -> str:
