@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from matching.review import DECISIONS, PERSON_ANSWERS, REASON_CODES
@@ -24,6 +24,18 @@ from matching.store.values import aware, required_text
 
 MAX_WORDS = 1000
 """The longest answer in the person's own words the store keeps."""
+
+# read with every review request: built once (SQLAlchemy keys its compiled form by the object)
+_DECISIONS_OF_ITEMS = (
+    select(Decision)
+    .where(Decision.shortlist_item_id.in_(bindparam("item_ids", expanding=True)))
+    .order_by(Decision.shortlist_item_id, Decision.decided_at, Decision.id)
+)
+_ANSWERS_OF_ITEMS = (
+    select(PersonAnswer)
+    .where(PersonAnswer.shortlist_item_id.in_(bindparam("item_ids", expanding=True)))
+    .order_by(PersonAnswer.shortlist_item_id, PersonAnswer.recorded_at, PersonAnswer.id)
+)
 
 
 @dataclass(frozen=True)
@@ -135,11 +147,7 @@ def decision_histories(session: Session, item_ids: Collection[int]) -> dict[int,
     """`decision_history` of many stored items in one query (a shortlist's read is one query, not
     one per item); an item without decisions maps to an empty list."""
     out: dict[int, list[DecisionRecord]] = {item_id: [] for item_id in item_ids}
-    rows = session.scalars(
-        select(Decision)
-        .where(Decision.shortlist_item_id.in_(list(out)))
-        .order_by(Decision.shortlist_item_id, Decision.decided_at, Decision.id)
-    )
+    rows = session.scalars(_DECISIONS_OF_ITEMS, {"item_ids": list(out)})
     for row in rows:
         out[row.shortlist_item_id].append(_decision_record(row))
     return out
@@ -219,11 +227,7 @@ def person_answer_histories(session: Session, item_ids: Collection[int]) -> dict
     """`person_answer_history` of many stored items in one query; an item without answers maps to
     an empty list."""
     out: dict[int, list[PersonAnswerRecord]] = defaultdict(list)
-    rows = session.scalars(
-        select(PersonAnswer)
-        .where(PersonAnswer.shortlist_item_id.in_(list(item_ids)))
-        .order_by(PersonAnswer.shortlist_item_id, PersonAnswer.recorded_at, PersonAnswer.id)
-    )
+    rows = session.scalars(_ANSWERS_OF_ITEMS, {"item_ids": list(item_ids)})
     for row in rows:
         out[row.shortlist_item_id].append(_answer_record(row))
     return {item_id: out.get(item_id, []) for item_id in item_ids}

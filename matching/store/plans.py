@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from matching.review import PLAN_PARTIES
@@ -19,6 +19,10 @@ from matching.store.decisions import current_decision
 from matching.store.errors import NotFoundError, StoreError
 from matching.store.models import InclusionPlan, PlanApproval, PlanRevision, Shortlist, ShortlistItem
 from matching.store.values import aware, plain_json, required_text
+
+_PLANS_OF_ITEMS = select(InclusionPlan.shortlist_item_id, InclusionPlan.id).where(
+    InclusionPlan.shortlist_item_id.in_(bindparam("item_ids", expanding=True))
+)  # read with every review request: built once
 
 
 def require_plan(session: Session, plan_id: int, lock: bool = False) -> InclusionPlan:
@@ -47,11 +51,7 @@ def plan_for_item(session: Session, shortlist_item_id: int) -> int | None:
 
 def plans_for_items(session: Session, shortlist_item_ids: Collection[int]) -> dict[int, int]:
     """`plan_for_item` of many suggestions in one query: item id -> plan id, for those with a plan."""
-    rows = session.execute(
-        select(InclusionPlan.shortlist_item_id, InclusionPlan.id).where(
-            InclusionPlan.shortlist_item_id.in_(list(shortlist_item_ids))
-        )
-    )
+    rows = session.execute(_PLANS_OF_ITEMS, {"item_ids": list(shortlist_item_ids)})
     return {int(item_id): int(plan_id) for item_id, plan_id in rows}
 
 

@@ -7,11 +7,13 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from matching.store.base import Base
 from matching.store.models import Audit, Candidate, Workplace
+
+_ADVISER_OF = select(Candidate.adviser_id).where(Candidate.candidate_id == bindparam("candidate_id"))
 
 
 def _every_column(row: Base) -> dict[str, Any]:
@@ -37,7 +39,7 @@ def workplace_record(session: Session, workplace_id: str) -> dict[str, Any] | No
 
 def adviser_of(session: Session, candidate_id: str) -> str | None:
     """The person's adviser (their fixed contact), or None when the store has no such person."""
-    return session.scalar(select(Candidate.adviser_id).where(Candidate.candidate_id == candidate_id))
+    return session.scalar(_ADVISER_OF, {"candidate_id": candidate_id})
 
 
 def employer_of(session: Session, workplace_id: str) -> str | None:

@@ -27,6 +27,29 @@ _KNOWN_WORKPLACES = select(Workplace.workplace_id).where(
     Workplace.workplace_id.in_(bindparam("wanted", expanding=True))
 )
 _INSERT_SHORTLIST = insert(Shortlist).returning(Shortlist.id)
+_SHORTLIST_HEAD = select(
+    Shortlist.id,
+    Shortlist.candidate_id,
+    Shortlist.requested_by,
+    Shortlist.created_at,
+    Shortlist.model_name,
+    Shortlist.model_version,
+    Shortlist.top_k,
+    Shortlist.filtered,
+).where(Shortlist.id == bindparam("shortlist_id"))
+_SHORTLIST_ITEMS = (
+    select(
+        ShortlistItem.id,
+        ShortlistItem.rank,
+        ShortlistItem.workplace_id,
+        ShortlistItem.details,
+        ShortlistItem.score,
+        ShortlistItem.explanation,
+        ShortlistItem.features,
+    )
+    .where(ShortlistItem.shortlist_id == bindparam("shortlist_id"))
+    .order_by(ShortlistItem.rank)
+)
 
 
 @dataclass(frozen=True)
@@ -169,34 +192,11 @@ def get_shortlist(session: Session, shortlist_id: int) -> StoredShortlist:
     Raises:
         NotFoundError: for an unknown id.
     """
-    # plain rows, not ORM objects: a shortlist is read on every review request
-    shortlist = session.execute(
-        select(
-            Shortlist.id,
-            Shortlist.candidate_id,
-            Shortlist.requested_by,
-            Shortlist.created_at,
-            Shortlist.model_name,
-            Shortlist.model_version,
-            Shortlist.top_k,
-            Shortlist.filtered,
-        ).where(Shortlist.id == shortlist_id)
-    ).first()
+    # plain rows, not ORM objects, by statements built once: a shortlist is read on every review request
+    shortlist = session.execute(_SHORTLIST_HEAD, {"shortlist_id": shortlist_id}).first()
     if shortlist is None:
         raise NotFoundError(f"unknown shortlist {shortlist_id!r}", field="shortlist_id")
-    rows = session.execute(
-        select(
-            ShortlistItem.id,
-            ShortlistItem.rank,
-            ShortlistItem.workplace_id,
-            ShortlistItem.details,
-            ShortlistItem.score,
-            ShortlistItem.explanation,
-            ShortlistItem.features,
-        )
-        .where(ShortlistItem.shortlist_id == shortlist_id)
-        .order_by(ShortlistItem.rank)
-    ).all()
+    rows = session.execute(_SHORTLIST_ITEMS, {"shortlist_id": shortlist_id}).all()
     items = [
         {
             "rank": row.rank,
