@@ -11,9 +11,9 @@ import datetime as dt
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, delete, func, insert, select
+from sqlalchemy import Engine, Table, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from matching.settings import MIN_AUDIT_RETENTION_DAYS
@@ -38,6 +38,11 @@ class AuditRecord:
     subject_type: str
     subject_id: str
     detail: dict[str, Any] | None
+
+
+# one statement each, built once: an entry goes with nearly every request
+_INSERT_ENTRY = insert(AuditEvent).returning(AuditEvent.id)
+_INSERT_ENTRIES = insert(cast(Table, AuditEvent.__table__))  # a batch: executemany, no ORM bookkeeping
 
 
 def _audit_record(row: AuditEvent) -> AuditRecord:
@@ -95,10 +100,8 @@ def record_audit(
         StoreError: naming the field, for an empty actor, role, action or subject, or a personal
             key in `detail` (the message names the key, never its value).
     """
-    row = AuditEvent(**audit_row(actor, role, action, subject_type, subject_id, detail, at))
-    session.add(row)
-    session.flush()
-    return row.id
+    row = audit_row(actor, role, action, subject_type, subject_id, detail, at)
+    return int(session.execute(_INSERT_ENTRY, row).scalar_one())
 
 
 def audit_row(
@@ -187,7 +190,7 @@ class AuditBatcher:
         error: BaseException | None = None
         try:
             with session_scope(self.engine, first=True) as session:  # reads wait on it: before other writers
-                session.execute(insert(AuditEvent), [p.row for p in batch])
+                session.execute(_INSERT_ENTRIES, [p.row for p in batch])
         except BaseException as failure:  # every caller of the batch gets it
             error = failure
         with self._lock:

@@ -12,8 +12,9 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from matching.review import DECISIONS, PERSON_ANSWERS, REASON_CODES
@@ -25,7 +26,10 @@ from matching.store.values import aware, required_text
 MAX_WORDS = 1000
 """The longest answer in the person's own words the store keeps."""
 
-# read with every review request: built once (SQLAlchemy keys its compiled form by the object)
+# written and read with every review request: built once (SQLAlchemy keys its compiled form by
+# the object); one insert statement each, no unit-of-work flush
+_INSERT_DECISION = insert(Decision).returning(Decision.id)
+_INSERT_ANSWER = insert(PersonAnswer).returning(PersonAnswer.id)
 _DECISIONS_OF_ITEMS = (
     select(Decision)
     .where(Decision.shortlist_item_id.in_(bindparam("item_ids", expanding=True)))
@@ -105,17 +109,15 @@ def record_decision(
     if reason_code == "other" and text is None:
         raise StoreError("required with reason code 'other': say why in free text", field="reason_text")
     require_item(session, item_id)
-    row = Decision(
-        shortlist_item_id=item_id,
-        decision=decision,
-        reason_code=reason_code,
-        reason_text=text,
-        decided_by=decided_by,
-        decided_at=aware(decided_at, "decided_at"),
-    )
-    session.add(row)
-    session.flush()
-    return _decision_record(row)
+    values: dict[str, Any] = {
+        "shortlist_item_id": item_id,
+        "decision": decision,
+        "reason_code": reason_code,
+        "reason_text": text,
+        "decided_by": decided_by,
+        "decided_at": aware(decided_at, "decided_at"),
+    }
+    return DecisionRecord(id=session.execute(_INSERT_DECISION, values).scalar_one(), **values)
 
 
 def _decision_record(row: Decision) -> DecisionRecord:
@@ -185,16 +187,14 @@ def record_person_answer(
     if said is not None and len(said) > MAX_WORDS:
         raise StoreError(f"at most {MAX_WORDS} characters", field="words")
     require_item(session, item_id)
-    row = PersonAnswer(
-        shortlist_item_id=item_id,
-        answer=answer,
-        words=said,
-        recorded_by=recorded_by,
-        recorded_at=aware(recorded_at, "recorded_at"),
-    )
-    session.add(row)
-    session.flush()
-    return _answer_record(row)
+    values: dict[str, Any] = {
+        "shortlist_item_id": item_id,
+        "answer": answer,
+        "words": said,
+        "recorded_by": recorded_by,
+        "recorded_at": aware(recorded_at, "recorded_at"),
+    }
+    return PersonAnswerRecord(id=session.execute(_INSERT_ANSWER, values).scalar_one(), **values)
 
 
 def _answer_record(row: PersonAnswer) -> PersonAnswerRecord:

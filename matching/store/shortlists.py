@@ -27,6 +27,8 @@ _KNOWN_WORKPLACES = select(Workplace.workplace_id).where(
     Workplace.workplace_id.in_(bindparam("wanted", expanding=True))
 )
 _INSERT_SHORTLIST = insert(Shortlist).returning(Shortlist.id)
+_ITEM_KEY = select(ShortlistItem.id).where(ShortlistItem.id == bindparam("item_id"))
+_LOCK_SHORTLIST = select(Shortlist.id).where(Shortlist.id == bindparam("shortlist_id")).with_for_update()
 _SHORTLIST_HEAD = select(
     Shortlist.id,
     Shortlist.candidate_id,
@@ -222,11 +224,10 @@ def get_shortlist(session: Session, shortlist_id: int) -> StoredShortlist:
     )
 
 
-def require_item(session: Session, item_id: int) -> ShortlistItem:
-    item = session.get(ShortlistItem, item_id)
-    if item is None:
+def require_item(session: Session, item_id: int) -> None:
+    """Raise NotFoundError for an unknown shortlist item (its key read alone, no row object)."""
+    if session.scalar(_ITEM_KEY, {"item_id": item_id}) is None:
         raise NotFoundError(f"unknown shortlist item {item_id!r}", field="shortlist_item_id")
-    return item
 
 
 def live_suggestions(session: Session, since: dt.datetime) -> dict[str, set[str]]:
@@ -380,4 +381,4 @@ def lock_shortlist(session: Session, shortlist_id: int) -> None:
     """Take the shortlist's row lock for the rest of the transaction (`SELECT ... FOR UPDATE` on
     PostgreSQL), so writers to one shortlist queue instead of deadlocking on its items; SQLite's
     writing transactions are serial already. An unknown id locks nothing."""
-    session.get(Shortlist, shortlist_id, with_for_update=True)
+    session.scalar(_LOCK_SHORTLIST, {"shortlist_id": shortlist_id})
