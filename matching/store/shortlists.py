@@ -10,9 +10,9 @@ import datetime as dt
 import math
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, bindparam, exists, func, insert, or_, select
+from sqlalchemy import Table, and_, bindparam, exists, func, insert, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from matching.store.errors import NotFoundError, StoreError
@@ -27,6 +27,7 @@ _KNOWN_WORKPLACES = select(Workplace.workplace_id).where(
     Workplace.workplace_id.in_(bindparam("wanted", expanding=True))
 )
 _INSERT_SHORTLIST = insert(Shortlist).returning(Shortlist.id)
+_INSERT_ITEMS = insert(cast(Table, ShortlistItem.__table__))  # executemany, no ORM bookkeeping
 _ITEM_KEY = select(ShortlistItem.id).where(ShortlistItem.id == bindparam("item_id"))
 _LOCK_SHORTLIST = select(Shortlist.id).where(Shortlist.id == bindparam("shortlist_id")).with_for_update()
 _SHORTLIST_HEAD = select(
@@ -142,7 +143,7 @@ def save_shortlist(
     )
     assert shortlist_id is not None  # RETURNING gives the new row's id
     if rows:
-        session.execute(insert(ShortlistItem), [{**row, "shortlist_id": shortlist_id} for row in rows])
+        session.execute(_INSERT_ITEMS, [{**row, "shortlist_id": shortlist_id} for row in rows])
     return int(shortlist_id)
 
 
