@@ -6,7 +6,7 @@ worker from its next request on."""
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Engine, and_, func, select
+from sqlalchemy import ColumnElement, Engine, and_, func, or_, select
 
 from matching.store.db import read_only
 from matching.store.models import AuditEvent, RecordChange
@@ -17,7 +17,9 @@ RELOAD_ACTIONS = ("model_reload", "model_reload_refused")
 
 
 def _is_control() -> ColumnElement[bool]:
-    return and_(AuditEvent.subject_type == CONTROL_TYPE, AuditEvent.subject_id.in_(CONTROL_SUBJECTS))
+    # equalities, not IN: a literal IN list is expanded anew at every execution
+    subjects = or_(*(AuditEvent.subject_id == subject for subject in CONTROL_SUBJECTS))
+    return and_(AuditEvent.subject_type == CONTROL_TYPE, subjects)
 
 
 ControlHead = tuple[int, int]  # (how many control entries, the newest one's id)
