@@ -14,6 +14,7 @@ from matching.store.db import limit_waits
 from serving import limits, observability, outage, ratelimit
 from serving.api import ROUTERS
 from serving.auth import load_keys
+from serving.heap import Heap
 from serving.state import ServiceState
 from serving.web import STATIC_DIR
 from serving.web import router as web_router
@@ -24,8 +25,12 @@ DESCRIPTION = """Ranked, explained shortlists of ordinary workplaces for job see
 support needs. The model suggests; the adviser decides. Every response names the model version."""
 
 
-def create_app(settings: Settings | None = None, state: ServiceState | None = None) -> FastAPI:
-    """Build the app. The dataset and model load at startup (or come ready-made as `state`)."""
+def create_app(
+    settings: Settings | None = None, state: ServiceState | None = None, heap: Heap | None = None
+) -> FastAPI:
+    """Build the app. The dataset and model load at startup (or come ready-made as `state`).
+    With `heap` (a served worker: the process is the app's alone), what the startup loaded is
+    frozen out of the garbage collector's passes (`serving.heap`)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -41,6 +46,9 @@ def create_app(settings: Settings | None = None, state: ServiceState | None = No
         app.state.service = service
         app.state.api_keys = load_keys(service.settings.api_keys_file)
         service.models.start_polling()
+        if heap is not None:
+            service.heap = heap
+            heap.settle(service.served, service.models.model)
         try:
             yield
         finally:

@@ -24,6 +24,7 @@ template and status; `jobmatch_model_info` (the model loaded: name, version, run
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -237,6 +238,12 @@ class Metrics:
             ["outcome", "trigger"],
             registry=r,
         )
+        self.frozen = Gauge(
+            "jobmatch_gc_frozen_objects",
+            "objects this process has frozen out of the garbage collector's passes (serving.heap)",
+            registry=r,
+        )
+        self.frozen.set_function(gc.get_freeze_count)
         for mode in ("model", "rule"):
             self.scoring_mode.labels(mode).set(0)
         for outcome in ("loaded", "refused"):  # counted from 0, so rates and alerts see the first one

@@ -44,6 +44,7 @@ from matching.store.contract import load_dataset_into, outcomes_frame, served_re
 from matching.store.db import make_engine, session_scope
 from matching.store.heads import control_head, store_heads
 from matching.store.schema import upgrade
+from serving.heap import Heap
 from serving.loading import LoadedModel
 from serving.model_service import ModelService
 from serving.observability import Metrics
@@ -62,6 +63,7 @@ class ServiceState:
     engine: Engine
     metrics: Metrics = field(default_factory=Metrics)
     seen_change: int = 0  # the newest change of the store's change log `served` holds
+    heap: Heap | None = None  # a served worker's: settled again after `served` or the model changed
     congestion: Congestion = field(init=False)
     audits: AuditBatcher = field(init=False)
     models: ModelService = field(init=False)
@@ -124,6 +126,8 @@ class ServiceState:
         and workplaces (the records that changed since `seen_change` are read again, a table
         whole after an erasure or a replaced store, and the indexes rebuilt). One cheap read when
         nothing changed. Returns whether any record did."""
+        if self.heap is not None:
+            self.heap.tick(self.served, self.models.model)
         change, control = store_heads(self.engine)
         if control != self.models.followed:
             self.models.follow(control)

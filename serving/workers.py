@@ -22,6 +22,7 @@ import threading
 from fastapi import FastAPI
 
 from serving.app import create_app
+from serving.heap import Heap
 
 log = logging.getLogger("jobmatch.serving")
 
@@ -35,7 +36,7 @@ def create_worker_app() -> FastAPI:
     supervisor = os.environ.get(SUPERVISOR_ENV, "")
     if supervisor.isdigit():
         follow_supervisor(int(supervisor))
-    return create_app()
+    return create_app(heap=Heap())
 
 
 def follow_supervisor(supervisor_pid: int, every: float = SUPERVISOR_CHECK_SECONDS) -> threading.Thread:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
 import signal
 import socket
@@ -231,6 +232,12 @@ def test_two_workers_serve_alike_and_a_killed_worker_is_replaced(
             int(edited.headers["x-worker"]), "POST", "/shortlists", "adviser", json={"candidate_id": person}
         )
         assert refused.status_code == 409, refused.text
+
+        # each worker froze what it loaded out of the garbage collector's passes (serving.heap)
+        one = service.request("GET", "/metrics")
+        for metrics in (one, service.on_other(int(one.headers["x-worker"]), "GET", "/metrics")):
+            frozen = re.search(r"^jobmatch_gc_frozen_objects (\S+)$", metrics.text, re.MULTILINE)
+            assert frozen and float(frozen.group(1)) > 100_000, (metrics.headers["x-worker"], frozen)
 
         # one worker killed: the other keeps serving, and a new worker takes the place of the dead one
         # at once (a new process of the supervisor), serving once it has loaded the records and the model
