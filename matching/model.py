@@ -22,6 +22,7 @@ from features.compute import feature_matrix
 from features.pairs import PairFrame, candidate_arrays, workplace_arrays
 from features.registry import feature_names, registry_fingerprint
 from matching.candidates import enrich_workplaces
+from matching.compiled import CompiledTrees, compile_trees
 from matching.errors import ModelMismatchError
 from matching.records import Catalogue, DataContractError, Problem, load_catalogue, table_schemas, validate_table
 
@@ -76,6 +77,9 @@ class Ranker:
     meta: dict[str, Any] = field(default_factory=dict)
     linear: LinearBase | None = None
     _paths: tuple[list[np.ndarray], float] | None = field(default=None, init=False, repr=False, compare=False)
+    # the trees as native code (`matching.compiled`), set for a loaded model when they give
+    # LightGBM's scores exactly; None: `Booster.predict`
+    compiled: CompiledTrees | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def base(self) -> LinearBase:
@@ -106,6 +110,8 @@ class Ranker:
         is the same whatever rows come with it, so batch jobs can predict in slices."""
         if len(matrix) == 0:
             return np.zeros(0)
+        if self.compiled is not None:
+            return self.compiled.predict(matrix)
         return np.asarray(self.booster.predict(matrix, raw_score=True, validate_features=False), dtype=np.float64)
 
     def expected_success(self, scores: np.ndarray) -> np.ndarray:
@@ -202,7 +208,9 @@ class Ranker:
         booster = lgb.Booster(model_file=str(booster_path))
         catalogue = load_catalogue(Path(catalogue_dir) if catalogue_dir else None)
         linear = LinearBase.from_dict(meta["linear"]) if "linear" in meta else None
-        return cls(booster, list(meta["features"]), str(meta["registry"]), catalogue, meta, linear)
+        ranker = cls(booster, list(meta["features"]), str(meta["registry"]), catalogue, meta, linear)
+        ranker.compiled = compile_trees(booster)  # a served model scores many rows: compile it once
+        return ranker
 
     @classmethod
     def from_booster(
