@@ -82,6 +82,16 @@ def read_json(text: str | bytes) -> Any:
         return json.loads(text)
 
 
+def write_json(value: Any) -> str:
+    """A JSON value as stored: orjson writes it (the store's values are plain JSON already, see
+    `matching.store.values.plain_json`, and the standard library's encoder was a tenth of a
+    shortlist's time); what orjson refuses (keys that are not text) the standard library writes."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value)
+
+
 def make_engine(url: str | None = None, **options: Any) -> Engine:
     """An engine for `url` (see `database_url`), ready for the store.
 
@@ -105,7 +115,7 @@ def make_engine(url: str | None = None, **options: Any) -> Engine:
         folder = os.path.dirname(os.path.abspath(parsed.database))
         os.makedirs(folder, exist_ok=True)
     try:
-        engine = create_engine(parsed, **{"json_deserializer": read_json, **options})
+        engine = create_engine(parsed, **{"json_serializer": write_json, "json_deserializer": read_json, **options})
     except (ArgumentError, NoSuchModuleError) as error:
         raise DatabaseUnavailableError(f"cannot use {shown(parsed)}: {error}") from error
     if engine.dialect.name == "sqlite":

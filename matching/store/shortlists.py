@@ -26,7 +26,8 @@ _CANDIDATE_KEY = select(Candidate.candidate_id).where(Candidate.candidate_id == 
 _KNOWN_WORKPLACES = select(Workplace.workplace_id).where(
     Workplace.workplace_id.in_(bindparam("wanted", expanding=True))
 )
-_INSERT_SHORTLIST = insert(Shortlist).returning(Shortlist.id)
+_SHORTLISTS = cast(Table, Shortlist.__table__)
+_INSERT_SHORTLIST = insert(_SHORTLISTS).returning(_SHORTLISTS.c.id)  # Core: no ORM bulk bookkeeping
 _INSERT_ITEMS = insert(cast(Table, ShortlistItem.__table__))  # executemany, no ORM bookkeeping
 _ITEM_KEY = select(ShortlistItem.id).where(ShortlistItem.id == bindparam("item_id"))
 _LOCK_SHORTLIST = select(Shortlist.id).where(Shortlist.id == bindparam("shortlist_id")).with_for_update()
