@@ -9,7 +9,6 @@ Training builds it; the API and batch load it, so serving never imports training
 from __future__ import annotations
 
 import json
-from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -94,10 +93,9 @@ class Ranker:
         if list(self.booster.feature_name()) != self.features:
             raise ModelMismatchError("the booster's feature names differ from the model's metadata")
 
-    def features_of(self, pairs: PairFrame, helper: Executor | None = None) -> np.ndarray:
-        """The feature matrix of `pairs` (registry order); half computed on `helper`'s thread
-        when one is given and the pairs are many (`features.compute.feature_matrix`)."""
-        return feature_matrix(pairs, helper)
+    def features_of(self, pairs: PairFrame) -> np.ndarray:
+        """The feature matrix of `pairs` (registry order)."""
+        return feature_matrix(pairs)
 
     def score(self, matrix: np.ndarray) -> np.ndarray:
         """Ranking scores (higher is better; comparable within one candidate's list)."""

@@ -7,16 +7,13 @@ the few it returns, so the per-request work outside the model's own predict is k
 depends on the served workplaces alone is prepared once per pool (`PoolView`: ids and codes as
 plain lists, per-workplace feature inputs), the best `top_k` are found without sorting every
 pair (`best_first`), and congestion is looked up only for the workplaces that could reach the
-list (`Matcher.shortlist`). Against a large pool the second core helps: half the features and
-the counts of why the list is short are computed on `HELPER`'s threads meanwhile. The results
-are those of ranking every pair.
+list (`Matcher.shortlist`). The results are those of ranking every pair.
 """
 
 from __future__ import annotations
 
 import logging
 import weakref
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,10 +32,6 @@ from matching.why_short import why_short
 
 log = logging.getLogger("jobmatch.matching")
 _warned_uncalibrated = False
-# a large pool's shortlist uses the second core: why the list is short is counted, and half the
-# features are computed, on these threads while the request's own thread does the rest
-HELPER = ThreadPoolExecutor(max_workers=2, thread_name_prefix="shortlist-helper")
-PARALLEL_POOL = 5_000  # workplaces from which that pays (below, the hand-over costs what it saves)
 
 
 @dataclass
@@ -156,34 +149,23 @@ class Matcher:
         self.pool = pool
         self.exclude_unmet_required = exclude_unmet_required
 
-    def score_rows(
-        self,
-        rows: np.ndarray,
-        candidates: CandidateTable | None = None,
-        helper: ThreadPoolExecutor | None = None,
-    ) -> ScoredPairs:
-        """Generate and score every eligible pair of the candidates at positions `rows` (with
-        `helper` computing half the features, see `score_pairs`)."""
+    def score_rows(self, rows: np.ndarray, candidates: CandidateTable | None = None) -> ScoredPairs:
+        """Generate and score every eligible pair of the candidates at positions `rows`."""
         table = candidates or self.candidates
         c_idx, w_idx = self.pool.generate_pairs(table.arrays, rows, self.exclude_unmet_required)
-        return self.score_pairs(c_idx, w_idx, table, helper)
+        return self.score_pairs(c_idx, w_idx, table)
 
     def score_pairs(
-        self,
-        c_idx: np.ndarray,
-        w_idx: np.ndarray,
-        candidates: CandidateTable | None = None,
-        helper: ThreadPoolExecutor | None = None,
+        self, c_idx: np.ndarray, w_idx: np.ndarray, candidates: CandidateTable | None = None
     ) -> ScoredPairs:
         """Features and scores of the given pairs (candidate positions in the table, workplace
-        positions in the pool): the same numbers whichever side generated the pairs, with or
-        without a `helper` computing half the features."""
+        positions in the pool): the same numbers whichever side generated the pairs."""
         table = candidates or self.candidates
         cache = pool_view(self.pool).feature_cache
         pairs = PairFrame(
             table.arrays, self.pool.arrays, c_idx, w_idx, self.pool.catalogue.vocabulary, workplace_cache=cache
         )
-        matrix = self.ranker.features_of(pairs, helper)
+        matrix = self.ranker.features_of(pairs)
         return ScoredPairs(c_idx, w_idx, matrix, self.ranker.score(matrix), pairs.distance_km())
 
     def explain(
@@ -241,13 +223,7 @@ class Matcher:
         stays the model's score either way.
         """
         table = candidates or self.candidates
-        exclude = self.exclude_unmet_required
-        short: Future[tuple[dict[str, int], dict[str, Any]]] | None = None
-        helper = None
-        if len(self.pool) >= PARALLEL_POOL:
-            helper = HELPER
-            short = helper.submit(why_short, self.pool, table.arrays, row, exclude)
-        scored = self.score_rows(np.array([row]), table, helper)
+        scored = self.score_rows(np.array([row]), table)
         expected = self._expected_success(scored.scores) if congestion is not None else None
         pressure: dict[int, tuple[float, int, int, float]] = {}  # position -> expected, live, slots, factor
         if congestion is None or expected is None:
@@ -288,7 +264,8 @@ class Matcher:
                     )
             item["explanation"] = explanation.model_dump()
             items.append(item)
-        filtered, wider = short.result() if short is not None else why_short(self.pool, table.arrays, row, exclude)
+        exclude = self.exclude_unmet_required
+        filtered, wider = why_short(self.pool, table.arrays, row, exclude)
         return Shortlist(items, len(scored.c_idx), filtered, wider)
 
     def _congested_best(

@@ -96,25 +96,3 @@ def test_the_congested_shortlist_is_the_head_of_the_full_congested_ranking(serve
         assert [i["expected_success"] for i in items] == expected[order].tolist()
         checked += bool((factor < 1).any())
     assert checked >= 20  # the crowds did bite
-
-
-def test_a_large_pools_shortlist_with_the_second_core_is_the_same(served, monkeypatch):
-    """Against a large pool half the features and the counts of why the list is short are
-    computed on helper threads: the features and the whole shortlist are those of one thread."""
-    import features.compute
-    import matching.shortlist
-
-    table, pool, matcher = served
-    rows = eligible_candidates(table.frame)[:20]
-    alone = [matcher.shortlist(int(row), 10) for row in rows]
-    c_idx, w_idx = pool.generate_pairs(table.arrays, rows)
-    pairs = PairFrame(table.arrays, pool.arrays, c_idx, w_idx, pool.catalogue.vocabulary)
-    one_thread = feature_matrix(pairs)
-    monkeypatch.setattr(matching.shortlist, "PARALLEL_POOL", 1)  # this pool counts as large
-    monkeypatch.setattr(features.compute, "PARALLEL_PAIRS", 1)
-    fresh = PairFrame(table.arrays, pool.arrays, c_idx, w_idx, pool.catalogue.vocabulary)
-    assert feature_matrix(fresh, matching.shortlist.HELPER).tobytes() == one_thread.tobytes()
-    helped = [matcher.shortlist(int(row), 10) for row in rows]
-    for plain, parallel in zip(alone, helped, strict=True):
-        assert parallel.items == plain.items
-        assert (parallel.eligible, parallel.filtered, parallel.wider) == (plain.eligible, plain.filtered, plain.wider)
