@@ -116,6 +116,10 @@ class PairFrame:
             self._shape = (one, every)
         return self._shape
 
+    def one_candidate(self) -> int | None:
+        """The one candidate position every pair has (an adviser's shortlist), or None."""
+        return self._layout()[0]
+
     def gather_c(self, values: np.ndarray) -> np.ndarray:
         """Per-candidate `values`, one row per pair (a read-only broadcast for one candidate)."""
         one, _ = self._layout()

@@ -33,6 +33,13 @@ def workplace_only_supports(vocabulary: VocabularyLike) -> tuple[str, ...]:
 
 def support_needs_covered(p: PairFrame) -> np.ndarray:
     """Share of the person's support needs the workplace offers, required needs counting double."""
+    one = p.one_candidate()
+    if one is not None:  # one person: a product with their needs (whole numbers: the same sums)
+        row = p.candidates["needs"][one]
+        total_one = float(row.sum())
+        if total_one <= 0:
+            return np.ones(len(p))
+        return np.asarray(p.w("offers") @ row) / total_one
     needs, offers = p.c("needs"), p.w("offers")
     total = needs.sum(axis=1)
     met = (needs * offers).sum(axis=1)
@@ -41,6 +48,10 @@ def support_needs_covered(p: PairFrame) -> np.ndarray:
 
 def support_required_unmet(p: PairFrame) -> np.ndarray:
     """How many supports the person requires (`REQUIRED_NEED`) that the workplace cannot give."""
+    one = p.one_candidate()
+    if one is not None:  # one person: only the columns of the supports they require
+        required = p.candidates["needs"][one] >= REQUIRED_NEED
+        return (p.w("offers")[:, required] < OFFERED).sum(axis=1).astype(np.float64)
     needs, offers = p.c("needs"), p.w("offers")
     return ((needs >= REQUIRED_NEED) & (offers < OFFERED)).sum(axis=1).astype(np.float64)
 

@@ -46,8 +46,13 @@ class CompiledTrees:
     def predict(self, matrix: np.ndarray) -> np.ndarray:
         if matrix.ndim != 2 or matrix.shape[1] != self.n_features:
             raise ValueError(f"expected rows of {self.n_features} feature values, got shape {matrix.shape}")
-        values = np.array(matrix, dtype=np.float64, order="C")  # a copy: LightGBM's reading is applied to it
-        values[np.abs(values) <= ZERO] = 0.0  # as LightGBM reads a row: -0.0 and values below 1e-35 are 0
+        values = np.ascontiguousarray(matrix, dtype=np.float64)
+        magnitude = np.abs(matrix)
+        near_zero = magnitude <= ZERO
+        # LightGBM reads a value within 1e-35 of zero as 0; only one that is not 0 already (rare:
+        # counted, not searched for) needs rewriting, in a copy (-0.0 compares as 0.0 anyway)
+        if np.count_nonzero(near_zero) != np.count_nonzero(magnitude == 0):
+            values = np.where(near_zero, 0.0, values)
         return np.asarray(self._model.predict(values, n_jobs=1))
 
 

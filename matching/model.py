@@ -101,7 +101,8 @@ class Ranker:
         """Ranking scores (higher is better; comparable within one candidate's list)."""
         if len(matrix) == 0:
             return np.zeros(0)
-        return self.base.score(matrix) + self.tree_scores(matrix)
+        values = np.asarray(matrix, dtype=np.float64)  # converted once for both parts (same values)
+        return self.base.score(values) + self.tree_scores(values)
 
     def tree_scores(self, matrix: np.ndarray) -> np.ndarray:
         """The trees' part of `score`, row by row: the raw score (before a Poisson model's exp),
