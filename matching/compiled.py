@@ -110,8 +110,8 @@ def check_rows(booster: lgb.Booster, n: int = CHECK_ROWS, seed: int = 0) -> np.n
     for found in values:
         limit = float(np.finfo(np.float32).max)  # a larger threshold is beyond every float32 value
         edges = np.clip(np.array(sorted(found)), -limit, limit).astype(np.float32)
-        column = np.concatenate(
-            [edges, np.nextafter(edges, np.float32(-np.inf)), np.nextafter(edges, np.float32(np.inf)), [np.nan]]
-        ).astype(np.float32)
+        with np.errstate(over="ignore"):  # next to the largest float32 is infinity: a value too
+            below, above = np.nextafter(edges, np.float32(-np.inf)), np.nextafter(edges, np.float32(np.inf))
+        column = np.concatenate([edges, below, above, [np.nan]]).astype(np.float32)
         columns.append(rng.choice(column, size=n))
     return np.column_stack(columns).astype(np.float32)
