@@ -64,7 +64,8 @@ def compile_trees(booster: lgb.Booster) -> CompiledTrees | None:
     except ImportError:
         log.info("lleaves is not installed: the trees are scored by LightGBM")
         return None
-    leaves = sum(int(tree["num_leaves"]) for tree in booster.dump_model()["tree_info"])
+    trees = booster.dump_model()["tree_info"]  # read once: for the size and the check's rows
+    leaves = sum(int(tree["num_leaves"]) for tree in trees)
     if leaves > MAX_LEAVES:
         log.info("%d leaves are too many to compile quickly: the trees are scored by LightGBM", leaves)
         return None
@@ -80,7 +81,7 @@ def compile_trees(booster: lgb.Booster) -> CompiledTrees | None:
         log.warning("the trees could not be compiled (%s); they are scored by LightGBM", error)
         return None
     compiled = CompiledTrees(model, booster.num_feature())
-    rows = check_rows(booster)
+    rows = check_rows(booster, trees=trees)
     expected = np.asarray(booster.predict(rows, raw_score=True, validate_features=False), dtype=np.float64)
     if not np.array_equal(compiled.predict(rows), expected, equal_nan=True):
         log.warning("the compiled trees differ from LightGBM's scores; they are scored by LightGBM")
@@ -89,10 +90,13 @@ def compile_trees(booster: lgb.Booster) -> CompiledTrees | None:
     return compiled
 
 
-def check_rows(booster: lgb.Booster, n: int = CHECK_ROWS, seed: int = 0) -> np.ndarray:
+def check_rows(
+    booster: lgb.Booster, n: int = CHECK_ROWS, seed: int = 0, trees: list[dict[str, Any]] | None = None
+) -> np.ndarray:
     """Rows (float32, as feature matrices are) whose every value is one of its feature's split
     thresholds, LightGBM's zero bounds or zero, or the float32 value next to one either side, or
-    missing: each tree's every comparison is met at its edges."""
+    missing: each tree's every comparison is met at its edges. `trees`: the booster's
+    `dump_model()["tree_info"]` when already read."""
     values: list[set[float]] = [{0.0, ZERO, -ZERO} for _ in range(booster.num_feature())]
 
     def visit(node: dict[str, Any]) -> None:
@@ -103,12 +107,12 @@ def check_rows(booster: lgb.Booster, n: int = CHECK_ROWS, seed: int = 0) -> np.n
             visit(node["left_child"])
             visit(node["right_child"])
 
-    for tree in booster.dump_model()["tree_info"]:
+    for tree in booster.dump_model()["tree_info"] if trees is None else trees:
         visit(tree["tree_structure"])
     rng = np.random.default_rng(seed)
+    limit = float(np.finfo(np.float32).max)  # a larger threshold is beyond every float32 value
     columns = []
     for found in values:
-        limit = float(np.finfo(np.float32).max)  # a larger threshold is beyond every float32 value
         edges = np.clip(np.array(sorted(found)), -limit, limit).astype(np.float32)
         with np.errstate(over="ignore"):  # next to the largest float32 is infinity: a value too
             below, above = np.nextafter(edges, np.float32(-np.inf)), np.nextafter(edges, np.float32(np.inf))
