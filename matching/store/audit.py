@@ -11,12 +11,13 @@ import datetime as dt
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Engine, Table, delete, func, insert, select
+from sqlalchemy import Engine, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from matching.settings import MIN_AUDIT_RETENTION_DAYS
+from matching.store.base import table_of
 from matching.store.db import session_scope
 from matching.store.errors import StoreError
 from matching.store.models import AuditEvent
@@ -41,8 +42,9 @@ class AuditRecord:
 
 
 # one statement each, built once: an entry goes with nearly every request
-_INSERT_ENTRY = insert(AuditEvent).returning(AuditEvent.id)
-_INSERT_ENTRIES = insert(cast(Table, AuditEvent.__table__))  # a batch: executemany, no ORM bookkeeping
+_ENTRIES = table_of(AuditEvent)
+_INSERT_ENTRY = insert(_ENTRIES).returning(_ENTRIES.c.id)  # Core: no ORM bookkeeping
+_INSERT_ENTRIES = insert(_ENTRIES)  # a batch: executemany
 
 
 def _audit_record(row: AuditEvent) -> AuditRecord:

@@ -14,10 +14,11 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import Row, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from matching.review import DECISIONS, PERSON_ANSWERS, REASON_CODES
+from matching.store.base import table_of
 from matching.store.errors import StoreError
 from matching.store.models import Decision, PersonAnswer, Shortlist, ShortlistItem
 from matching.store.shortlists import require_item
@@ -28,17 +29,19 @@ MAX_WORDS = 1000
 
 # written and read with every review request: built once (SQLAlchemy keys its compiled form by
 # the object); one insert statement each, no unit-of-work flush
-_INSERT_DECISION = insert(Decision).returning(Decision.id)
-_INSERT_ANSWER = insert(PersonAnswer).returning(PersonAnswer.id)
+# (Core, on the tables: rows, not ORM objects)
+_DECISIONS, _ANSWERS = table_of(Decision), table_of(PersonAnswer)
+_INSERT_DECISION = insert(_DECISIONS).returning(_DECISIONS.c.id)
+_INSERT_ANSWER = insert(_ANSWERS).returning(_ANSWERS.c.id)
 _DECISIONS_OF_ITEMS = (
-    select(Decision)
-    .where(Decision.shortlist_item_id.in_(bindparam("item_ids", expanding=True)))
-    .order_by(Decision.shortlist_item_id, Decision.decided_at, Decision.id)
+    select(_DECISIONS)
+    .where(_DECISIONS.c.shortlist_item_id.in_(bindparam("item_ids", expanding=True)))
+    .order_by(_DECISIONS.c.shortlist_item_id, _DECISIONS.c.decided_at, _DECISIONS.c.id)
 )
 _ANSWERS_OF_ITEMS = (
-    select(PersonAnswer)
-    .where(PersonAnswer.shortlist_item_id.in_(bindparam("item_ids", expanding=True)))
-    .order_by(PersonAnswer.shortlist_item_id, PersonAnswer.recorded_at, PersonAnswer.id)
+    select(_ANSWERS)
+    .where(_ANSWERS.c.shortlist_item_id.in_(bindparam("item_ids", expanding=True)))
+    .order_by(_ANSWERS.c.shortlist_item_id, _ANSWERS.c.recorded_at, _ANSWERS.c.id)
 )
 
 
@@ -120,7 +123,7 @@ def record_decision(
     return DecisionRecord(id=session.execute(_INSERT_DECISION, values).scalar_one(), **values)
 
 
-def _decision_record(row: Decision) -> DecisionRecord:
+def _decision_record(row: Decision | Row[Any]) -> DecisionRecord:
     return DecisionRecord(
         id=row.id,
         shortlist_item_id=row.shortlist_item_id,
@@ -149,7 +152,7 @@ def decision_histories(session: Session, item_ids: Collection[int]) -> dict[int,
     """`decision_history` of many stored items in one query (a shortlist's read is one query, not
     one per item); an item without decisions maps to an empty list."""
     out: dict[int, list[DecisionRecord]] = {item_id: [] for item_id in item_ids}
-    rows = session.scalars(_DECISIONS_OF_ITEMS, {"item_ids": list(out)})
+    rows = session.execute(_DECISIONS_OF_ITEMS, {"item_ids": list(out)})
     for row in rows:
         out[row.shortlist_item_id].append(_decision_record(row))
     return out
@@ -197,7 +200,7 @@ def record_person_answer(
     return PersonAnswerRecord(id=session.execute(_INSERT_ANSWER, values).scalar_one(), **values)
 
 
-def _answer_record(row: PersonAnswer) -> PersonAnswerRecord:
+def _answer_record(row: PersonAnswer | Row[Any]) -> PersonAnswerRecord:
     return PersonAnswerRecord(
         id=row.id,
         shortlist_item_id=row.shortlist_item_id,
@@ -227,7 +230,7 @@ def person_answer_histories(session: Session, item_ids: Collection[int]) -> dict
     """`person_answer_history` of many stored items in one query; an item without answers maps to
     an empty list."""
     out: dict[int, list[PersonAnswerRecord]] = defaultdict(list)
-    rows = session.scalars(_ANSWERS_OF_ITEMS, {"item_ids": list(item_ids)})
+    rows = session.execute(_ANSWERS_OF_ITEMS, {"item_ids": list(item_ids)})
     for row in rows:
         out[row.shortlist_item_id].append(_answer_record(row))
     return {item_id: out.get(item_id, []) for item_id in item_ids}

@@ -15,14 +15,16 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from matching.review import PLAN_PARTIES
+from matching.store.base import table_of
 from matching.store.decisions import current_decision
 from matching.store.errors import NotFoundError, StoreError
 from matching.store.models import InclusionPlan, PlanApproval, PlanRevision, Shortlist, ShortlistItem
 from matching.store.values import aware, plain_json, required_text
 
-_PLANS_OF_ITEMS = select(InclusionPlan.shortlist_item_id, InclusionPlan.id).where(
-    InclusionPlan.shortlist_item_id.in_(bindparam("item_ids", expanding=True))
-)  # read with every review request: built once
+_PLANS = table_of(InclusionPlan).c
+_PLANS_OF_ITEMS = select(_PLANS.shortlist_item_id, _PLANS.id).where(
+    _PLANS.shortlist_item_id.in_(bindparam("item_ids", expanding=True))
+)  # read with every review request: built once, on the table (Core)
 
 
 def require_plan(session: Session, plan_id: int, lock: bool = False) -> InclusionPlan:

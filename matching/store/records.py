@@ -10,10 +10,11 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from matching.store.base import Base
+from matching.store.base import Base, table_of
 from matching.store.models import Audit, Candidate, Workplace
 
-_ADVISER_OF = select(Candidate.adviser_id).where(Candidate.candidate_id == bindparam("candidate_id"))
+_CANDIDATES = table_of(Candidate).c
+_ADVISER_OF = select(_CANDIDATES.adviser_id).where(_CANDIDATES.candidate_id == bindparam("candidate_id"))  # Core
 
 
 def _every_column(row: Base) -> dict[str, Any]:

@@ -10,11 +10,12 @@ import datetime as dt
 import math
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, exists, func, insert, or_, select
+from sqlalchemy import and_, bindparam, exists, func, insert, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from matching.store.base import table_of
 from matching.store.errors import NotFoundError, StoreError
 from matching.store.models import Candidate, Decision, Shortlist, ShortlistItem, Workplace
 from matching.store.values import aware, plain_json, required_text
@@ -22,37 +23,28 @@ from matching.store.values import aware, plain_json, required_text
 # Keys of a served item with a column of their own; any other key is kept in `details`.
 ITEM_COLUMNS = ("rank", "workplace_id", "score", "explanation", "features")
 # the statements of recording a shortlist, built once (their parameters are given per call)
-_CANDIDATE_KEY = select(Candidate.candidate_id).where(Candidate.candidate_id == bindparam("candidate_id"))
-_KNOWN_WORKPLACES = select(Workplace.workplace_id).where(
-    Workplace.workplace_id.in_(bindparam("wanted", expanding=True))
+# (Core, on the tables: no ORM bookkeeping)
+_CANDIDATES, _WORKPLACES = table_of(Candidate).c, table_of(Workplace).c
+_SHORTLISTS, _ITEMS = table_of(Shortlist), table_of(ShortlistItem)
+_CANDIDATE_KEY = select(_CANDIDATES.candidate_id).where(_CANDIDATES.candidate_id == bindparam("candidate_id"))
+_KNOWN_WORKPLACES = select(_WORKPLACES.workplace_id).where(
+    _WORKPLACES.workplace_id.in_(bindparam("wanted", expanding=True))
 )
-_SHORTLISTS = cast(Table, Shortlist.__table__)
-_INSERT_SHORTLIST = insert(_SHORTLISTS).returning(_SHORTLISTS.c.id)  # Core: no ORM bulk bookkeeping
-_INSERT_ITEMS = insert(cast(Table, ShortlistItem.__table__))  # executemany, no ORM bookkeeping
-_ITEM_KEY = select(ShortlistItem.id).where(ShortlistItem.id == bindparam("item_id"))
-_LOCK_SHORTLIST = select(Shortlist.id).where(Shortlist.id == bindparam("shortlist_id")).with_for_update()
+_INSERT_SHORTLIST = insert(_SHORTLISTS).returning(_SHORTLISTS.c.id)
+_INSERT_ITEMS = insert(_ITEMS)  # executemany
+_ITEM_KEY = select(_ITEMS.c.id).where(_ITEMS.c.id == bindparam("item_id"))
+_LOCK_SHORTLIST = select(_SHORTLISTS.c.id).where(_SHORTLISTS.c.id == bindparam("shortlist_id")).with_for_update()
 _SHORTLIST_HEAD = select(
-    Shortlist.id,
-    Shortlist.candidate_id,
-    Shortlist.requested_by,
-    Shortlist.created_at,
-    Shortlist.model_name,
-    Shortlist.model_version,
-    Shortlist.top_k,
-    Shortlist.filtered,
-).where(Shortlist.id == bindparam("shortlist_id"))
+    *(
+        _SHORTLISTS.c[name]
+        for name in ("id", "candidate_id", "requested_by", "created_at", "model_name", "model_version", "top_k")
+    ),
+    _SHORTLISTS.c.filtered,
+).where(_SHORTLISTS.c.id == bindparam("shortlist_id"))
 _SHORTLIST_ITEMS = (
-    select(
-        ShortlistItem.id,
-        ShortlistItem.rank,
-        ShortlistItem.workplace_id,
-        ShortlistItem.details,
-        ShortlistItem.score,
-        ShortlistItem.explanation,
-        ShortlistItem.features,
-    )
-    .where(ShortlistItem.shortlist_id == bindparam("shortlist_id"))
-    .order_by(ShortlistItem.rank)
+    select(*(_ITEMS.c[name] for name in ("id", "rank", "workplace_id", "details", "score", "explanation", "features")))
+    .where(_ITEMS.c.shortlist_id == bindparam("shortlist_id"))
+    .order_by(_ITEMS.c.rank)
 )
 
 
@@ -116,35 +108,67 @@ def save_shortlist(
         NotFoundError: for an unknown candidate or workplace.
         StoreError: for a malformed item, naming the field (e.g. `items[2].score`).
     """
+    rows = shortlist_rows(candidate_id, requested_by, model_name, model_version, top_k, items, created_at, filtered)
+    return insert_shortlist(session, rows)
+
+
+@dataclass(frozen=True)
+class ShortlistRows:
+    """A shortlist's rows, checked and converted (`shortlist_rows`), ready to insert."""
+
+    head: dict[str, Any]
+    items: list[dict[str, Any]]
+
+
+def shortlist_rows(
+    candidate_id: str,
+    requested_by: str,
+    model_name: str,
+    model_version: str,
+    top_k: int,
+    items: Sequence[Mapping[str, Any]],
+    created_at: dt.datetime | None = None,
+    filtered: Mapping[str, Any] | None = None,
+) -> ShortlistRows:
+    """`save_shortlist`'s checks and conversions that need no store, done before the writing
+    transaction (which so holds the write lock only for its statements); raises as it does."""
     requested_by = required_text(requested_by, "requested_by")
     if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
         raise StoreError(f"must be a whole number >= 1, not {top_k!r}", field="top_k")
-    # existence checks read the keys alone (no row objects); the inserts are one statement each
-    if session.scalar(_CANDIDATE_KEY, {"candidate_id": candidate_id}) is None:
-        raise NotFoundError(f"unknown candidate {candidate_id!r}", field="candidate_id")
     rows = _item_rows(items)
     ranks = [row["rank"] for row in rows]
     if len(set(ranks)) != len(ranks):
         raise StoreError(f"ranks must be distinct, got {ranks}", field="items")
-    wanted = {row["workplace_id"] for row in rows}
+    head = {
+        "candidate_id": candidate_id,
+        "requested_by": requested_by,
+        "created_at": aware(created_at, "created_at"),
+        "model_name": required_text(model_name, "model_name"),
+        "model_version": required_text(str(model_version), "model_version"),
+        "top_k": top_k,
+        "filtered": dict(filtered) if filtered is not None else None,
+    }
+    return ShortlistRows(head, rows)
+
+
+def insert_shortlist(session: Session, rows: ShortlistRows) -> int:
+    """Insert a shortlist's rows (`shortlist_rows`); the shortlist's id.
+
+    Raises:
+        NotFoundError: for an unknown candidate or workplace.
+    """
+    # existence checks read the keys alone (no row objects); the inserts are one statement each
+    candidate_id = rows.head["candidate_id"]
+    if session.scalar(_CANDIDATE_KEY, {"candidate_id": candidate_id}) is None:
+        raise NotFoundError(f"unknown candidate {candidate_id!r}", field="candidate_id")
+    wanted = {row["workplace_id"] for row in rows.items}
     known = set(session.scalars(_KNOWN_WORKPLACES, {"wanted": sorted(wanted)})) if wanted else set()
     if wanted - known:
         raise NotFoundError(f"unknown workplace(s) {sorted(wanted - known)}", field="items.workplace_id")
-    shortlist_id = session.scalar(
-        _INSERT_SHORTLIST,
-        {
-            "candidate_id": candidate_id,
-            "requested_by": requested_by,
-            "created_at": aware(created_at, "created_at"),
-            "model_name": required_text(model_name, "model_name"),
-            "model_version": required_text(str(model_version), "model_version"),
-            "top_k": top_k,
-            "filtered": dict(filtered) if filtered is not None else None,
-        },
-    )
+    shortlist_id = session.scalar(_INSERT_SHORTLIST, rows.head)
     assert shortlist_id is not None  # RETURNING gives the new row's id
-    if rows:
-        session.execute(_INSERT_ITEMS, [{**row, "shortlist_id": shortlist_id} for row in rows])
+    if rows.items:
+        session.execute(_INSERT_ITEMS, [{**row, "shortlist_id": shortlist_id} for row in rows.items])
     return int(shortlist_id)
 
 

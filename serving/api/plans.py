@@ -51,11 +51,31 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 HIDDEN_FROM_EMPLOYER = frozenset({"need", "skill_level"})
 
 
-def open_plan_for(session: Session, item_id: int, item: dict[str, Any], by: str) -> int:
-    """The plan of an accepted suggestion, drafted from the match if it has none yet."""
+def open_plan_for(
+    session: Session, item_id: int, item: dict[str, Any], by: str, body: dict[str, Any] | None = None
+) -> int:
+    """The plan of an accepted suggestion, opened with `body` (`plan_draft_for`, drafted before
+    the writing transaction) or drafted here from the match, if it has none yet."""
     existing = plan_for_item(session, item_id)
     if existing is not None:
         return existing
+    if body is None:
+        body = plan_draft_for(session, item_id, item)
+        assert body is not None  # no plan: drafted
+    return create_plan(session, item["candidate_id"], item["workplace_id"], item_id, body, by)
+
+
+def plan_draft_for(session: Session, item_id: int, item: dict[str, Any]) -> dict[str, Any] | None:
+    """The plan body an accepted suggestion opens with, drafted from the match (`item`, with its
+    `candidate_id`) and the stored records of the person and the workplace; None when the
+    suggestion has a plan already.
+
+    Raises:
+        HTTPException: 404 when the person or the workplace is no longer stored.
+        PlanError: when the draft breaks a rule of plans.
+    """
+    if plan_for_item(session, item_id) is not None:
+        return None
     candidate = candidate_record(session, item["candidate_id"])
     workplace = workplace_record(session, item["workplace_id"])
     if candidate is None or workplace is None:
@@ -69,8 +89,7 @@ def open_plan_for(session: Session, item_id: int, item: dict[str, Any], by: str)
         start,
         tutor_name=workplace.get("tutor_name"),
     )
-    body = draft.model_dump(mode="json", exclude=set(PlanDraft.model_computed_fields))
-    return create_plan(session, candidate["candidate_id"], workplace["workplace_id"], item_id, body, by)
+    return draft.model_dump(mode="json", exclude=set(PlanDraft.model_computed_fields))
 
 
 def check_access(session: Session, caller: Identity, candidate_id: str, workplace_id: str, unknown: str) -> None:

@@ -18,7 +18,7 @@ from matching.store.errors import NotFoundError, StoreError
 from matching.store.plans import plans_for_items
 from matching.store.records import adviser_of
 from matching.store.shortlists import StoredShortlist, get_shortlist, lock_shortlist
-from serving.api.plans import open_plan_for
+from serving.api.plans import open_plan_for, plan_draft_for
 from serving.auth import Identity, check_caseload
 from serving.deps import State
 from serving.paths import ShortlistId
@@ -109,6 +109,31 @@ def _record(session: Session, stored: StoredShortlist) -> ShortlistRecord:
     )
 
 
+def _plan_item(stored: StoredShortlist, rank: int) -> dict[str, Any]:
+    """A suggestion as its plan is drafted from: the served item with the person's id."""
+    return {**stored.items[[it["rank"] for it in stored.items].index(rank)], "candidate_id": stored.candidate_id}
+
+
+def _plan_drafts(
+    state: ServiceState, stored: StoredShortlist, accepted: list[tuple[int, int]]
+) -> dict[int, dict[str, Any] | None]:
+    """The plan bodies the accepted ranks (rank, index in the request) open with, drafted in a
+    reading transaction before the writing one (which so holds the write lock only for its
+    statements); None for a suggestion with a plan already. 404 for an unknown rank, 422 for a
+    draft that breaks a rule of plans."""
+    drafts: dict[int, dict[str, Any] | None] = {}
+    if not accepted:
+        return drafts
+    with session_scope(state.engine, readonly=True) as session:
+        for rank, i in accepted:
+            item_id = _item_id(stored, rank)
+            try:
+                drafts[rank] = plan_draft_for(session, item_id, _plan_item(stored, rank))
+            except PlanError as error:
+                raise unprocessable([(["decisions", i, f], m) for f, m in error.problems], "plan") from error
+    return drafts
+
+
 def _item_id(stored: StoredShortlist, rank: int) -> int:
     try:
         return stored.item_id(rank)
@@ -182,6 +207,9 @@ def post_decisions(shortlist_id: ShortlistId, body: DecisionsIn, state: State, c
 def record_decisions(shortlist_id: int, body: DecisionsIn, state: ServiceState, caller: Identity) -> ShortlistRecord:
     """The route's work (the adviser's page decides through it too): the record after."""
     stored = _read_own(state, shortlist_id, caller)
+    final = {d.rank: (i, d.decision) for i, d in enumerate(body.decisions)}  # the last word per rank
+    accepted = [(rank, i) for rank, (i, verdict) in sorted(final.items()) if verdict == "accept"]
+    drafts = _plan_drafts(state, stored, accepted)
     with session_scope(state.engine) as session:
         _own_under_lock(session, stored, caller)
         for i, decision in enumerate(body.decisions):
@@ -196,19 +224,9 @@ def record_decisions(shortlist_id: int, body: DecisionsIn, state: ServiceState, 
                 )
             except StoreError as error:
                 raise _unprocessable(error, i, "decisions") from error
-        final = {d.rank: (i, d.decision) for i, d in enumerate(body.decisions)}  # the last word per rank
-        for rank, (i, verdict) in sorted(final.items()):
-            if verdict != "accept":
-                continue
-            # accepting opens the inclusion plan, drafted from the match
-            item = {
-                **stored.items[[it["rank"] for it in stored.items].index(rank)],
-                "candidate_id": stored.candidate_id,
-            }
+        for rank, _ in accepted:  # accepting opens the inclusion plan, drafted from the match
             try:
-                open_plan_for(session, _item_id(stored, rank), item, caller.name)
-            except PlanError as error:
-                raise unprocessable([(["decisions", i, f], m) for f, m in error.problems], "plan") from error
+                open_plan_for(session, _item_id(stored, rank), _plan_item(stored, rank), caller.name, drafts[rank])
             except StoreError as error:
                 raise HTTPException(status_code=409, detail=str(error)) from error
         record_audit(

@@ -12,7 +12,7 @@ from matching.records import validate_table
 from matching.store.audit import record_audit
 from matching.store.contract import upsert_table
 from matching.store.db import session_scope
-from matching.store.shortlists import save_shortlist
+from matching.store.shortlists import insert_shortlist, shortlist_rows
 from matching.why_short import empty_reason
 from serving.auth import Identity, check_caseload
 from serving.deps import Checked, State
@@ -96,15 +96,15 @@ def make_shortlist(body: ShortlistRequest, state: ServiceState, caller: Identity
     # the congestion penalty discounts a calibrated probability: the rule score has none
     congestion = state.congestion.view(state.engine, candidate_id) if scoring.scored_by == "model" else None
     shortlist = matcher.shortlist(row, body.top_k, table, congestion=congestion)
+    why = {"filtered": shortlist.filtered, "wider": shortlist.wider}
+    # checked and converted before the writing transaction, which holds the write lock
+    rows = shortlist_rows(candidate_id, caller.name, model.name, model.version, body.top_k, shortlist.items, None, why)
     with session_scope(state.engine) as session:
         if new_record is not None:
             counts = upsert_table(session, "candidates", new_record, state.settings.pseudonym_secret(), source="api")
             if counts.skipped_erased:
                 raise HTTPException(status_code=410, detail="this person's data was erased at their request")
-        why = {"filtered": shortlist.filtered, "wider": shortlist.wider}
-        shortlist_id = save_shortlist(
-            session, candidate_id, caller.name, model.name, model.version, body.top_k, shortlist.items, filtered=why
-        )
+        shortlist_id = insert_shortlist(session, rows)
         record_audit(
             session,
             caller.name,
