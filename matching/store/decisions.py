@@ -123,7 +123,7 @@ def record_decision(
     return DecisionRecord(id=session.execute(_INSERT_DECISION, values).scalar_one(), **values)
 
 
-def _decision_record(row: Decision | Row[Any]) -> DecisionRecord:
+def _decision_record(row: Row[Any]) -> DecisionRecord:
     return DecisionRecord(
         id=row.id,
         shortlist_item_id=row.shortlist_item_id,
@@ -142,10 +142,7 @@ def decision_history(session: Session, item_id: int) -> list[DecisionRecord]:
         NotFoundError: for an unknown item.
     """
     require_item(session, item_id)
-    rows = session.scalars(
-        select(Decision).where(Decision.shortlist_item_id == item_id).order_by(Decision.decided_at, Decision.id)
-    )
-    return [_decision_record(row) for row in rows]
+    return decision_histories(session, [item_id])[item_id]
 
 
 def decision_histories(session: Session, item_ids: Collection[int]) -> dict[int, list[DecisionRecord]]:
@@ -200,7 +197,7 @@ def record_person_answer(
     return PersonAnswerRecord(id=session.execute(_INSERT_ANSWER, values).scalar_one(), **values)
 
 
-def _answer_record(row: PersonAnswer | Row[Any]) -> PersonAnswerRecord:
+def _answer_record(row: Row[Any]) -> PersonAnswerRecord:
     return PersonAnswerRecord(
         id=row.id,
         shortlist_item_id=row.shortlist_item_id,
@@ -218,12 +215,7 @@ def person_answer_history(session: Session, item_id: int) -> list[PersonAnswerRe
         NotFoundError: for an unknown item.
     """
     require_item(session, item_id)
-    rows = session.scalars(
-        select(PersonAnswer)
-        .where(PersonAnswer.shortlist_item_id == item_id)
-        .order_by(PersonAnswer.recorded_at, PersonAnswer.id)
-    )
-    return [_answer_record(row) for row in rows]
+    return person_answer_histories(session, [item_id])[item_id]
 
 
 def person_answer_histories(session: Session, item_ids: Collection[int]) -> dict[int, list[PersonAnswerRecord]]:
