@@ -6,9 +6,13 @@ worker from its next request on."""
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Engine, and_, func, or_, select
+import sqlite3
+import threading
+import weakref
 
-from matching.store.db import read_only
+from sqlalchemy import ColumnElement, Engine, and_, event, func, or_, select
+
+from matching.store.db import SQLITE_BUSY_TIMEOUT_MS, read_only
 from matching.store.models import AuditEvent, RecordChange
 
 CONTROL_TYPE = "service"
@@ -34,10 +38,59 @@ _HEADS = select(
 def store_heads(engine: Engine) -> tuple[int, ControlHead]:
     """The newest change id (0 for none) and the control entries' head: one statement of index
     reads, no ORM session. The head counts the entries too: on PostgreSQL an entry can commit
-    after one with a higher id was seen, which changes the count though not the newest id."""
+    after one with a higher id was seen, which changes the count though not the newest id.
+
+    On an SQLite file it is read on a connection of this thread's own, outside the engine's pool
+    (`_sqlite_reader`): it is read with every request, and the pool's checkout, transaction and
+    statement cache cost ten times the read. Should that connection fail, the engine reads."""
+    reader = _sqlite_reader(engine)
+    if reader is not None:
+        try:
+            row = reader.execute(_sqlite_heads_sql(engine)).fetchone()
+        except sqlite3.Error:
+            _READERS.pop(engine, None)
+        else:
+            change, count, newest = row
+            return int(change or 0), (int(count or 0), int(newest or 0))
     with read_only(engine).connect() as connection:
         change, count, newest = connection.execute(_HEADS).one()
     return int(change or 0), (int(count or 0), int(newest or 0))
+
+
+_READERS: weakref.WeakKeyDictionary[Engine, threading.local] = weakref.WeakKeyDictionary()
+_READERS_GUARD = threading.Lock()
+_SQL: dict[str, str] = {}
+
+
+def _sqlite_reader(engine: Engine) -> sqlite3.Connection | None:
+    """This thread's reading connection to the engine's SQLite file (autocommit: each read sees
+    the latest commit, WAL keeps it from waiting for writers); None for another database, an
+    in-memory one or a URL with options."""
+    url = engine.url
+    if engine.dialect.name != "sqlite" or not url.database or url.database == ":memory:" or url.query:
+        return None
+    with _READERS_GUARD:
+        local = _READERS.get(engine)
+        if local is None:
+            local = _READERS[engine] = threading.local()
+            # the readers go with the pool's connections (`Engine.dispose`): closed once unreferenced
+            event.listen(engine, "engine_disposed", lambda disposed: _READERS.pop(disposed, None))
+    reader: sqlite3.Connection | None = getattr(local, "connection", None)
+    if reader is None:
+        try:
+            reader = sqlite3.connect(url.database, isolation_level=None)
+            reader.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        except sqlite3.Error:
+            return None
+        local.connection = reader
+    return reader
+
+
+def _sqlite_heads_sql(engine: Engine) -> str:
+    sql = _SQL.get(engine.dialect.name)
+    if sql is None:
+        sql = _SQL[engine.dialect.name] = str(_HEADS.compile(engine, compile_kwargs={"literal_binds": True}))
+    return sql
 
 
 def control_head(engine: Engine) -> ControlHead:
