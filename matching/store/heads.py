@@ -11,6 +11,7 @@ import threading
 import weakref
 
 from sqlalchemy import ColumnElement, Engine, and_, event, func, or_, select
+from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 
 from matching.store.db import SQLITE_BUSY_TIMEOUT_MS, read_only
 from matching.store.models import AuditEvent, RecordChange
@@ -46,7 +47,7 @@ def store_heads(engine: Engine) -> tuple[int, ControlHead]:
     reader = _sqlite_reader(engine)
     if reader is not None:
         try:
-            row = reader.execute(_sqlite_heads_sql(engine)).fetchone()
+            row = reader.execute(_HEADS_SQLITE).fetchone()
         except sqlite3.Error:
             _READERS.pop(engine, None)
         else:
@@ -57,9 +58,9 @@ def store_heads(engine: Engine) -> tuple[int, ControlHead]:
     return int(change or 0), (int(count or 0), int(newest or 0))
 
 
+_HEADS_SQLITE = str(_HEADS.compile(dialect=sqlite_dialect(), compile_kwargs={"literal_binds": True}))
 _READERS: weakref.WeakKeyDictionary[Engine, threading.local] = weakref.WeakKeyDictionary()
 _READERS_GUARD = threading.Lock()
-_SQL: dict[str, str] = {}
 
 
 def _sqlite_reader(engine: Engine) -> sqlite3.Connection | None:
@@ -84,13 +85,6 @@ def _sqlite_reader(engine: Engine) -> sqlite3.Connection | None:
             return None
         local.connection = reader
     return reader
-
-
-def _sqlite_heads_sql(engine: Engine) -> str:
-    sql = _SQL.get(engine.dialect.name)
-    if sql is None:
-        sql = _SQL[engine.dialect.name] = str(_HEADS.compile(engine, compile_kwargs={"literal_binds": True}))
-    return sql
 
 
 def control_head(engine: Engine) -> ControlHead:

@@ -34,13 +34,10 @@ _INSERT_SHORTLIST = insert(_SHORTLISTS).returning(_SHORTLISTS.c.id)
 _INSERT_ITEMS = insert(_ITEMS)  # executemany
 _ITEM_KEY = select(_ITEMS.c.id).where(_ITEMS.c.id == bindparam("item_id"))
 _LOCK_SHORTLIST = select(_SHORTLISTS.c.id).where(_SHORTLISTS.c.id == bindparam("shortlist_id")).with_for_update()
-_SHORTLIST_HEAD = select(
-    *(
-        _SHORTLISTS.c[name]
-        for name in ("id", "candidate_id", "requested_by", "created_at", "model_name", "model_version", "top_k")
-    ),
-    _SHORTLISTS.c.filtered,
-).where(_SHORTLISTS.c.id == bindparam("shortlist_id"))
+_HEAD_COLUMNS = ("id", "candidate_id", "requested_by", "created_at", "model_name", "model_version", "top_k", "filtered")
+_SHORTLIST_HEAD = select(*(_SHORTLISTS.c[name] for name in _HEAD_COLUMNS)).where(
+    _SHORTLISTS.c.id == bindparam("shortlist_id")
+)
 _SHORTLIST_ITEMS = (
     select(*(_ITEMS.c[name] for name in ("id", "rank", "workplace_id", "details", "score", "explanation", "features")))
     .where(_ITEMS.c.shortlist_id == bindparam("shortlist_id"))

@@ -20,21 +20,21 @@ def plain_json(value: Any, field: str) -> Any:
         StoreError: naming `field`, for a value JSON cannot hold (NaN, infinity, other objects).
     """
 
-    # orjson first (a shortlist's items go through here with every request, and the standard
-    # library's round trip was a twentieth of a worker's time); it writes NaN and infinity as
-    # null, so a value holding a null takes the standard library's way, which refuses them, as
-    # does what orjson cannot write (keys that are not text, integers past 64 bits, objects with
-    # `tolist` other than numpy's)
     def convert(obj: Any) -> Any:
         if hasattr(obj, "tolist"):  # numpy scalars and arrays (a float32 as the float64 it holds)
             return obj.tolist()
         raise TypeError(f"{type(obj).__name__} is not JSON data")
 
+    # orjson first (a shortlist's items go through here with every request, and the standard
+    # library's round trip was a twentieth of a worker's time); it writes NaN and infinity as
+    # null, so a value holding a null takes the standard library's way, which refuses them, as
+    # does what orjson cannot write (keys that are not text, integers past 64 bits, objects with
+    # `tolist` other than numpy's)
     try:
-        written = orjson.dumps(value, default=convert)
+        written: bytes | None = orjson.dumps(value, default=convert)
     except TypeError:
-        written = b"null"
-    if b"null" not in written:
+        written = None
+    if written is not None and b"null" not in written:
         return orjson.loads(written)
     try:
         return json.loads(json.dumps(value, default=convert, allow_nan=False))
