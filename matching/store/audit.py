@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from matching.settings import MIN_AUDIT_RETENTION_DAYS
 from matching.store.base import table_of
-from matching.store.db import session_scope
+from matching.store.db import Landing, add_rider, session_scope
 from matching.store.errors import StoreError
 from matching.store.models import AuditEvent
 from matching.store.values import aware, plain_json, required_text
@@ -143,27 +143,32 @@ def audit_row(
 @dataclass
 class _Pending:
     row: dict[str, Any]
-    wake: threading.Event = field(default_factory=threading.Event)  # committed, or appointed to commit
-    committed: bool = False
+    wake: threading.Event = field(default_factory=threading.Event)  # done, or appointed to commit
+    done: bool = False  # its transaction is durable (error None) or failed (error set)
+    appointed: bool = False
     error: BaseException | None = None
 
 
 class AuditBatcher:
     """Group commit of audit entries that need nothing else written with them (a read's entry):
-    the entries of requests arriving together are inserted in one transaction, and each caller
-    returns only once the transaction holding its entry is committed (durably: `session_scope`),
-    or raises its error. Without a batcher each read would take a write transaction of its own,
-    and on SQLite all writers take turns.
+    each caller returns only once the transaction holding its entry is committed (durably:
+    `session_scope`), or raises its error. Without a batcher each read would take a write
+    transaction of its own, and on SQLite all writers take turns.
 
-    No thread of its own: the first caller to find no batch under way commits the entries queued
-    by then (its own among them), then hands the next batch to the first caller still waiting."""
+    On SQLite the entries ride along with the writers of this process (`add_rider`): the writer
+    holding the write lock inserts the entries waiting at the end of its transaction, so under
+    load a read's entry goes with the next commit, not a turn of its own. Otherwise, and when no
+    writer comes first, a leader commits them: the first caller to find no leader waits for the
+    write lock (ahead of other writers, `first`) and commits the entries waiting by then, then
+    appoints the first caller still waiting, if any, to lead the next batch. No thread of its own."""
 
     def __init__(self, engine: Engine, max_batch: int = 500) -> None:
         self.engine = engine
         self.max_batch = max_batch
         self._lock = threading.Lock()
         self._queue: list[_Pending] = []
-        self._busy = False
+        self._led = False  # a caller leads (or is appointed to lead) the next batch
+        add_rider(engine, self._ride)
 
     def record(
         self,
@@ -178,31 +183,71 @@ class AuditBatcher:
         pending = _Pending(audit_row(actor, role, action, subject_type, subject_id, detail))
         with self._lock:
             self._queue.append(pending)
-            lead, self._busy = not self._busy, True
-        if not lead:
+            lead, self._led = not self._led, True
+        while True:
+            if lead:
+                self._lead()
             pending.wake.wait()
-        if not pending.committed:  # the first in, or appointed: it is first in the queue
-            self._commit_next()
+            with self._lock:
+                if pending.done:
+                    if pending.appointed:  # carried by a writer meanwhile: the lead goes on
+                        pending.appointed = False
+                        self._appoint()
+                    break
+                lead, pending.appointed = pending.appointed, False
+                pending.wake.clear()
         if pending.error is not None:
             raise pending.error
 
-    def _commit_next(self) -> None:
+    def _take(self) -> list[_Pending]:
         with self._lock:
             batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
+        return batch
+
+    def _lead(self) -> None:
+        """Commit the entries waiting once the write lock is this caller's (a writer may have
+        taken them along meanwhile: then nothing is written), then hand the lead on."""
+        batch: list[_Pending] = []
         error: BaseException | None = None
         try:
             with session_scope(self.engine, first=True) as session:  # reads wait on it: before other writers
-                session.execute(_INSERT_ENTRIES, [p.row for p in batch])
+                batch = self._take()
+                if batch:
+                    session.execute(_INSERT_ENTRIES, [p.row for p in batch])
         except BaseException as failure:  # every caller of the batch gets it
             error = failure
+        self._land(batch, error)
         with self._lock:
-            following = self._queue[0] if self._queue else None
-            self._busy = following is not None
-        for p in batch:
-            p.error, p.committed = error, True
-            p.wake.set()
-        if following is not None:
+            self._appoint()
+
+    def _appoint(self) -> None:
+        """(Holding `_lock`.) The first entry waiting leads the next batch; none: no one leads."""
+        self._led = bool(self._queue)
+        if self._queue:
+            following = self._queue[0]
+            following.appointed = True
             following.wake.set()
+
+    def _ride(self, session: Session) -> Landing | None:
+        """The rider (`add_rider`): the entries waiting, inserted in a writer's transaction."""
+        batch = self._take()
+        if not batch:
+            return None
+        try:
+            session.execute(_INSERT_ENTRIES, [p.row for p in batch])
+        except BaseException:  # back in line for a leader, who commits them or tells their callers why not
+            with self._lock:
+                self._queue[:0] = batch
+                if not self._led:
+                    self._appoint()
+            raise
+        return lambda error: self._land(batch, error)
+
+    def _land(self, batch: list[_Pending], error: BaseException | None) -> None:
+        with self._lock:
+            for p in batch:
+                p.error, p.done = error, True
+                p.wake.set()
 
 
 def query_audit(

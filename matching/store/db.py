@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import collections
 import fcntl
+import inspect
 import json
 import os
 import threading
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -163,8 +164,14 @@ def _configure_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
         cursor.close()
 
 
+_BEGUN = threading.local()  # `writes`: the writing transactions this thread has begun on SQLite
+
+
 def _begin_immediate(connection: Any) -> None:
     deferred = connection.get_execution_options().get(READ_ONLY_OPTION, False)
+    if not deferred:
+        _sqlite_turn(connection.engine).lock_file()  # the processes' turn, at a writer's first statement
+        _BEGUN.writes = getattr(_BEGUN, "writes", 0) + 1
     connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
 
@@ -187,14 +194,25 @@ def session_scope(engine: Engine, readonly: bool = False, first: bool = False) -
             audit entries that reads wait on: a read should not queue behind every write).
     """
     bind = read_only(engine) if readonly else engine
-    with (
-        _writer_turn(engine, readonly, first),
-        Session(bind, expire_on_commit=False) as session,
-        session.begin(),
-    ):
-        yield session
-    if not readonly:
-        _durable(engine)
+    landed: list[Landing] = []
+    begun = getattr(_BEGUN, "writes", 0)
+    try:
+        with (
+            _writer_turn(engine, readonly, first),
+            Session(bind, expire_on_commit=False) as session,
+            session.begin(),
+        ):
+            yield session
+            if not readonly:
+                landed = _board(engine, session)
+        if not readonly and getattr(_BEGUN, "writes", 0) != begun:  # SQLite: a writer that wrote nothing syncs nothing
+            _durable(engine)
+    except BaseException as error:
+        for landing in landed:
+            landing(error)
+        raise
+    for landing in landed:
+        landing(None)
 
 
 @contextmanager
@@ -202,21 +220,57 @@ def _writer_turn(engine: Engine, readonly: bool, first: bool = False) -> Iterato
     """SQLite takes one writer at a time; other writers poll with growing sleeps (busy timeout),
     which under load leaves some waiting seconds. Writers of this process queue on a lock first
     (`first` ones ahead of the rest), then writers of all processes on the file lock beside the
-    database (`_FileTurn`), so they take turns at once, woken by the kernel. The lock is
-    reentrant: a writer may open a nested write session in the same thread, as before."""
+    database (`_FileTurn`, taken at the transaction's first statement: a writer with nothing to
+    write does not wait for the other processes), so they take turns at once, woken by the kernel.
+    The lock is reentrant: a writer may open a nested write session in the same thread, as before."""
     if readonly or engine.dialect.name != "sqlite":
         yield
         return
     turn = _sqlite_turn(engine)
     turn.lock.acquire(first)
+    turn.depth += 1
     try:
-        turn.enter()
-        try:
-            yield
-        finally:
-            turn.leave()
+        yield
     finally:
+        turn.depth -= 1
+        if turn.depth == 0:
+            turn.unlock_file()
         turn.lock.release()
+
+
+Landing = Callable[[BaseException | None], None]
+"""Told once a transaction a rider boarded is durable (None) or failed (the error)."""
+Rider = Callable[[Session], Landing | None]
+"""Adds rows waiting for a transaction of their own to a writer's transaction (see `add_rider`)."""
+
+
+def add_rider(engine: Engine, rider: Rider) -> bool:
+    """On SQLite, where writers take turns: let every writing transaction of this process on the
+    database carry rows that wait for a transaction of their own (the audit entries of reads),
+    instead of each batch of them taking a turn. `rider` is called in the writer's transaction
+    after the writer's own statements, holding the write lock; it inserts what waits and returns
+    whom to tell once the commit is durable or failed, or None for nothing to carry. A writer
+    whose own statements fail carries nothing. The rider is held weakly (a bound method lives as
+    long as its object). False where there are no turns (PostgreSQL)."""
+    if engine.dialect.name != "sqlite":
+        return False
+    turn = _sqlite_turn(engine)
+    reference = weakref.WeakMethod(rider) if inspect.ismethod(rider) else weakref.ref(rider)
+    with _TURNS_GUARD:
+        turn.riders = [*(alive for alive in turn.riders if alive() is not None), reference]
+    return True
+
+
+def _board(engine: Engine, session: Session) -> list[Landing]:
+    if engine.dialect.name != "sqlite":
+        return []
+    landed = []
+    for reference in list(_sqlite_turn(engine).riders):
+        rider = reference()
+        landing = rider(session) if rider is not None else None
+        if landing is not None:
+            landed.append(landing)
+    return landed
 
 
 # SQLite writers of several processes (`jobmatch serve --workers N`) ----------------------------------
@@ -256,6 +310,10 @@ class _TurnLock:
         with self._guard:
             self._owner, self._depth = me, 1
 
+    def owned(self) -> bool:
+        """Whether the calling thread holds the lock."""
+        return self._owner == threading.get_ident()
+
     def release(self) -> None:
         with self._guard:
             self._depth -= 1
@@ -284,22 +342,28 @@ class _FileTurn:
     def __init__(self, database: str | None) -> None:
         self.lock = _TurnLock()
         self.database = database if database and database != ":memory:" else None
-        self._depth = 0
+        self.depth = 0  # nested write sessions of the lock's holder
+        self.riders: list[weakref.ReferenceType[Any]] = []
         self._handle: Any = None
         self._sync = threading.Condition()
         self._requested = 0
         self._synced = 0
         self._syncing = False
 
-    def enter(self) -> None:
-        self._depth += 1
-        if self._depth == 1 and self.database:
-            self._handle = open(f"{self.database}-writer.lock", "a")  # noqa: SIM115  (held across calls)
-            fcntl.flock(self._handle, fcntl.LOCK_EX)
+    def lock_file(self) -> None:
+        """Take the processes' file lock for the rest of this process's turn (once; by the
+        holder of `lock` only: a transaction begun outside `session_scope` takes none, as before)."""
+        if self._handle is None and self.database and self.lock.owned():
+            handle = open(f"{self.database}-writer.lock", "a")  # noqa: SIM115  (held across calls)
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX)
+            except BaseException:
+                handle.close()
+                raise
+            self._handle = handle
 
-    def leave(self) -> None:
-        self._depth -= 1
-        if self._depth == 0 and self._handle is not None:
+    def unlock_file(self) -> None:
+        if self._handle is not None:
             fcntl.flock(self._handle, fcntl.LOCK_UN)
             self._handle.close()
             self._handle = None
