@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from typing import Any
 
 import orjson
@@ -27,19 +28,39 @@ def plain_json(value: Any, field: str) -> Any:
 
     # orjson first (a shortlist's items go through here with every request, and the standard
     # library's round trip was a twentieth of a worker's time); it writes NaN and infinity as
-    # null, so a value holding a null takes the standard library's way, which refuses them, as
-    # does what orjson cannot write (keys that are not text, integers past 64 bits, objects with
-    # `tolist` other than numpy's)
+    # null, so a value holding a null takes orjson's way only if no number in it is NaN or
+    # infinite (`_finite`; a served item holds nulls); else the standard library's, which refuses
+    # them, as it decides what orjson cannot write (keys that are not text, integers past 64
+    # bits, objects with `tolist` other than numpy's)
     try:
         written: bytes | None = orjson.dumps(value, default=convert)
     except TypeError:
         written = None
-    if written is not None and b"null" not in written:
+    if written is not None and (b"null" not in written or _finite(value)):
         return orjson.loads(written)
     try:
         return json.loads(json.dumps(value, default=convert, allow_nan=False))
     except (TypeError, ValueError) as error:
         raise StoreError(f"cannot be stored as JSON: {error}", field=field) from error
+
+
+def _finite(value: Any) -> bool:
+    """Whether `value` is made of text, whole numbers, finite floats, None, mappings and
+    sequences of them (numpy values as their `tolist`); False for anything else, which the
+    standard library judges."""
+    if value is None or isinstance(value, str | int):
+        return True
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict | list | tuple):
+        items = value.values() if isinstance(value, dict) else value
+        try:  # numbers alone (a row of features): one sum, NaN or infinite if any of them is
+            return math.isfinite(sum(items))
+        except (TypeError, OverflowError):  # not numbers alone: item by item
+            return all(_finite(item) for item in items)
+    if hasattr(value, "tolist"):
+        return _finite(value.tolist())
+    return False
 
 
 def required_text(value: str | None, field: str) -> str:

@@ -24,7 +24,8 @@ VALUES = [
     {"features": np.array([0.25, 1.0 / 3.0, -0.0]), "n": np.int64(7), "x": np.float32(0.1), "b": np.bool_(True)},
     [{"code": "commute", "value": np.float64(2.0 / 7.0)}, ("a", 1), []],
     {"nested": {"deep": [[1, 2], {"k": "v"}]}, "empty": {}},
-    {"missing": None, "score": 0.5},  # a null: the standard library's way
+    {"missing": None, "score": 0.5},  # a null with finite numbers: orjson's way
+    {"reasons": [{"value": None, "weight": np.float32(0.25)}], "seen": (None, np.array([1.5, 2.0]))},
     {1: "one", 2.5: "two and a half"},  # keys that are not text: the standard library's way
     {"huge": 2**70},  # past 64 bits
 ]
@@ -38,9 +39,10 @@ def test_plain_json_reads_back_as_the_standard_library_wrote_it(value: Any) -> N
 
 
 @pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf, np.float64("nan"), np.array([1.0, np.inf])])
-def test_plain_json_refuses_what_json_cannot_hold(bad: Any) -> None:
+@pytest.mark.parametrize("beside", [{}, {"missing": None}])  # refused also beside a null of its own
+def test_plain_json_refuses_what_json_cannot_hold(bad: Any, beside: dict[str, Any]) -> None:
     with pytest.raises(StoreError, match="cannot be stored as JSON") as caught:
-        plain_json({"features": {"distance_km": bad}}, "items")
+        plain_json({"features": {"distance_km": bad}, **beside}, "items")
     assert caught.value.field == "items"
 
 
