@@ -204,7 +204,7 @@ def session_scope(engine: Engine, readonly: bool = False, first: bool = False) -
         ):
             yield session
             if not readonly:
-                landed = _board(engine, session)
+                _board(engine, session, landed)
         if not readonly and getattr(_BEGUN, "writes", 0) != begun:  # SQLite: a writer that wrote nothing syncs nothing
             _durable(engine)
     except BaseException as error:
@@ -261,16 +261,16 @@ def add_rider(engine: Engine, rider: Rider) -> bool:
     return True
 
 
-def _board(engine: Engine, session: Session) -> list[Landing]:
+def _board(engine: Engine, session: Session, landed: list[Landing]) -> None:
+    """Let the riders of the database insert what waits; whom to tell goes into `landed` as each
+    boards (so those boarded before a rider that fails are told of the failure too)."""
     if engine.dialect.name != "sqlite":
-        return []
-    landed = []
-    for reference in list(_sqlite_turn(engine).riders):
+        return
+    for reference in _sqlite_turn(engine).riders:
         rider = reference()
         landing = rider(session) if rider is not None else None
         if landing is not None:
             landed.append(landing)
-    return landed
 
 
 # SQLite writers of several processes (`jobmatch serve --workers N`) ----------------------------------
