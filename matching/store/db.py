@@ -244,21 +244,20 @@ Rider = Callable[[Session], Landing | None]
 """Adds rows waiting for a transaction of their own to a writer's transaction (see `add_rider`)."""
 
 
-def add_rider(engine: Engine, rider: Rider) -> bool:
+def add_rider(engine: Engine, rider: Rider) -> None:
     """On SQLite, where writers take turns: let every writing transaction of this process on the
     database carry rows that wait for a transaction of their own (the audit entries of reads),
     instead of each batch of them taking a turn. `rider` is called in the writer's transaction
     after the writer's own statements, holding the write lock; it inserts what waits and returns
     whom to tell once the commit is durable or failed, or None for nothing to carry. A writer
     whose own statements fail carries nothing. The rider is held weakly (a bound method lives as
-    long as its object). False where there are no turns (PostgreSQL)."""
+    long as its object). Nothing where there are no turns (PostgreSQL)."""
     if engine.dialect.name != "sqlite":
-        return False
+        return
     turn = _sqlite_turn(engine)
     reference = weakref.WeakMethod(rider) if inspect.ismethod(rider) else weakref.ref(rider)
     with _TURNS_GUARD:
         turn.riders = [*(alive for alive in turn.riders if alive() is not None), reference]
-    return True
 
 
 def _board(engine: Engine, session: Session, landed: list[Landing]) -> None:
