@@ -57,6 +57,12 @@ class Settings(BaseSettings):
         ge=1024,
         description="the largest request body the API reads; a larger one is answered 413 (serving/limits.py)",
     )
+    sqlite_writes_at_once: int = Field(
+        default=2,
+        ge=1,
+        description="on an SQLite store, the write requests (POST, PUT, PATCH, DELETE) each API worker runs at "
+        "once; the rest wait their turn in order of arrival, while reads go on (serving/turns.py)",
+    )
     suggestions_per_slot: float = Field(
         default=3.0,
         ge=0.0,

@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from matching.settings import Settings, get_settings
 from matching.store.db import limit_waits
-from serving import limits, observability, outage, ratelimit
+from serving import limits, observability, outage, ratelimit, turns
 from serving.api import ROUTERS
 from serving.auth import load_keys
 from serving.heap import Heap
@@ -56,6 +56,7 @@ def create_app(
             service.engine.dispose()
 
     app = FastAPI(title="jobmatch", version="1", description=DESCRIPTION, lifespan=lifespan)
+    turns.install(app)  # SQLite: a worker's writes a few at a time, the rest waiting their turn
     limits.install(app)  # 413 for a body over max_body_bytes (inside the request log, so it is logged)
     ratelimit.document(app)  # 429 beside every 401: too many refused keys from one address
     app.add_middleware(observability.RequestLogMiddleware)  # request id, one JSON line and metrics per request
