@@ -23,6 +23,7 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from serving.observability import scope_service
 from serving.openapi_patch import patch_operations
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
@@ -46,8 +47,7 @@ BODY_RESPONSES: dict[str, dict[str, Any]] = {
 
 def _limit(scope: Scope, default: int) -> int:
     """The running service's `max_body_bytes`, or `default` before it has started."""
-    service = getattr(getattr(scope.get("app"), "state", None), "service", None)
-    settings = getattr(service, "settings", None)
+    settings = getattr(scope_service(scope), "settings", None)
     value = getattr(settings, "max_body_bytes", None)
     return int(value) if isinstance(value, int) else default
 

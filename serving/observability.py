@@ -293,6 +293,12 @@ def metrics(request: Request) -> Response:
 # The request middleware ----------------------------------------------------------------------------
 
 
+def scope_service(scope: Scope) -> Any:
+    """The running service (`ServiceState`) of the app answering `scope`, or None before it has
+    started."""
+    return getattr(getattr(scope.get("app"), "state", None), "service", None)
+
+
 def route_template(scope: Scope) -> str:
     """The template of the route that answered (e.g. `/plans/{plan_id}`), `unmatched` for none.
 
@@ -368,7 +374,7 @@ class RequestLogMiddleware:
         finally:
             seconds = time.perf_counter() - started
             route = route_template(scope)
-            service = getattr(getattr(scope.get("app"), "state", None), "service", None)
+            service = scope_service(scope)
             if context.model_version is None and service is not None:
                 context.model_version, context.scored_by = service.models.in_service()
             request_log.log(

@@ -22,13 +22,14 @@ import anyio
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from serving.observability import scope_service
 from serving.outage import READ_METHODS
 
 
 def _writes_at_once(scope: Scope) -> int | None:
     """How many writes the running service lets run at once, or None for no limit (a PostgreSQL
     store, or before the service has started)."""
-    service = getattr(getattr(scope.get("app"), "state", None), "service", None)
+    service = scope_service(scope)
     if service is None or service.engine.dialect.name != "sqlite":
         return None
     return int(service.settings.sqlite_writes_at_once)
