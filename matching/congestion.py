@@ -37,7 +37,7 @@ from sqlalchemy.engine import Engine
 
 from matching.clock import utc_now
 from matching.explanation import Reason
-from matching.store.db import session_scope
+from matching.store.db import read_only, session_scope
 from matching.store.shortlists import latest_item, live_suggestions, suggestions_after
 
 REFRESH_SECONDS = 30.0
@@ -174,8 +174,10 @@ class Congestion:
                 return
             began = self._clock()
             since = utc_now() - self.window
-            with session_scope(engine, readonly=True) as session:
-                found = suggestions_after(session, self._seen_item, since, also=self._gaps)
+            # a plain connection, no ORM session: read at every shortlist, and the session's own
+            # work cost as much as the read
+            with read_only(engine).connect() as connection:
+                found = suggestions_after(connection, self._seen_item, since, also=self._gaps)
             self._add([(s.candidate_id, s.workplace_id) for s in found if s.live])
             ids = {s.item_id for s in found}
             newest = max(ids, default=self._seen_item)

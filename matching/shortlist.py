@@ -132,6 +132,15 @@ class Shortlist:
     eligible: int
     filtered: dict[str, int] | None = None  # the person's side: workplaces each rule removed
     wider: dict[str, Any] | None = None  # the person's side: more workplaces with a longer commute
+    # each item's explanation as the record it was built as (the items hold it as plain data)
+    explanations: list[Explanation] = field(default_factory=list)
+
+    def served_items(self) -> list[dict[str, Any]]:
+        """The items with their explanations as records: a response validates these as they are,
+        where it would build each record again from its plain data."""
+        if len(self.explanations) != len(self.items):
+            return self.items
+        return [{**item, "explanation": e} for item, e in zip(self.items, self.explanations, strict=True)]
 
 
 class Matcher:
@@ -233,6 +242,7 @@ class Matcher:
         view = pool_view(self.pool)
         names = feature_names()
         items = []
+        explanations = []
         explained_items = self.explain(scored, chosen, table)
         options = support_options_of(
             self.ranker, table, self.pool, [(e.candidate, e.workplace) for e in explained_items]
@@ -264,9 +274,10 @@ class Matcher:
                     )
             item["explanation"] = explanation.model_dump()
             items.append(item)
+            explanations.append(explanation)
         exclude = self.exclude_unmet_required
         filtered, wider = why_short(self.pool, table.arrays, row, exclude)
-        return Shortlist(items, len(scored.c_idx), filtered, wider)
+        return Shortlist(items, len(scored.c_idx), filtered, wider, explanations)
 
     def _congested_best(
         self, scored: ScoredPairs, expected: np.ndarray, congestion: CongestionView, top_k: int

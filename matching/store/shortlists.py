@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, bindparam, exists, func, insert, or_, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, aliased
 
 from matching.store.base import table_of
@@ -306,13 +307,15 @@ def latest_item(session: Session) -> int:
     return int(session.scalar(select(func.max(ShortlistItem.id))) or 0)
 
 
-def suggestions_after(session: Session, after: int, since: dt.datetime, also: Collection[int] = ()) -> list[Suggestion]:
+def suggestions_after(
+    session: Session | Connection, after: int, since: dt.datetime, also: Collection[int] = ()
+) -> list[Suggestion]:
     """The suggestions recorded after item `after` (row ids only grow), and those of the item ids
     `also`, each saying whether it is live (see `live_suggestions`). One read of the primary
     key's index when nothing was recorded since.
 
     Args:
-        session: the transaction to read in.
+        session: the transaction to read in (a session's or a plain connection's).
         after: the newest item id already taken into account.
         since: a suggestion recorded before this is not live.
         also: older item ids to look for again (on PostgreSQL a transaction can commit its items

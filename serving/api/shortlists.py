@@ -89,9 +89,9 @@ def make_shortlist(body: ShortlistRequest, state: ServiceState, caller: Identity
         if body.candidate_id not in served.positions:
             raise HTTPException(status_code=404, detail=f"unknown candidate_id: {body.candidate_id}")
         table, row, candidate_id = served.candidates, served.positions[body.candidate_id], str(body.candidate_id)
-    candidate = table.frame.iloc[row]
-    check_caseload(caller, str(candidate["adviser_id"]))
-    if not bool(candidate["consent"]) or not bool(candidate["active"]):
+    frame = table.frame  # three values of one row, not the whole row (`iloc` builds a Series of every column)
+    check_caseload(caller, str(frame["adviser_id"].iat[row]))
+    if not bool(frame["consent"].iat[row]) or not bool(frame["active"].iat[row]):
         raise HTTPException(status_code=409, detail="the candidate has not consented to matching or is not active")
     # the congestion penalty discounts a calibrated probability: the rule score has none
     congestion = state.congestion.view(state.engine, candidate_id) if scoring.scored_by == "model" else None
@@ -131,7 +131,7 @@ def make_shortlist(body: ShortlistRequest, state: ServiceState, caller: Identity
             "filtered": shortlist.filtered,
             "empty_reason": None if shortlist.items else empty_reason(shortlist.filtered or {}),
             "wider_reach": shortlist.wider,
-            "items": shortlist.items,
+            "items": shortlist.served_items(),
         }
     )
     return answer

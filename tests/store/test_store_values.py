@@ -28,6 +28,7 @@ VALUES = [
     {"reasons": [{"value": None, "weight": np.float32(0.25)}], "seen": (None, np.array([1.5, 2.0]))},
     {1: "one", 2.5: "two and a half"},  # keys that are not text: the standard library's way
     {"huge": 2**70},  # past 64 bits
+    {"row": [1.7976931348623157e308, 1.7976931348623157e308], "missing": None},  # finite, though their sum is not
 ]
 
 
@@ -38,7 +39,10 @@ def test_plain_json_reads_back_as_the_standard_library_wrote_it(value: Any) -> N
     assert json.dumps(got) == json.dumps(reference(value))  # same types, same float bits, same key order
 
 
-@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf, np.float64("nan"), np.array([1.0, np.inf])])
+BAD = [math.nan, math.inf, -math.inf, np.float64("nan"), np.array([1.0, np.inf]), [0.25, math.nan], ["text", -math.inf]]
+
+
+@pytest.mark.parametrize("bad", BAD)
 @pytest.mark.parametrize("beside", [{}, {"missing": None}])  # refused also beside a null of its own
 def test_plain_json_refuses_what_json_cannot_hold(bad: Any, beside: dict[str, Any]) -> None:
     with pytest.raises(StoreError, match="cannot be stored as JSON") as caught:
