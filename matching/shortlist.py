@@ -138,8 +138,6 @@ class Shortlist:
     def served_items(self) -> list[dict[str, Any]]:
         """The items with their explanations as records: a response validates these as they are,
         where it would build each record again from its plain data."""
-        if len(self.explanations) != len(self.items):
-            return self.items
         return [{**item, "explanation": e} for item, e in zip(self.items, self.explanations, strict=True)]
 
 
@@ -336,6 +334,7 @@ class Matcher:
         scored = self.score_pairs(c_idx, w_idx, candidates.table)
         chosen, ranks = top_k_per_candidate(scored.w_idx, scored.scores, top_k)
         ids = candidates.table.frame["candidate_id"]
+        explained_items = self.explain(scored, chosen, candidates.table)
         items = [
             {
                 "rank": int(rank),
@@ -344,6 +343,6 @@ class Matcher:
                 "score": explained.score,
                 "explanation": explained.explanation.model_dump(),
             }
-            for explained, rank in zip(self.explain(scored, chosen, candidates.table), ranks, strict=True)
+            for explained, rank in zip(explained_items, ranks, strict=True)
         ]
-        return Shortlist(items, len(scored.c_idx))
+        return Shortlist(items, len(scored.c_idx), explanations=[e.explanation for e in explained_items])

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException
 
-from matching.explanation import EmployerExplanation, Explanation
+from matching.explanation import EmployerExplanation
 from matching.offer_gains import offer_gains
 from matching.store.audit import record_audit
 from matching.store.db import session_scope
@@ -85,10 +85,8 @@ def workplace_candidates(
         top_k=body.top_k,
         eligible_candidates=shortlist.eligible,
         items=[
-            CandidateItem.model_validate(
-                {**item, "explanation": EmployerExplanation.of(Explanation.model_validate(item["explanation"]))}
-            )
-            for item in shortlist.items
+            CandidateItem.model_validate({**item, "explanation": EmployerExplanation.of(item["explanation"])})
+            for item in shortlist.served_items()
         ],
         supports_to_offer=[
             OfferGain(**gain, description=descriptions.get(gain["support"], gain["support"]))
