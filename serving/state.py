@@ -42,7 +42,7 @@ from matching.store.audit import AuditBatcher
 from matching.store.changes import ChangeSet, changes_since, latest_change
 from matching.store.contract import load_dataset_into, outcomes_frame, served_records
 from matching.store.db import make_engine, session_scope
-from matching.store.heads import control_head, store_heads
+from matching.store.heads import control_head, store_heads, store_heads_at_once
 from matching.store.schema import upgrade
 from serving.heap import Heap
 from serving.loading import LoadedModel
@@ -119,6 +119,18 @@ class ServiceState:
         return self.served.candidate_pool
 
     # Live records ----------------------------------------------------------------------------------
+
+    def current_at_once(self) -> bool:
+        """For the event loop, at the start of a request: True when this worker is known, without
+        waiting, to be up to the store (an SQLite file's heads, read on the loop's own connection,
+        show nothing new), so `refresh` has nothing to do; False when `refresh` must run, in a
+        worker thread (something changed, or the store is PostgreSQL, whose read may wait on the
+        network or on a server that does not answer). It saves most requests a hand-over to a
+        worker thread and back."""
+        if self.heap is not None:
+            self.heap.tick(self.served, self.models.model)
+        heads = store_heads_at_once(self.engine)
+        return heads is not None and heads == (self.seen_change, self.models.followed)
 
     def refresh(self) -> bool:
         """Bring this worker up to the store, at the start of each request: what another worker

@@ -58,15 +58,31 @@ def store_heads(engine: Engine) -> tuple[int, ControlHead]:
     return int(change or 0), (int(count or 0), int(newest or 0))
 
 
+def store_heads_at_once(engine: Engine) -> tuple[int, ControlHead] | None:
+    """`store_heads` where it can be read without waiting, for the event loop: on an SQLite file,
+    on a connection of this thread's own that never waits for a lock (a busy file answers None
+    at once); None for another database, whose read may wait on the network."""
+    reader = _sqlite_reader(engine, at_once=True)
+    if reader is None:
+        return None
+    try:
+        change, count, newest = reader.execute(_HEADS_SQLITE).fetchone()
+    except sqlite3.Error:
+        _READERS.pop(engine, None)
+        return None
+    return int(change or 0), (int(count or 0), int(newest or 0))
+
+
 _HEADS_SQLITE = str(_HEADS.compile(dialect=sqlite_dialect(), compile_kwargs={"literal_binds": True}))
 _READERS: weakref.WeakKeyDictionary[Engine, threading.local] = weakref.WeakKeyDictionary()
 _READERS_GUARD = threading.Lock()
 
 
-def _sqlite_reader(engine: Engine) -> sqlite3.Connection | None:
+def _sqlite_reader(engine: Engine, at_once: bool = False) -> sqlite3.Connection | None:
     """This thread's reading connection to the engine's SQLite file (autocommit: each read sees
     the latest commit, WAL keeps it from waiting for writers); None for another database, an
-    in-memory one or a URL with options."""
+    in-memory one or a URL with options. `at_once`: a second connection of the thread's, which
+    fails instead of waiting when the file is busy (WAL readers rarely are: during a recovery)."""
     url = engine.url
     if engine.dialect.name != "sqlite" or not url.database or url.database == ":memory:" or url.query:
         return None
@@ -76,14 +92,15 @@ def _sqlite_reader(engine: Engine) -> sqlite3.Connection | None:
             local = _READERS[engine] = threading.local()
             # the readers go with the pool's connections (`Engine.dispose`): closed once unreferenced
             event.listen(engine, "engine_disposed", lambda disposed: _READERS.pop(disposed, None))
-    reader: sqlite3.Connection | None = getattr(local, "connection", None)
+    name = "at_once" if at_once else "connection"
+    reader: sqlite3.Connection | None = getattr(local, name, None)
     if reader is None:
         try:
-            reader = sqlite3.connect(url.database, isolation_level=None)
-            reader.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            reader = sqlite3.connect(url.database, isolation_level=None, timeout=0 if at_once else 5.0)
+            reader.execute(f"PRAGMA busy_timeout={0 if at_once else SQLITE_BUSY_TIMEOUT_MS}")
         except sqlite3.Error:
             return None
-        local.connection = reader
+        setattr(local, name, reader)
     return reader
 
 

@@ -138,10 +138,12 @@ def make_shortlist(body: ShortlistRequest, state: ServiceState, caller: Identity
 
 
 @router.get("/health", response_model=Health, responses={503: {"model": Health}})
-def health(checked: Checked, response: Response) -> Health:
+async def health(checked: Checked, response: Response) -> Health:
     """Whether shortlists can be scored and by what (the model loaded, or the rule score while
     the model is switched off), how much data is loaded, why the last reload was refused, and
-    whether the database answers (this answers while it does not)."""
+    whether the database answers (this answers while it does not).
+
+    On the event loop (what it reports is in memory): no hand-over to a worker thread."""
     state, database_error = checked
     model = state.models.loaded
     last = state.models.last_reload
@@ -164,7 +166,7 @@ def health(checked: Checked, response: Response) -> Health:
 
 
 @router.get("/model", response_model=ModelInfo, responses={**AUTH_RESPONSES, 503: {"model": ErrorMessage}})
-def model_info(state: State, caller: AnyRole) -> ModelInfo:
+async def model_info(state: State, caller: AnyRole) -> ModelInfo:
     """What scores shortlists now: the model's name, version, run and features, or the rule score
-    (`scored_by: rule`) while the model is switched off."""
+    (`scored_by: rule`) while the model is switched off. On the event loop (all in memory)."""
     return ModelInfo(**state.scoring().model.info())

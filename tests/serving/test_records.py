@@ -69,6 +69,19 @@ def test_a_new_workplace_is_in_the_next_shortlist_of_another_worker(workers, tra
     assert "live-new-1" not in [i["workplace_id"] for i in again["items"]]
 
 
+def test_a_worker_knows_at_once_when_another_has_changed_the_store(workers, trained):
+    """A request's state is checked on the event loop (`current_at_once`): it must see another
+    worker's change, so that the change is read before the request is served."""
+    one, two, specialists = workers
+    shortlist(two, trained)
+    state = two.app.state.service
+    assert state.current_at_once(), "nothing changed since its last request"
+    copy_of_best(one, two, trained, specialists["specialist"], "live-new-at-once")
+    assert not state.current_at_once(), "worker one's new workplace is not yet served by worker two"
+    assert "live-new-at-once" in [i["workplace_id"] for i in shortlist(two, trained, top_k=50)["items"]]
+    assert state.current_at_once()
+
+
 def test_withdrawn_consent_stops_matching_in_every_worker(workers, trained):
     one, two, _ = workers
     adviser = trained.key("adviser")

@@ -1,6 +1,8 @@
 """Where the store stands (`store_heads`), read with every request: a commit by any writer shows
 in the next read, on both backends; on an SQLite file the read goes through a connection of the
-reading thread's own, which gives what the engine gives and steps aside when it fails."""
+reading thread's own, which gives what the engine gives and steps aside when it fails. The event
+loop's read (`store_heads_at_once`) never waits: it answers only on an SQLite file, on a connection
+without a busy timeout."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from matching.store import heads
 from matching.store.audit import record_audit
 from matching.store.changes import record_changes
 from matching.store.db import make_engine, session_scope
-from matching.store.heads import store_heads
+from matching.store.heads import store_heads, store_heads_at_once
 
 
 def engine_read(engine):
@@ -75,3 +77,37 @@ def test_on_sqlite_a_failing_reader_gives_way_to_the_engine(tmp_path):
 @pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:"])
 def test_an_in_memory_store_reads_through_the_engine(url):
     assert heads._sqlite_reader(make_engine(url)) is None
+
+
+def test_the_loops_read_gives_the_heads_on_an_sqlite_file_and_nothing_on_postgresql(engine):
+    with session_scope(engine) as session:
+        record_changes(session, "workplaces", ["w1"], "api")
+        record_audit(session, "ops", "operator", "model_off", "service", "scoring")
+    at_once = store_heads_at_once(engine)
+    if engine.dialect.name == "sqlite":
+        assert at_once == store_heads(engine) == engine_read(engine)
+        assert at_once[0] == 1 and at_once[1][0] == 1
+    else:  # a read over the network may wait: the loop leaves it to a worker thread
+        assert at_once is None
+
+
+def test_the_loops_read_never_waits_for_a_lock(tmp_path):
+    """A busy file (rare for a WAL reader: a recovery) fails the loop's read at once, where the
+    worker threads' read waits up to the busy timeout."""
+    from matching.store.db import SQLITE_BUSY_TIMEOUT_MS
+    from matching.store.schema import upgrade
+
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        assert store_heads_at_once(engine) == (0, (0, 0)) == store_heads(engine)
+        at_once, waiting = heads._sqlite_reader(engine, at_once=True), heads._sqlite_reader(engine)
+        assert at_once is not None and waiting is not None and at_once is not waiting
+        assert at_once.execute("PRAGMA busy_timeout").fetchone() == (0,)
+        assert waiting.execute("PRAGMA busy_timeout").fetchone() == (SQLITE_BUSY_TIMEOUT_MS,)
+        at_once.close()  # as if it broke: None now (the caller refreshes in a thread), a new one next time
+        assert store_heads_at_once(engine) is None
+        assert store_heads_at_once(engine) == (0, (0, 0))
+    finally:
+        engine.dispose()
