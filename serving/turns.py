@@ -12,16 +12,25 @@ arrival. Reads are never held here. As at the lock itself, a write waits as long
 ahead of it take. In the same runs against the code without turns, reads' p99 fell from 101-118
 to 48 ms and the requests served rose 7-8%.
 
+A write's turn ends as soon as its transaction has committed (`ON_COMMITTED`), before it waits
+for the disk to make the commit durable (its answer still waits for that): the wait needs neither
+the lock nor a core. Measured under the same load, a write held its turn about 33 ms, of which
+about 4.6 ms was that wait.
+
 A PostgreSQL store takes concurrent writers, so nothing waits here then. Requests whose body is
 refused (413) are refused before they queue: the body is read before the turn is taken.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 import anyio
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from matching.store.db import ON_COMMITTED
 from serving.observability import scope_service
 from serving.outage import READ_METHODS
 
@@ -52,8 +61,27 @@ class WriteTurnsMiddleware:
             return
         if self._turns is None:  # the worker's settings are known once it has started
             self._turns = anyio.Semaphore(at_once, fast_acquire=True)
-        async with self._turns:
+        turns = self._turns
+        await turns.acquire()
+        loop = asyncio.get_running_loop()
+        held = True
+
+        def release() -> None:  # on the loop: once, at the first commit or at the end
+            nonlocal held
+            if held:
+                held = False
+                turns.release()
+
+        def committed() -> None:  # in the writer's thread
+            with contextlib.suppress(RuntimeError):  # the loop closed (the worker is stopping)
+                loop.call_soon_threadsafe(release)
+
+        token = ON_COMMITTED.set(committed)
+        try:
             await self.app(scope, receive, send)
+        finally:
+            ON_COMMITTED.reset(token)
+            release()
 
 
 def install(app: FastAPI) -> None:

@@ -20,6 +20,7 @@ import time
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import orjson
@@ -164,6 +165,11 @@ def _configure_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
         cursor.close()
 
 
+ON_COMMITTED: ContextVar[Callable[[], None] | None] = ContextVar("on_committed", default=None)
+"""Called (in the writer's thread and context) when an SQLite writer has committed and let go of
+the write lock, before it waits for its commit to be made durable: the caller's turn to write is
+over (`serving.turns` lets the next write request start while this one waits for the disk)."""
+
 _BEGUN = threading.local()  # `writes`: the writing transactions this thread has begun on SQLite
 
 
@@ -206,6 +212,9 @@ def session_scope(engine: Engine, readonly: bool = False, first: bool = False) -
             if not readonly:
                 _board(engine, session, landed)
         if not readonly and getattr(_BEGUN, "writes", 0) != begun:  # SQLite: a writer that wrote nothing syncs nothing
+            committed = ON_COMMITTED.get()
+            if committed is not None:
+                committed()
             _durable(engine)
     except BaseException as error:
         for landing in landed:

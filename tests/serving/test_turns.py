@@ -110,3 +110,63 @@ def test_on_postgresql_writes_do_not_wait_for_each_other() -> None:
 def test_fewer_than_one_write_at_once_is_refused() -> None:
     with pytest.raises(ValidationError, match="sqlite_writes_at_once"):
         Settings(sqlite_writes_at_once=0)
+
+
+def test_a_write_gives_up_its_turn_once_committed(tmp_path: Path) -> None:
+    """With one write at a time, a write that has committed no longer holds back the next one
+    while it is still running (as while it waits for the disk to make its commit durable); one
+    that has not committed yet does."""
+    from starlette.concurrency import run_in_threadpool
+
+    from matching.store.audit import record_audit
+    from matching.store.db import make_engine, session_scope
+    from matching.store.schema import upgrade
+
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    started: list[str] = []
+
+    def commit(n: str) -> None:
+        with session_scope(engine) as session:
+            record_audit(session, "test", "adviser", "write", "test", n)
+
+    app = FastAPI()
+    turns.install(app)
+    app.state.service = SimpleNamespace(engine=engine, settings=Settings(sqlite_writes_at_once=1))
+
+    finish: list[asyncio.Event] = []
+
+    @app.post("/writes/{n}")
+    async def write(n: str, commit_first: bool = False) -> dict[str, str]:
+        started.append(n)
+        if commit_first:
+            await run_in_threadpool(commit, n)
+        await finish[0].wait()
+        return {"n": n}
+
+    async def run(commit_first: bool) -> list[str]:
+        started.clear()
+        finish[:] = [asyncio.Event()]
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            first = asyncio.create_task(client.post("/writes/a", params={"commit_first": commit_first}))
+            await _until(lambda: started == ["a"], "the first write runs")
+            await asyncio.sleep(0.1)  # its commit, if any, is done
+            second = asyncio.create_task(client.post("/writes/b"))
+            await asyncio.sleep(0.2)
+            seen = list(started)
+            finish[0].set()
+            answers = await asyncio.wait_for(asyncio.gather(first, second), timeout=10)
+        assert [a.status_code for a in answers] == [200, 200]
+        return seen
+
+    async def both() -> tuple[list[str], list[str]]:  # one event loop: the turns belong to it
+        return await run(commit_first=True), await run(commit_first=False)
+
+    try:
+        committed, uncommitted = asyncio.run(both())
+        assert committed == ["a", "b"], "committed: the next write starts"
+        assert uncommitted == ["a"], "not committed: the next write waits its turn"
+    finally:
+        engine.dispose()
